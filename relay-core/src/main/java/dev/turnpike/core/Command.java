@@ -1,0 +1,13 @@
+package dev.turnpike.core;
+
+import java.net.InetSocketAddress;
+
+/**
+ * A control-plane effect the core asks the event loop to carry out. Sealed, so that the loop's exhaustive
+ * {@code switch} stops compiling when a new effect is added and not yet handled.
+ */
+public sealed interface Command {
+
+    /** Send {@code bytes} to {@code client} from listening socket {@code listener}. */
+    record SendToClient(int listener, InetSocketAddress client, byte[] bytes) implements Command {}
+}

@@ -1,0 +1,72 @@
+package dev.turnpike.core;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * What the core decided about one input. The data plane fills the single forward slot (no allocation: the
+ * bytes stay where they were received, with any header written in place in front of them); the control
+ * plane appends {@link Command}s. The loop reads both after every call and then {@link #clear}s it.
+ */
+public final class Outbox {
+    public enum Forward {
+        NONE,
+        /** Send bytes from listening socket {@link #listener()} to {@link #destination()} (a client). */
+        TO_CLIENT
+    }
+
+    private final ArrayDeque<Command> commands = new ArrayDeque<>();
+    private Forward forward = Forward.NONE;
+    private int listener;
+    private InetSocketAddress destination;
+    private int offset;
+    private int length;
+
+    public void clear() {
+        forward = Forward.NONE;
+        destination = null;
+        commands.clear();
+    }
+
+    void forwardToClient(int listener, InetSocketAddress client, int offset, int length) {
+        this.forward = Forward.TO_CLIENT;
+        this.listener = listener;
+        this.destination = client;
+        this.offset = offset;
+        this.length = length;
+    }
+
+    void add(Command command) {
+        commands.add(command);
+    }
+
+    public Forward forward() {
+        return forward;
+    }
+
+    public int listener() {
+        return listener;
+    }
+
+    public InetSocketAddress destination() {
+        return destination;
+    }
+
+    /** Where the bytes to forward start in the buffer the input was read from. */
+    public int offset() {
+        return offset;
+    }
+
+    public int length() {
+        return length;
+    }
+
+    /** The next control-plane command, or null when there is none left. */
+    public Command poll() {
+        return commands.poll();
+    }
+
+    public boolean hasCommands() {
+        return !commands.isEmpty();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.turnpike.core;
+
+/**
+ * What the core counts. Written only by the thread that owns the core; others read a snapshot the loop
+ * publishes. Plain longs: there is one writer.
+ */
+public final class RelayCounters {
+    /** Why a datagram was dropped. There is no "socket busy" reason: the loop buffers instead. */
+    public enum Drop {
+        MALFORMED,
+        NO_ALLOCATION,
+        NO_PERMISSION,
+        PEER_DENIED,
+        SEND_ERROR
+    }
+
+    private final long[] drops = new long[Drop.values().length];
+    long bindingRequests;
+    long stunRequests;
+    long errorResponses;
+
+    public void drop(Drop reason) {
+        drops[reason.ordinal()]++;
+    }
+
+    public long dropped(Drop reason) {
+        return drops[reason.ordinal()];
+    }
+
+    public long bindingRequests() {
+        return bindingRequests;
+    }
+
+    public long stunRequests() {
+        return stunRequests;
+    }
+
+    public long errorResponses() {
+        return errorResponses;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.turnpike.daemon;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.encoder.EncoderBase;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.slf4j.event.KeyValuePair;
+
+/**
+ * One JSON object a line: time, level, logger, thread, message, then the event's key-value pairs as
+ * fields, so that log shippers index them without parsing prose.
+ */
+public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+    @Override
+    public byte[] headerBytes() {
+        return null;
+    }
+
+    @Override
+    public byte[] footerBytes() {
+        return null;
+    }
+
+    @Override
+    public byte[] encode(ILoggingEvent event) {
+        StringBuilder line = new StringBuilder(256);
+        line.append("{\"time\":");
+        string(line, Instant.ofEpochMilli(event.getTimeStamp()).toString());
+        line.append(",\"level\":");
+        string(line, event.getLevel().toString());
+        line.append(",\"logger\":");
+        string(line, event.getLoggerName());
+        line.append(",\"thread\":");
+        string(line, event.getThreadName());
+        line.append(",\"message\":");
+        string(line, event.getFormattedMessage());
+        if (event.getKeyValuePairs() != null) {
+            for (KeyValuePair pair : event.getKeyValuePairs()) {
+                line.append(',');
+                string(line, pair.key);
+                line.append(':');
+                if (pair.value instanceof Number || pair.value instanceof Boolean) {
+                    line.append(pair.value);
+                } else {
+                    string(line, String.valueOf(pair.value));
+                }
+            }
+        }
+        IThrowableProxy error = event.getThrowableProxy();
+        if (error != null) {
+            line.append(",\"error\":");
+            string(line, error.getClassName() + ": " + error.getMessage());
+        }
+        line.append("}\n");
+        return line.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    static void string(StringBuilder out, String value) {
+        out.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
+    }
+}

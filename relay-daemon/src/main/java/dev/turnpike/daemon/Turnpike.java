@@ -1,0 +1,210 @@
+package dev.turnpike.daemon;
+
+import ch.qos.logback.classic.Level;
+import dev.turnpike.core.Relay;
+import dev.turnpike.core.RelayConfig;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code turnpike} command: parses flags, starts the event loop, stops cleanly on SIGTERM/SIGINT. */
+@Command(
+        name = "turnpike",
+        mixinStandardHelpOptions = true,
+        versionProvider = Turnpike.Version.class,
+        sortOptions = false,
+        description = "A TURN/STUN relay (RFC 8489, RFC 8656) over UDP.",
+        footer = {"", "Every option may also come from an environment variable (--relay-ports: TURNPIKE_RELAY_PORTS)",
+            "or a key in the --config file (relay-ports = 49152-65535). Flags win, then the environment.",
+            "Repeatable options take a comma-separated list there."})
+public final class Turnpike implements Callable<Integer> {
+    static final String SOFTWARE = "Turnpike";
+    private static final int DEFAULT_PORT = 3478;
+
+    @Option(
+            names = "--listen",
+            paramLabel = "ADDR:PORT",
+            split = ",",
+            converter = HostPortConverter.class,
+            description = "Where to listen for STUN/TURN over UDP; repeatable. Default: every local address, "
+                    + "IPv4 and IPv6, port 3478.")
+    List<InetSocketAddress> listen = new ArrayList<>();
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
+    LogLevel logLevel;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "text, or json: one JSON object a line. Default: ${DEFAULT-VALUE}.")
+    Logging.Format logFormat;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A properties file of option names and values (listen = 127.0.0.1:3478).")
+    String config;
+
+    enum LogLevel {
+        error(Level.ERROR),
+        warn(Level.WARN),
+        info(Level.INFO),
+        debug(Level.DEBUG),
+        trace(Level.TRACE);
+
+        final Level level;
+
+        LogLevel(Level level) {
+            this.level = level;
+        }
+    }
+
+    /** Set by main before a deliberate exit, so the shutdown hook leaves the exit status alone. */
+    private static volatile boolean exitingOnPurpose;
+
+    public static void main(String[] args) {
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        exitingOnPurpose = true;
+        System.exit(code);
+    }
+
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Turnpike());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setParameterExceptionHandler((e, ignored) -> {
+            err.println("turnpike: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+            err.println("turnpike: " + e.getMessage());
+            return e instanceof StartupException s ? s.exitCode : CommandLine.ExitCode.SOFTWARE;
+        });
+        try {
+            commandLine.setDefaultValueProvider(ConfigDefaults.load(commandLine, args, System.getenv()));
+        } catch (CommandLine.ParameterException e) {
+            err.println("turnpike: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.configure(logLevel.level, logFormat);
+        Logger log = LoggerFactory.getLogger(Turnpike.class);
+        List<InetSocketAddress> listenAddresses = listen.isEmpty() ? everyLocalAddress() : listen;
+
+        Relay relay;
+        EventLoop loop;
+        try {
+            loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT);
+        } catch (IOException e) {
+            throw new StartupException(e.getMessage(), 1);
+        }
+        List<InetSocketAddress> bound = loop.boundListeners();
+        relay = new Relay(new RelayConfig(bound, SOFTWARE));
+        loop.attach(relay);
+        for (InetSocketAddress address : bound) {
+            log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");
+        }
+
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
+        Thread thread = new FastThreadLocalThread(() -> {
+            try {
+                loop.run();
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        }, "turnpike-loop");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (exitingOnPurpose) {
+                return;
+            }
+            // SIGTERM or SIGINT: stop the loop, say so, and exit 0 rather than the JVM's 128+signal.
+            loop.stop();
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            log.atInfo().log("stopped");
+            Logging.stop();
+            Runtime.getRuntime().halt(failure.get() == null ? 0 : 1);
+        }, "turnpike-shutdown"));
+        thread.start();
+        log.atInfo().addKeyValue("version", Version.VERSION).log("turnpike started");
+        thread.join();
+        if (failure.get() != null) {
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+        return CommandLine.ExitCode.OK;
+    }
+
+    private static List<InetSocketAddress> everyLocalAddress() throws IOException {
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (InetAddress address : Addresses.localAddresses()) {
+            addresses.add(new InetSocketAddress(address, DEFAULT_PORT));
+        }
+        if (addresses.isEmpty()) {
+            throw new StartupException("no local address to listen on (expected at least one interface up)", 1);
+        }
+        return addresses;
+    }
+
+    /** A start-up failure reported as one line with an exit code (2 for configuration, 1 for environment). */
+    static final class StartupException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int exitCode;
+
+        StartupException(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+    }
+
+    static final class HostPortConverter implements CommandLine.ITypeConverter<InetSocketAddress> {
+        @Override
+        public InetSocketAddress convert(String value) {
+            try {
+                return Addresses.parseHostPort(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        static final String VERSION = read();
+
+        private static String read() {
+            try (InputStream in = Turnpike.class.getResourceAsStream("/turnpike-version.properties")) {
+                Properties properties = new Properties();
+                if (in != null) {
+                    properties.load(in);
+                }
+                return properties.getProperty("version", "unknown");
+            } catch (IOException e) {
+                return "unknown";
+            }
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"turnpike " + VERSION, "Java " + Runtime.version()};
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.turnpike.daemon;
+
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.util.ArrayDeque;
+
+/**
+ * One of the loop's datagram sockets (a listener or an allocation's relay socket) with the packets that are
+ * waiting for room in its send buffer, in the order they were sent.
+ */
+final class UdpSocket {
+    /** A packet the kernel could not take yet: its bytes (owned by this queue) and where it goes. */
+    record Pending(ByteBuf data, InetSocketAddress destination, long queuedAtNs) {}
+
+    final DatagramChannel channel;
+    /** Index of the listener in the core's configuration, or -1 for a relay socket. */
+    final int listener;
+    /** The core's relay endpoint for a relay socket; null for a listener. */
+    final Object relay;
+    final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    SelectionKey readKey;
+    /** Registered with the loop's write selector the first time a send would block; interest 0 when idle. */
+    SelectionKey writeKey;
+
+    UdpSocket(DatagramChannel channel, int listener, Object relay) {
+        this.channel = channel;
+        this.listener = listener;
+        this.relay = relay;
+    }
+
+    @Override
+    public String toString() {
+        try {
+            return String.valueOf(channel.getLocalAddress());
+        } catch (java.io.IOException | RuntimeException e) {
+            return "closed socket";
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The packaged jar as an operator runs it: exit codes, one-line errors, signals, log formats. */
+class CommandLineIT {
+    private static Interop.Result java(String... args) throws Exception {
+        return Interop.run(30, Interop.javaCommand(args).toArray(String[]::new));
+    }
+
+    @Test
+    void aBadListenAddressIsOneLineNamingTheFlagAndExitCode2() throws Exception {
+        Interop.Result result = java("--listen", "localhost:3478");
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.output().strip().lines()).hasSize(1);
+        assertThat(result.output()).contains("--listen").contains("expected");
+    }
+
+    @Test
+    void anUnknownFlagIsOneLineAndExitCode2() throws Exception {
+        Interop.Result result = java("--no-such-flag");
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.output().strip().lines()).containsExactly("turnpike: Unknown option: '--no-such-flag'");
+    }
+
+    @Test
+    void versionAndHelpExitZero() throws Exception {
+        assertThat(java("--version").output()).startsWith("turnpike ");
+        Interop.Result help = java("--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.output()).contains("--listen", "--log-format", "TURNPIKE_");
+    }
+
+    @Test
+    void sigtermStopsTheDaemonWithExitCode0() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port)) {
+            assertThat(daemon.terminate()).isZero();
+            assertThat(daemon.output()).contains("stopped");
+        }
+    }
+
+    @Test
+    void jsonLogsAreOneObjectALineWithStructuredFields() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--log-format", "json")) {
+            daemon.terminate();
+            List<String> lines = daemon.output().strip().lines().toList();
+            assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line)
+                    .matches("\\{\"time\":\"[^\"]+Z\",\"level\":\"[A-Z]+\",\"logger\":\"[^\"]+\",\"thread\":\"[^\"]+\",\"message\":\".*\\}"));
+            assertThat(lines).anySatisfy(line -> assertThat(line)
+                    .contains("\"message\":\"listening\"", "\"listen\":\"127.0.0.1:" + port + "\""));
+        }
+    }
+
+    @Test
+    void theEnvironmentAndAConfigFileStandInForFlags() throws Exception {
+        int filePort = Interop.freeUdpPort("127.0.0.1");
+        Path config = Files.createTempFile("turnpike", ".properties");
+        try {
+            Files.writeString(config, "listen = 127.0.0.1:" + filePort + "\nlog-format = json\n");
+            try (DaemonProcess daemon = DaemonProcess.start("--config", config.toString())) {
+                daemon.terminate();
+                assertThat(daemon.output()).contains("\"listen\":\"127.0.0.1:" + filePort + "\"");
+            }
+            Files.writeString(config, "listen = 127.0.0.1:1\nno-such-option = 1\n");
+            Interop.Result bad = java("--config", config.toString());
+            assertThat(bad.exitCode()).isEqualTo(2);
+            assertThat(bad.output()).contains("unknown key 'no-such-option'");
+        } finally {
+            Files.deleteIfExists(config);
+        }
+    }
+}
