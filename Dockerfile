@@ -12,4 +12,4 @@ RUN useradd --system --no-create-home turnpike
 COPY --from=build /src/relay-daemon/target/turnpike.jar /opt/turnpike/turnpike.jar
 USER turnpike
 EXPOSE 3478/udp
-ENTRYPOINT ["java", "-XX:+UseSerialGC", "-jar", "/opt/turnpike/turnpike.jar"]
+ENTRYPOINT ["java", "-jar", "/opt/turnpike/turnpike.jar"]
