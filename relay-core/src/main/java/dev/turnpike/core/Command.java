@@ -10,4 +10,7 @@ public sealed interface Command {
 
     /** Send {@code bytes} to {@code client} from listening socket {@code listener}. */
     record SendToClient(int listener, InetSocketAddress client, byte[] bytes) implements Command {}
+
+    /** The relay socket is no longer used: deregister and close it; its port returns to the pool. */
+    record CloseRelay(RelayEndpoint relay) implements Command {}
 }

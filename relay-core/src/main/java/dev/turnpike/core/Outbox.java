@@ -11,12 +11,15 @@ import java.util.ArrayDeque;
 public final class Outbox {
     public enum Forward {
         NONE,
+        /** Send bytes from {@link #relay()}'s socket to {@link #destination()} (a peer). */
+        TO_PEER,
         /** Send bytes from listening socket {@link #listener()} to {@link #destination()} (a client). */
         TO_CLIENT
     }
 
     private final ArrayDeque<Command> commands = new ArrayDeque<>();
     private Forward forward = Forward.NONE;
+    private RelayEndpoint relay;
     private int listener;
     private InetSocketAddress destination;
     private int offset;
@@ -24,8 +27,17 @@ public final class Outbox {
 
     public void clear() {
         forward = Forward.NONE;
+        relay = null;
         destination = null;
         commands.clear();
+    }
+
+    void forwardToPeer(RelayEndpoint relay, InetSocketAddress peer, int offset, int length) {
+        this.forward = Forward.TO_PEER;
+        this.relay = relay;
+        this.destination = peer;
+        this.offset = offset;
+        this.length = length;
     }
 
     void forwardToClient(int listener, InetSocketAddress client, int offset, int length) {
@@ -42,6 +54,10 @@ public final class Outbox {
 
     public Forward forward() {
         return forward;
+    }
+
+    public RelayEndpoint relay() {
+        return relay;
     }
 
     public int listener() {

@@ -1,16 +1,148 @@
 package dev.turnpike.core;
 
+import dev.turnpike.core.auth.Credentials;
+import dev.turnpike.core.policy.PeerPolicy;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
-/**
- * What the core needs to know about its setting; the daemon builds it from flags.
- *
- * @param listeners the listening transport addresses, indexed as the loop passes them in
- * @param software the SOFTWARE attribute value, or null to send none
- */
-public record RelayConfig(List<InetSocketAddress> listeners, String software) {
-    public RelayConfig {
-        listeners = List.copyOf(listeners);
+/** What the core needs to know about its setting; the daemon builds it from flags, tests by hand. */
+public final class RelayConfig {
+    public static final long DEFAULT_LIFETIME_SECONDS = 600;
+
+    final List<InetSocketAddress> listeners;
+    final String software;
+    final Credentials credentials;
+    final InetAddress relayIpv4;
+    final InetAddress relayIpv6;
+    final InetAddress publicIpv4;
+    final InetAddress publicIpv6;
+    final int relayPortLow;
+    final int relayPortHigh;
+    final long maxLifetimeSeconds;
+    final long nonceLifetimeSeconds;
+    final boolean rfc5766ChannelNumbers;
+    final PeerPolicy policy;
+    final byte[] nonceKey;
+    final RandomGenerator random;
+
+    private RelayConfig(Builder b) {
+        this.listeners = List.copyOf(b.listeners);
+        this.software = b.software;
+        this.credentials = b.credentials;
+        this.relayIpv4 = b.relayIpv4;
+        this.relayIpv6 = b.relayIpv6;
+        this.publicIpv4 = b.publicIpv4;
+        this.publicIpv6 = b.publicIpv6;
+        this.relayPortLow = b.relayPortLow;
+        this.relayPortHigh = b.relayPortHigh;
+        this.maxLifetimeSeconds = b.maxLifetimeSeconds;
+        this.nonceLifetimeSeconds = b.nonceLifetimeSeconds;
+        this.rfc5766ChannelNumbers = b.rfc5766ChannelNumbers;
+        this.policy = b.policy != null
+                ? b.policy
+                : new PeerPolicy(List.of(), List.of(), Set.of(), Set.copyOf(b.listeners), b.relayPortLow, b.relayPortHigh);
+        this.nonceKey = b.nonceKey.clone();
+        this.random = b.random;
+    }
+
+    public static Builder builder(List<InetSocketAddress> listeners) {
+        return new Builder(listeners);
+    }
+
+    public List<InetSocketAddress> listeners() {
+        return listeners;
+    }
+
+    public static final class Builder {
+        private final List<InetSocketAddress> listeners;
+        private String software = "Turnpike";
+        private Credentials credentials = new Credentials("turnpike", Map.of(), List.of());
+        private InetAddress relayIpv4;
+        private InetAddress relayIpv6;
+        private InetAddress publicIpv4;
+        private InetAddress publicIpv6;
+        private int relayPortLow = 49152;
+        private int relayPortHigh = 65535;
+        private long maxLifetimeSeconds = 3600;
+        private long nonceLifetimeSeconds = 600;
+        private boolean rfc5766ChannelNumbers;
+        private PeerPolicy policy;
+        private byte[] nonceKey = new byte[32];
+        private RandomGenerator random = new SplittableRandom(1);
+
+        private Builder(List<InetSocketAddress> listeners) {
+            this.listeners = listeners;
+        }
+
+        /** The SOFTWARE attribute, or null for none. */
+        public Builder software(String value) {
+            this.software = value;
+            return this;
+        }
+
+        public Builder credentials(Credentials value) {
+            this.credentials = value;
+            return this;
+        }
+
+        /** The address relay sockets bind for IPv4 (null: no IPv4 relaying) and what is advertised (null: same). */
+        public Builder relayIpv4(InetAddress bind, InetAddress advertised) {
+            this.relayIpv4 = bind;
+            this.publicIpv4 = advertised;
+            return this;
+        }
+
+        public Builder relayIpv6(InetAddress bind, InetAddress advertised) {
+            this.relayIpv6 = bind;
+            this.publicIpv6 = advertised;
+            return this;
+        }
+
+        public Builder relayPorts(int low, int high) {
+            this.relayPortLow = low;
+            this.relayPortHigh = high;
+            return this;
+        }
+
+        public Builder maxLifetimeSeconds(long value) {
+            this.maxLifetimeSeconds = value;
+            return this;
+        }
+
+        public Builder nonceLifetimeSeconds(long value) {
+            this.nonceLifetimeSeconds = value;
+            return this;
+        }
+
+        public Builder rfc5766ChannelNumbers(boolean value) {
+            this.rfc5766ChannelNumbers = value;
+            return this;
+        }
+
+        public Builder policy(PeerPolicy value) {
+            this.policy = value;
+            return this;
+        }
+
+        /** The key nonces are authenticated with: random per process in the daemon, fixed in tests. */
+        public Builder nonceKey(byte[] value) {
+            this.nonceKey = value.clone();
+            return this;
+        }
+
+        /** Relay ports and transaction ids come from here: seeded from SecureRandom in the daemon. */
+        public Builder random(RandomGenerator value) {
+            this.random = value;
+            return this;
+        }
+
+        public RelayConfig build() {
+            return new RelayConfig(this);
+        }
     }
 }

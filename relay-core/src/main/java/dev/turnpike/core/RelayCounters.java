@@ -18,6 +18,12 @@ public final class RelayCounters {
     long bindingRequests;
     long stunRequests;
     long errorResponses;
+    long allocationsCreated;
+    long allocationsDeleted;
+    long packetsClientToPeer;
+    long bytesClientToPeer;
+    long packetsPeerToClient;
+    long bytesPeerToClient;
 
     public void drop(Drop reason) {
         drops[reason.ordinal()]++;
@@ -37,5 +43,30 @@ public final class RelayCounters {
 
     public long errorResponses() {
         return errorResponses;
+    }
+
+    public long allocationsCreated() {
+        return allocationsCreated;
+    }
+
+    public long allocationsDeleted() {
+        return allocationsDeleted;
+    }
+
+    /** Packets the core accepted for relaying from clients to peers (payload bytes below). */
+    public long packetsClientToPeer() {
+        return packetsClientToPeer;
+    }
+
+    public long bytesClientToPeer() {
+        return bytesClientToPeer;
+    }
+
+    public long packetsPeerToClient() {
+        return packetsPeerToClient;
+    }
+
+    public long bytesPeerToClient() {
+        return bytesPeerToClient;
     }
 }

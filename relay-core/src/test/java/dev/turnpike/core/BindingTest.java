@@ -17,8 +17,9 @@ class BindingTest {
     private static final InetSocketAddress CLIENT = new InetSocketAddress("198.51.100.7", 40000);
     private static final InetSocketAddress CLIENT6 = new InetSocketAddress("2001:db8::7", 40001);
 
-    private final Relay relay =
-            new Relay(new RelayConfig(List.of(new InetSocketAddress("192.0.2.1", 3478)), "turnpike test"));
+    private final Relay relay = new Relay(
+            RelayConfig.builder(List.of(new InetSocketAddress("192.0.2.1", 3478))).software("turnpike test").build(),
+            new Harness.FakeSockets());
     private final Outbox out = new Outbox();
     private final MessageIntegrity integrity = new MessageIntegrity();
 
@@ -36,7 +37,7 @@ class BindingTest {
 
     private StunMessage send(InetSocketAddress from, byte[] datagram) {
         out.clear();
-        relay.onClientDatagram(0L, 0, from, ByteBuffer.wrap(datagram), 0, datagram.length, out);
+        relay.onClientDatagram(0L, 0L, 0, from, ByteBuffer.wrap(datagram), 0, datagram.length, out);
         Command command = out.poll();
         assertThat(command).isInstanceOf(Command.SendToClient.class);
         Command.SendToClient send = (Command.SendToClient) command;
@@ -93,7 +94,7 @@ class BindingTest {
         byte[] request = bindingRequest(true, -1);
         request[request.length - 1] ^= 1;
         out.clear();
-        relay.onClientDatagram(0L, 0, CLIENT, ByteBuffer.wrap(request), 0, request.length, out);
+        relay.onClientDatagram(0L, 0L, 0, CLIENT, ByteBuffer.wrap(request), 0, request.length, out);
         assertThat(out.hasCommands()).isFalse();
         assertThat(relay.counters().dropped(RelayCounters.Drop.MALFORMED)).isEqualTo(1);
     }
@@ -102,7 +103,7 @@ class BindingTest {
     void junkIsCountedAsMalformedAndNotAnswered() {
         byte[] junk = {0, 1, 2, 3, 4, 5, 6};
         out.clear();
-        relay.onClientDatagram(0L, 0, CLIENT, ByteBuffer.wrap(junk), 0, junk.length, out);
+        relay.onClientDatagram(0L, 0L, 0, CLIENT, ByteBuffer.wrap(junk), 0, junk.length, out);
         assertThat(out.hasCommands()).isFalse();
         assertThat(relay.counters().dropped(RelayCounters.Drop.MALFORMED)).isEqualTo(1);
     }
@@ -113,7 +114,7 @@ class BindingTest {
         writer.begin(ByteBuffer.allocate(64), 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_INDICATION), 1L, 2);
         byte[] indication = writer.toBytes();
         out.clear();
-        relay.onClientDatagram(0L, 0, CLIENT, ByteBuffer.wrap(indication), 0, indication.length, out);
+        relay.onClientDatagram(0L, 0L, 0, CLIENT, ByteBuffer.wrap(indication), 0, indication.length, out);
         assertThat(out.hasCommands()).isFalse();
         assertThat(relay.counters().dropped(RelayCounters.Drop.MALFORMED)).isZero();
     }

@@ -4,9 +4,12 @@ import dev.turnpike.core.Command;
 import dev.turnpike.core.Outbox;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayCounters;
+import dev.turnpike.core.RelayEndpoint;
+import dev.turnpike.core.RelaySockets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -18,20 +21,21 @@ import java.nio.channels.Selector;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread with I/O. Each iteration: read the clock, flush queued packets, then either read (every
- * queue empty) or wait only for the sockets with queued packets to become writable (suspended). A full
- * socket buffer therefore delays a packet instead of dropping it.
+ * The one thread with I/O. Each iteration: read the clock, run due timers, flush queued packets, then either
+ * read (every queue empty) or wait only for the sockets with queued packets to become writable (suspended). A
+ * full socket buffer therefore delays a packet instead of dropping it.
  *
  * <p>Two selectors, because NIO selectors are level-triggered: waiting for writability on the read selector
  * would return at once for every readable socket, and leaving write interest on an idle socket would spin.
  * The write selector holds only sockets with queued packets, and only while they have them.
  */
-final class EventLoop implements Runnable {
+final class EventLoop implements Runnable, RelaySockets {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
     /** Room in front of a received datagram for a header written in place (ChannelData, Data indication). */
     static final int HEADROOM = 64;
@@ -45,41 +49,69 @@ final class EventLoop implements Runnable {
     private final Selector writeSelector;
     private final ByteBufAllocator allocator;
     private final List<UdpSocket> listeners = new ArrayList<>();
+    /** Relay sockets by port, one table per family: the core names an endpoint, the port finds its socket. */
+    private final UdpSocket[] ipv4Relays = new UdpSocket[65_536];
+    private final UdpSocket[] ipv6Relays = new UdpSocket[65_536];
     private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
-    private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + 4);
+    private final List<UdpSocket> closing = new ArrayList<>();
+    private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
+    private final int socketBufferBytes;
+    private final boolean dontFragmentSupported;
     private volatile boolean running = true;
+    private volatile Function<EventLoop, ?> onIteration;
     private long nowNs;
+    private long epochSeconds;
+    private int relaySockets;
 
-    EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator) throws IOException {
+    /**
+     * Binds the listening sockets. {@code socketBufferBytes} sets SO_RCVBUF and SO_SNDBUF of every socket
+     * (0: the kernel's default).
+     */
+    EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, int socketBufferBytes) throws IOException {
         this.allocator = allocator;
+        this.socketBufferBytes = socketBufferBytes;
         this.readSelector = Selector.open();
         this.writeSelector = Selector.open();
         try {
             for (int i = 0; i < listen.size(); i++) {
                 InetSocketAddress address = listen.get(i);
-                DatagramChannel channel = DatagramChannel.open(
-                        address.getAddress() instanceof java.net.Inet6Address
-                                ? StandardProtocolFamily.INET6
-                                : StandardProtocolFamily.INET);
+                DatagramChannel channel = open(address);
                 try {
-                    channel.setOption(StandardSocketOptions.SO_REUSEADDR, false);
                     channel.bind(address);
                 } catch (IOException e) {
                     channel.close();
                     throw new IOException("cannot listen on " + Addresses.format(address) + ": " + e.getMessage(), e);
                 }
-                UdpSocket socket = register(channel, i, null);
-                listeners.add(socket);
+                listeners.add(register(channel, i, null));
             }
+            this.dontFragmentSupported = probeDontFragment();
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    private UdpSocket register(DatagramChannel channel, int listener, Object relayEndpoint) throws IOException {
+    private DatagramChannel open(InetSocketAddress address) throws IOException {
+        DatagramChannel channel = DatagramChannel.open(
+                address.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+        if (socketBufferBytes > 0) {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+        }
+        return channel;
+    }
+
+    private static boolean probeDontFragment() {
+        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            return probe.supportedOptions().contains(ExtendedSocketOptions.IP_DONTFRAGMENT);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private UdpSocket register(DatagramChannel channel, int listener, RelayEndpoint relayEndpoint) throws IOException {
         channel.configureBlocking(false);
         UdpSocket socket = new UdpSocket(channel, listener, relayEndpoint);
         socket.readKey = channel.register(readSelector, SelectionKey.OP_READ, socket);
@@ -104,6 +136,15 @@ final class EventLoop implements Runnable {
         return counters;
     }
 
+    int relaySocketCount() {
+        return relaySockets;
+    }
+
+    /** For tests and metrics: called on the loop thread at the end of every iteration. */
+    void onIteration(Function<EventLoop, ?> hook) {
+        this.onIteration = hook;
+    }
+
     /** Asks the loop to stop; safe from any thread. */
     void stop() {
         running = false;
@@ -111,18 +152,71 @@ final class EventLoop implements Runnable {
         writeSelector.wakeup();
     }
 
+    // ---------------------------------------------------------------------------------------------------
+    // RelaySockets: asked by the core, on this thread, while it handles an Allocate
+
+    @Override
+    public boolean open(RelayEndpoint endpoint) {
+        DatagramChannel channel = null;
+        try {
+            channel = open(endpoint.local());
+            if (endpoint.dontFragment() && !(endpoint.local().getAddress() instanceof Inet6Address)) {
+                channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+            }
+            channel.bind(endpoint.local());
+            UdpSocket socket = register(channel, -1, endpoint);
+            relays(endpoint)[endpoint.port()] = socket;
+            relaySockets++;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.atDebug().addKeyValue("relay", Addresses.format(endpoint.local())).setCause(e).log("cannot bind relay port");
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
+            return false;
+        }
+    }
+
+    @Override
+    public boolean supportsDontFragment() {
+        return dontFragmentSupported;
+    }
+
+    private UdpSocket[] relays(RelayEndpoint endpoint) {
+        return endpoint.local().getAddress() instanceof Inet6Address ? ipv6Relays : ipv4Relays;
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // The loop
+
     @Override
     public void run() {
         try {
             while (running) {
                 nowNs = System.nanoTime();
+                epochSeconds = System.currentTimeMillis() / 1000;
+                closeReleasedSockets();
+                if (relay.nextDeadlineNs() - nowNs <= 0) {
+                    out.clear();
+                    relay.onTimer(nowNs, out);
+                    execute();
+                }
                 if (flush()) {
                     readSelector.select(this::onReadable, waitMs());
                 } else {
-                    // Suspended: some socket's buffer is full. Read nothing until every queued packet is out.
-                    long suspendedAt = nowNs;
-                    writeSelector.select(this::onWritable, waitMs());
+                    // Suspended: some socket's buffer is full. Read nothing until every queued packet is out;
+                    // timers and stop() still wake this select.
+                    long suspendedAt = System.nanoTime();
+                    writeSelector.select(key -> {}, waitMs());
                     counters.suspendedNs += System.nanoTime() - suspendedAt;
+                }
+                Function<EventLoop, ?> hook = onIteration;
+                if (hook != null) {
+                    hook.apply(this);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -134,17 +228,22 @@ final class EventLoop implements Runnable {
     }
 
     private long waitMs() {
-        return MAX_WAIT_MS;
-    }
-
-    private void onWritable(SelectionKey key) {
-        // flush() at the top of the next iteration does the writing, for every blocked socket in order.
+        long deadline = relay.nextDeadlineNs();
+        if (deadline == Long.MAX_VALUE) {
+            return MAX_WAIT_MS;
+        }
+        long ms = (deadline - System.nanoTime()) / 1_000_000 + 1;
+        return Math.max(1, Math.min(MAX_WAIT_MS, ms));
     }
 
     private void onReadable(SelectionKey key) {
         UdpSocket socket = (UdpSocket) key.attachment();
+        if (!key.isValid()) {
+            return;
+        }
         for (int budget = READ_BUDGET; budget > 0 && blocked.isEmpty(); budget--) {
             receive.clear().position(HEADROOM);
+            receive.limit(HEADROOM + MAX_DATAGRAM);
             SocketAddress source;
             try {
                 source = socket.channel.receive(receive);
@@ -159,9 +258,14 @@ final class EventLoop implements Runnable {
             }
             counters.datagramsReceived++;
             int length = receive.position() - HEADROOM;
+            receive.limit(receive.capacity());
             try {
                 out.clear();
-                relay.onClientDatagram(nowNs, socket.listener, (InetSocketAddress) source, receive, HEADROOM, length, out);
+                if (socket.relay == null) {
+                    relay.onClientDatagram(nowNs, epochSeconds, socket.listener, (InetSocketAddress) source, receive, HEADROOM, length, out);
+                } else {
+                    relay.onPeerDatagram(nowNs, socket.relay, (InetSocketAddress) source, receive, HEADROOM, length, out);
+                }
                 execute();
             } catch (RuntimeException e) {
                 // The core must not throw; if it ever does, that datagram is lost but the relay is not.
@@ -174,6 +278,13 @@ final class EventLoop implements Runnable {
     private void execute() {
         switch (out.forward()) {
             case NONE -> {}
+            case TO_PEER -> {
+                UdpSocket socket = relays(out.relay())[out.relay().port()];
+                if (socket != null) {
+                    receive.limit(out.offset() + out.length()).position(out.offset());
+                    send(socket, receive, out.destination());
+                }
+            }
             case TO_CLIENT -> {
                 receive.limit(out.offset() + out.length()).position(out.offset());
                 send(listeners.get(out.listener()), receive, out.destination());
@@ -182,7 +293,49 @@ final class EventLoop implements Runnable {
         for (Command command = out.poll(); command != null; command = out.poll()) {
             switch (command) {
                 case Command.SendToClient s -> send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client());
+                case Command.CloseRelay c -> release(c.relay());
             }
+        }
+    }
+
+    /**
+     * Queues a relay socket for closing at the top of the next iteration: a registered channel is only closed
+     * after its keys are cancelled and a select has run, so it cannot be closed from inside a select.
+     */
+    private void release(RelayEndpoint endpoint) {
+        UdpSocket[] table = relays(endpoint);
+        UdpSocket socket = table[endpoint.port()];
+        if (socket != null && socket.relay == endpoint) {
+            table[endpoint.port()] = null;
+            closing.add(socket);
+        }
+    }
+
+    private void closeReleasedSockets() throws IOException {
+        if (closing.isEmpty()) {
+            return;
+        }
+        // Packets still queued for a deleted allocation's peers were accepted: the socket closes after them.
+        List<UdpSocket> ready = new ArrayList<>();
+        closing.removeIf(socket -> {
+            if (!socket.pending.isEmpty()) {
+                return false;
+            }
+            socket.readKey.cancel();
+            if (socket.writeKey != null) {
+                socket.writeKey.cancel();
+            }
+            ready.add(socket);
+            return true;
+        });
+        if (ready.isEmpty()) {
+            return;
+        }
+        readSelector.selectNow();
+        writeSelector.selectNow();
+        for (UdpSocket socket : ready) {
+            socket.channel.close();
+            relaySockets--;
         }
     }
 
@@ -219,8 +372,8 @@ final class EventLoop implements Runnable {
             } else {
                 socket.writeKey.interestOps(SelectionKey.OP_WRITE);
             }
-        } catch (IOException e) {
-            // cannot wait for this socket: its queue is flushed by polling at the next iteration instead
+        } catch (IOException | RuntimeException e) {
+            // cannot wait for this socket: its queue is retried at each iteration instead (at most 1 s apart)
             log.atWarn().addKeyValue("socket", socket).setCause(e).log("cannot watch socket for writability");
         }
         blocked.add(socket);
@@ -233,11 +386,11 @@ final class EventLoop implements Runnable {
             while (!socket.pending.isEmpty()) {
                 UdpSocket.Pending packet = socket.pending.peek();
                 try {
-                    ByteBuffer bytes = packet.data().internalNioBuffer(packet.data().readerIndex(), packet.data().readableBytes());
-                    if (socket.channel.send(bytes, packet.destination()) == 0) {
+                    if (socket.channel.send(nioBuffer(packet.data()), packet.destination()) == 0) {
                         break;
                     }
                     counters.datagramsSent++;
+                    counters.bufferedNs += nowNs - packet.queuedAtNs();
                 } catch (IOException e) {
                     relay.counters().drop(RelayCounters.Drop.SEND_ERROR);
                     log.atDebug().addKeyValue("to", packet.destination()).setCause(e).log("send failed");
@@ -256,8 +409,21 @@ final class EventLoop implements Runnable {
         return blocked.isEmpty();
     }
 
+    private static ByteBuffer nioBuffer(ByteBuf data) {
+        return data.internalNioBuffer(data.readerIndex(), data.readableBytes());
+    }
+
     private void close() {
-        for (UdpSocket socket : listeners) {
+        List<UdpSocket> all = new ArrayList<>(listeners);
+        for (UdpSocket[] table : new UdpSocket[][] {ipv4Relays, ipv6Relays}) {
+            for (UdpSocket socket : table) {
+                if (socket != null) {
+                    all.add(socket);
+                }
+            }
+        }
+        all.addAll(closing);
+        for (UdpSocket socket : all) {
             for (UdpSocket.Pending packet : socket.pending) {
                 packet.data().release();
             }
@@ -274,9 +440,5 @@ final class EventLoop implements Runnable {
         } catch (IOException e) {
             log.atDebug().setCause(e).log("close failed");
         }
-    }
-
-    static long millisUntil(long deadlineNs, long nowNs) {
-        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - nowNs) + 1);
     }
 }

@@ -8,6 +8,8 @@ final class LoopCounters {
     long packetsBuffered;
     /** Time the loop spent suspended: not reading, waiting for a socket to take its queued packets. */
     long suspendedNs;
+    /** Total time buffered packets waited, from queueing to being sent. */
+    long bufferedNs;
     long receiveErrors;
     long internalErrors;
 }

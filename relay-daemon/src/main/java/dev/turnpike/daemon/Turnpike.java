@@ -2,7 +2,6 @@ package dev.turnpike.daemon;
 
 import ch.qos.logback.classic.Level;
 import dev.turnpike.core.Relay;
-import dev.turnpike.core.RelayConfig;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
@@ -13,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -43,6 +43,62 @@ public final class Turnpike implements Callable<Integer> {
             description = "Where to listen for STUN/TURN over UDP; repeatable. Default: every local address, "
                     + "IPv4 and IPv6, port 3478.")
     List<InetSocketAddress> listen = new ArrayList<>();
+
+    @Option(names = "--realm", paramLabel = "REALM", defaultValue = "turnpike",
+            description = "The long-term credential realm. Default: ${DEFAULT-VALUE}.")
+    String realm;
+
+    @Option(names = "--user", paramLabel = "NAME:PASSWORD", split = ",",
+            description = "A user who may allocate; repeatable.")
+    List<String> users = new ArrayList<>();
+
+    @Option(names = "--users-file", paramLabel = "PATH",
+            description = "A file of NAME:PASSWORD lines ('#' starts a comment).")
+    Path usersFile;
+
+    @Option(names = "--auth-secret", paramLabel = "SECRET", split = ",",
+            description = "A shared secret for time-limited credentials (TURN REST API): username "
+                    + "EXPIRY[:name], password base64(HMAC-SHA1(secret, username)); repeatable, for rotation.")
+    List<String> authSecrets = new ArrayList<>();
+
+    @Option(names = "--relay-ports", paramLabel = "LOW-HIGH", defaultValue = "49152-65535",
+            description = "The UDP ports relayed addresses are taken from. Default: ${DEFAULT-VALUE}.")
+    String relayPorts;
+
+    @Option(names = "--relay-address", paramLabel = "IP", split = ",",
+            description = "The local address relay sockets bind, at most one per family. Default: the listen "
+                    + "address when it is a concrete one, else the address of the default route.")
+    List<String> relayAddresses = new ArrayList<>();
+
+    @Option(names = "--public-address", paramLabel = "IP", split = ",",
+            description = "What XOR-RELAYED-ADDRESS advertises instead of the relay address (behind a 1:1 NAT); "
+                    + "at most one per family.")
+    List<String> publicAddresses = new ArrayList<>();
+
+    @Option(names = "--max-lifetime", paramLabel = "SECONDS", defaultValue = "3600",
+            description = "The longest allocation lifetime granted. Default: ${DEFAULT-VALUE}.")
+    long maxLifetime;
+
+    @Option(names = "--nonce-lifetime", paramLabel = "SECONDS", defaultValue = "600",
+            description = "How long a nonce is good for before 438 Stale Nonce. Default: ${DEFAULT-VALUE}.")
+    long nonceLifetime;
+
+    @Option(names = "--allow-peer", paramLabel = "CIDR", split = ",",
+            description = "Relay to these peers even if in a range refused by default (loopback, private, ...); "
+                    + "repeatable; an allow wins over every deny.")
+    List<String> allowPeers = new ArrayList<>();
+
+    @Option(names = "--deny-peer", paramLabel = "CIDR", split = ",",
+            description = "Refuse these peers too (e.g. a cloud metadata address); repeatable.")
+    List<String> denyPeers = new ArrayList<>();
+
+    @Option(names = "--rfc5766-channel-numbers",
+            description = "Also accept channel numbers 0x5000-0x7FFF (RFC 5766), for legacy clients.")
+    boolean rfc5766ChannelNumbers;
+
+    @Option(names = "--socket-buffer", paramLabel = "BYTES", defaultValue = "0",
+            description = "SO_RCVBUF and SO_SNDBUF of every socket; 0 keeps the kernel's default.")
+    int socketBuffer;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
             description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
@@ -107,19 +163,20 @@ public final class Turnpike implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Turnpike.class);
         List<InetSocketAddress> listenAddresses = listen.isEmpty() ? everyLocalAddress() : listen;
 
-        Relay relay;
+        Settings settings = Settings.from(this, listenAddresses);
         EventLoop loop;
         try {
-            loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT);
+            loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT, socketBuffer);
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
         List<InetSocketAddress> bound = loop.boundListeners();
-        relay = new Relay(new RelayConfig(bound, SOFTWARE));
+        Relay relay = new Relay(settings.relayConfig(bound), loop);
         loop.attach(relay);
         for (InetSocketAddress address : bound) {
             log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");
         }
+        settings.logSummary(log);
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
@@ -141,7 +198,7 @@ public final class Turnpike implements Callable<Integer> {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            log.atInfo().log("stopped");
+            Settings.logCounters(log, relay, loop);
             Logging.stop();
             Runtime.getRuntime().halt(failure.get() == null ? 0 : 1);
         }, "turnpike-shutdown"));

@@ -1,5 +1,6 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.core.RelayEndpoint;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
@@ -18,13 +19,13 @@ final class UdpSocket {
     /** Index of the listener in the core's configuration, or -1 for a relay socket. */
     final int listener;
     /** The core's relay endpoint for a relay socket; null for a listener. */
-    final Object relay;
+    final RelayEndpoint relay;
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
     SelectionKey readKey;
     /** Registered with the loop's write selector the first time a send would block; interest 0 when idle. */
     SelectionKey writeKey;
 
-    UdpSocket(DatagramChannel channel, int listener, Object relay) {
+    UdpSocket(DatagramChannel channel, int listener, RelayEndpoint relay) {
         this.channel = channel;
         this.listener = listener;
         this.relay = relay;

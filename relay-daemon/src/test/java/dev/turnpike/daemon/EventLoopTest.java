@@ -29,10 +29,10 @@ class EventLoopTest {
 
     @BeforeEach
     void start() throws Exception {
-        loop = new EventLoop(List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT);
+        loop = new EventLoop(List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, 0);
         List<InetSocketAddress> bound = loop.boundListeners();
         server = bound.get(0);
-        relay = new Relay(new RelayConfig(bound, "test"));
+        relay = new Relay(RelayConfig.builder(bound).build(), loop);
         loop.attach(relay);
         thread = new Thread(loop, "test-loop");
         thread.start();

@@ -1,0 +1,87 @@
+package dev.turnpike.core;
+
+import dev.turnpike.core.auth.Credentials;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+
+/**
+ * RFC 8656 §5: the relay transport address(es) one client 5-tuple holds, with its permissions and channels.
+ * Lookups on the data path are by the objects the JDK already gave us (no boxing, no new keys).
+ */
+final class Allocation {
+    final int listener;
+    final InetSocketAddress client;
+    final Credentials.Key credentials;
+    RelayEndpoint ipv4;
+    RelayEndpoint ipv6;
+    long expiresAtNs;
+    /** Deleted or expired and swept: its relay sockets are closing. */
+    boolean released;
+    final HashMap<InetAddress, Permission> permissions = new HashMap<>(4);
+    final HashMap<InetSocketAddress, ChannelBinding> channelsByPeer = new HashMap<>(4);
+    /** By number: few per allocation, so a short array scanned beats a map of boxed keys. */
+    ChannelBinding[] channels = new ChannelBinding[2];
+    int channelCount;
+    /** The Allocate transaction and its success response, resent as-is for a retransmission. */
+    long allocateTxHigh;
+    int allocateTxLow;
+    byte[] allocateResponse;
+
+    Allocation(int listener, InetSocketAddress client, Credentials.Key credentials) {
+        this.listener = listener;
+        this.client = client;
+        this.credentials = credentials;
+    }
+
+    RelayEndpoint endpointFor(InetAddress peer) {
+        return peer instanceof Inet4Address ? ipv4 : ipv6;
+    }
+
+    ChannelBinding channel(int number) {
+        for (int i = 0; i < channelCount; i++) {
+            if (channels[i].number == number) {
+                return channels[i];
+            }
+        }
+        return null;
+    }
+
+    void addChannel(ChannelBinding binding) {
+        if (channelCount == channels.length) {
+            channels = java.util.Arrays.copyOf(channels, channelCount * 2);
+        }
+        channels[channelCount++] = binding;
+        channelsByPeer.put(binding.peer, binding);
+    }
+
+    /** Drops expired permissions and channels; answers the earliest remaining expiry (or Long.MAX_VALUE). */
+    long sweep(long nowNs) {
+        long next = expiresAtNs;
+        var permissionIterator = permissions.values().iterator();
+        while (permissionIterator.hasNext()) {
+            Permission p = permissionIterator.next();
+            if (p.expiresAtNs - nowNs <= 0) {
+                permissionIterator.remove();
+            } else {
+                next = Math.min(next, p.expiresAtNs);
+            }
+        }
+        int kept = 0;
+        for (int i = 0; i < channelCount; i++) {
+            ChannelBinding c = channels[i];
+            if (c.expiresAtNs - nowNs <= 0) {
+                channelsByPeer.remove(c.peer);
+            } else {
+                channels[kept++] = c;
+                next = Math.min(next, c.expiresAtNs);
+            }
+        }
+        for (int i = kept; i < channelCount; i++) {
+            channels[i] = null;
+        }
+        channelCount = kept;
+        return next;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.turnpike.core;
+
+import java.net.InetAddress;
+
+/** RFC 8656 §9: lets datagrams from one peer IP (any port) reach the client, and Send go to it. */
+final class Permission {
+    static final long LIFETIME_NS = 300_000_000_000L;
+
+    final InetAddress peer;
+    /** The peer IP as an int (IPv4) or its 16 bytes (IPv6), kept so Data indications need no copy of it. */
+    final int ipv4;
+    final byte[] ipv6;
+    /** The peer IP is one of the relay's own: only its relay ports may be reached (see PeerPolicy). */
+    final boolean self;
+    long expiresAtNs;
+
+    Permission(InetAddress peer, boolean self, long expiresAtNs) {
+        this.peer = peer;
+        byte[] raw = peer.getAddress();
+        this.ipv4 = raw.length == 4 ? ((raw[0] & 0xFF) << 24) | ((raw[1] & 0xFF) << 16) | ((raw[2] & 0xFF) << 8) | (raw[3] & 0xFF) : 0;
+        this.ipv6 = raw.length == 16 ? raw : null;
+        this.self = self;
+        this.expiresAtNs = expiresAtNs;
+    }
+}

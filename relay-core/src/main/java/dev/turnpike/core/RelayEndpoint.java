@@ -1,0 +1,45 @@
+package dev.turnpike.core;
+
+import java.net.InetSocketAddress;
+
+/**
+ * One relay transport address of an allocation: the socket the loop binds for it and reads peers' datagrams
+ * from. Identity is the object itself; the loop keeps it as the socket's attachment.
+ */
+public final class RelayEndpoint {
+    private final InetSocketAddress local;
+    private final InetSocketAddress advertised;
+    final Allocation allocation;
+    final boolean dontFragment;
+
+    RelayEndpoint(InetSocketAddress local, InetSocketAddress advertised, Allocation allocation, boolean dontFragment) {
+        this.local = local;
+        this.advertised = advertised;
+        this.allocation = allocation;
+        this.dontFragment = dontFragment;
+    }
+
+    /** True when the client asked for DONT-FRAGMENT: the socket should set the IP DF bit. */
+    public boolean dontFragment() {
+        return dontFragment;
+    }
+
+    /** The address the socket binds. */
+    public InetSocketAddress local() {
+        return local;
+    }
+
+    /** What XOR-RELAYED-ADDRESS tells the client: {@code --public-address} with the bound port, or local. */
+    public InetSocketAddress advertised() {
+        return advertised;
+    }
+
+    public int port() {
+        return local.getPort();
+    }
+
+    @Override
+    public String toString() {
+        return "relay " + local;
+    }
+}

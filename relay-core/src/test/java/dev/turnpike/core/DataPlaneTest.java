@@ -1,0 +1,117 @@
+package dev.turnpike.core;
+
+import static dev.turnpike.core.Harness.CLIENT;
+import static dev.turnpike.core.Harness.PEER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnpike.core.stun.DecodeStatus;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.StunMethod;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+
+/** Send and Data indications (RFC 8656 §11) and what the data plane drops. */
+class DataPlaneTest {
+    private final Harness h = new Harness();
+
+    private RelayEndpoint allocate() {
+        return h.endpoint(h.relayedAddress(h.allocate(CLIENT)).getPort());
+    }
+
+    private void permit(InetSocketAddress peer) {
+        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(peer))).errorCode()).isEqualTo(-1);
+    }
+
+    @Test
+    void aSendIndicationToAPermittedPeerIsRelayedFromTheRelayPort() {
+        RelayEndpoint endpoint = allocate();
+        permit(PEER);
+        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1, 2, 3}).bytes());
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
+        assertThat(h.out.relay()).isSameAs(endpoint);
+        assertThat(h.out.destination()).isEqualTo(PEER);
+        assertThat(h.forwarded()).containsExactly(1, 2, 3);
+        assertThat(h.relay.counters().packetsClientToPeer()).isEqualTo(1);
+        assertThat(h.relay.counters().bytesClientToPeer()).isEqualTo(3);
+    }
+
+    @Test
+    void aSendIndicationWithoutPermissionIsDroppedAndCounted() {
+        allocate();
+        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1}).bytes());
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.NO_PERMISSION)).isEqualTo(1);
+    }
+
+    @Test
+    void aSendIndicationToADeniedPeerIsDroppedAsDenied() {
+        allocate();
+        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(new InetSocketAddress("127.0.0.1", 22)).data(new byte[] {1}).bytes());
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
+    }
+
+    @Test
+    void aSendIndicationWithoutAllocationIsDroppedAndOneWithoutDataIsMalformed() {
+        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1}).bytes());
+        assertThat(h.dropped(RelayCounters.Drop.NO_ALLOCATION)).isEqualTo(1);
+        allocate();
+        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).bytes());
+        assertThat(h.dropped(RelayCounters.Drop.MALFORMED)).isEqualTo(1);
+    }
+
+    @Test
+    void aPeersDatagramWithoutChannelArrivesAsADataIndicationWrittenInPlace() {
+        RelayEndpoint endpoint = allocate();
+        permit(PEER);
+        h.fromPeer(endpoint, PEER, new byte[] {9, 8, 7, 6, 5});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        assertThat(h.out.destination()).isEqualTo(CLIENT);
+        assertThat(h.out.offset()).isEqualTo(Relay.HEADROOM - DataIndication.headerLength(4));
+        byte[] bytes = h.forwarded();
+        StunMessage data = new StunMessage();
+        assertThat(data.wrap(ByteBuffer.wrap(bytes), 0, bytes.length)).isEqualTo(DecodeStatus.OK);
+        assertThat(data.method()).isEqualTo(StunMethod.DATA);
+        assertThat(data.messageClass()).isEqualTo(StunMethod.CLASS_INDICATION);
+        assertThat(data.xorAddress(data.indexOf(StunAttribute.XOR_PEER_ADDRESS))).isEqualTo(PEER);
+        assertThat(data.bytes(data.indexOf(StunAttribute.DATA))).containsExactly(9, 8, 7, 6, 5);
+        assertThat(h.relay.counters().packetsPeerToClient()).isEqualTo(1);
+    }
+
+    @Test
+    void anIpv6PeersDataIndicationCarriesItsIpv6Address() {
+        Harness dual = new Harness(b -> b.relayIpv6(Harness.RELAY_IPV6, null));
+        StunMessage allocated = dual.send(CLIENT, dual.signed(CLIENT, Req.allocate().family(2)));
+        RelayEndpoint endpoint = dual.endpoint(dual.relayedAddress(allocated).getPort());
+        dual.send(CLIENT, dual.signed(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(Harness.PEER6)));
+        dual.fromPeer(endpoint, Harness.PEER6, new byte[] {1, 2, 3, 4, 5, 6, 7});
+        byte[] bytes = dual.forwarded();
+        StunMessage data = new StunMessage();
+        assertThat(data.wrap(ByteBuffer.wrap(bytes), 0, bytes.length)).isEqualTo(DecodeStatus.OK);
+        assertThat(data.xorAddress(data.indexOf(StunAttribute.XOR_PEER_ADDRESS))).isEqualTo(Harness.PEER6);
+        assertThat(data.bytes(data.indexOf(StunAttribute.DATA))).containsExactly(1, 2, 3, 4, 5, 6, 7);
+    }
+
+    @Test
+    void aDatagramOnADeletedAllocationsPortIsDroppedAsNoAllocation() {
+        RelayEndpoint endpoint = allocate();
+        permit(PEER);
+        h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.REFRESH).lifetime(0)));
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.NO_ALLOCATION)).isEqualTo(1);
+    }
+
+    @Test
+    void theRelaysOwnAddressMaySendOnlyFromRelayPorts() {
+        RelayEndpoint endpoint = allocate();
+        permit(new InetSocketAddress(Harness.RELAY_IPV4, 50500));
+        h.fromPeer(endpoint, new InetSocketAddress(Harness.RELAY_IPV4, 50500), new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        h.fromPeer(endpoint, new InetSocketAddress(Harness.RELAY_IPV4, 3478), new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
+    }
+}

@@ -1,0 +1,287 @@
+package dev.turnpike.daemon;
+
+import dev.turnpike.core.Relay;
+import dev.turnpike.core.RelayConfig;
+import dev.turnpike.core.RelayCounters;
+import dev.turnpike.core.auth.Credentials;
+import dev.turnpike.core.policy.Cidr;
+import dev.turnpike.core.policy.PeerPolicy;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+
+/**
+ * The flags checked and turned into the core's configuration. Every refusal is one line naming the flag and
+ * what was expected, and exits 2 before anything is bound.
+ */
+final class Settings {
+    private final Turnpike flags;
+    private final Map<String, String> users = new LinkedHashMap<>();
+    private int relayPortLow;
+    private int relayPortHigh;
+    private InetAddress relayIpv4;
+    private InetAddress relayIpv6;
+    private InetAddress publicIpv4;
+    private InetAddress publicIpv6;
+    private final List<Cidr> allow = new ArrayList<>();
+    private final List<Cidr> deny = new ArrayList<>();
+
+    private Settings(Turnpike flags) {
+        this.flags = flags;
+    }
+
+    static Settings from(Turnpike flags, List<InetSocketAddress> listen) {
+        Settings s = new Settings(flags);
+        s.parseRelayPorts();
+        s.parseUsers();
+        if (flags.realm.isBlank()) {
+            throw bad("--realm '' (expected: a non-empty realm, e.g. example.org)");
+        }
+        if (flags.maxLifetime < RelayConfig.DEFAULT_LIFETIME_SECONDS || flags.maxLifetime > 86_400) {
+            throw bad("--max-lifetime " + flags.maxLifetime + " (expected: 600..86400 seconds)");
+        }
+        if (flags.nonceLifetime < 30 || flags.nonceLifetime > 86_400) {
+            throw bad("--nonce-lifetime " + flags.nonceLifetime + " (expected: 30..86400 seconds)");
+        }
+        if (flags.socketBuffer < 0) {
+            throw bad("--socket-buffer " + flags.socketBuffer + " (expected: 0 or a size in bytes)");
+        }
+        for (String cidr : flags.allowPeers) {
+            s.allow.add(cidr("--allow-peer", cidr));
+        }
+        for (String cidr : flags.denyPeers) {
+            s.deny.add(cidr("--deny-peer", cidr));
+        }
+        s.parseAddresses(listen);
+        return s;
+    }
+
+    private static Turnpike.StartupException bad(String message) {
+        return new Turnpike.StartupException(message, 2);
+    }
+
+    private static Cidr cidr(String flag, String text) {
+        try {
+            return Cidr.parse(text.strip());
+        } catch (IllegalArgumentException e) {
+            throw bad(flag + " " + e.getMessage());
+        }
+    }
+
+    private void parseRelayPorts() {
+        String text = flags.relayPorts.strip();
+        int dash = text.indexOf('-');
+        try {
+            relayPortLow = Integer.parseInt(text.substring(0, dash));
+            relayPortHigh = Integer.parseInt(text.substring(dash + 1));
+        } catch (RuntimeException e) {
+            throw bad("--relay-ports '" + text + "' (expected: LOW-HIGH, e.g. 49152-65535)");
+        }
+        if (relayPortLow < 1024 || relayPortHigh > 65535 || relayPortLow > relayPortHigh) {
+            throw bad("--relay-ports " + text + " (expected: 1024 <= LOW <= HIGH <= 65535)");
+        }
+    }
+
+    private void parseUsers() {
+        for (String user : flags.users) {
+            addUser("--user", user);
+        }
+        if (flags.usersFile != null) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(flags.usersFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw bad("--users-file " + flags.usersFile + ": cannot read it (" + e.getClass().getSimpleName() + ")");
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i).strip();
+                if (!line.isEmpty() && !line.startsWith("#")) {
+                    addUser("--users-file " + flags.usersFile + " line " + (i + 1), line);
+                }
+            }
+        }
+        for (String secret : flags.authSecrets) {
+            if (secret.isEmpty()) {
+                throw bad("--auth-secret '' (expected: a non-empty secret)");
+            }
+        }
+    }
+
+    private void addUser(String where, String entry) {
+        int colon = entry.indexOf(':');
+        if (colon <= 0 || colon == entry.length() - 1) {
+            // never echo the entry: it holds a password
+            throw bad(where + ": expected NAME:PASSWORD");
+        }
+        String name = entry.substring(0, colon);
+        String password = entry.substring(colon + 1);
+        try {
+            dev.turnpike.core.auth.SaslPrep.prepare(password);
+        } catch (IllegalArgumentException e) {
+            throw bad(where + ": the password of '" + name + "' has a character SASLprep refuses");
+        }
+        users.put(name, password);
+    }
+
+    private void parseAddresses(List<InetSocketAddress> listen) {
+        for (String text : flags.relayAddresses) {
+            InetAddress ip = ip("--relay-address", text);
+            if (!isLocal(ip)) {
+                throw bad("--relay-address " + text + " (expected: an address of this host)");
+            }
+            if (ip instanceof Inet4Address) {
+                if (relayIpv4 != null) {
+                    throw bad("--relay-address " + text + " (expected: at most one IPv4 address)");
+                }
+                relayIpv4 = ip;
+            } else {
+                if (relayIpv6 != null) {
+                    throw bad("--relay-address " + text + " (expected: at most one IPv6 address)");
+                }
+                relayIpv6 = ip;
+            }
+        }
+        for (String text : flags.publicAddresses) {
+            InetAddress ip = ip("--public-address", text);
+            if (ip instanceof Inet4Address) {
+                publicIpv4 = ip;
+            } else {
+                publicIpv6 = ip;
+            }
+        }
+        // Default: the listen address of the family when --listen named concrete ones; otherwise the address
+        // the default route leaves from, falling back to a local address of that family.
+        if (flags.relayAddresses.isEmpty()) {
+            boolean concrete = !flags.listen.isEmpty() && listen.stream().noneMatch(a -> a.getAddress().isAnyLocalAddress());
+            if (!concrete) {
+                relayIpv4 = defaultRouteAddress("192.0.2.1");
+                relayIpv6 = defaultRouteAddress("2001:db8::1");
+            }
+            for (InetSocketAddress address : listen) {
+                InetAddress ip = address.getAddress();
+                if (ip.isAnyLocalAddress()) {
+                    continue;
+                }
+                if (ip instanceof Inet4Address && relayIpv4 == null) {
+                    relayIpv4 = ip;
+                } else if (ip instanceof Inet6Address && relayIpv6 == null) {
+                    relayIpv6 = ip;
+                }
+            }
+        }
+        if (publicIpv4 != null && relayIpv4 == null) {
+            throw bad("--public-address " + publicIpv4.getHostAddress() + " (expected: an IPv4 relay address to stand for)");
+        }
+        if (publicIpv6 != null && relayIpv6 == null) {
+            throw bad("--public-address " + Addresses.format(publicIpv6) + " (expected: an IPv6 relay address to stand for)");
+        }
+    }
+
+    private static InetAddress ip(String flag, String text) {
+        try {
+            return Addresses.parseIp(text.strip(), text);
+        } catch (IllegalArgumentException e) {
+            throw bad(flag + " " + e.getMessage());
+        }
+    }
+
+    private static boolean isLocal(InetAddress ip) {
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(ip, 0))) {
+            return probe.isBound();
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The local address the kernel would send from toward {@code target} (a documentation address standing
+     * for "anywhere"). A UDP connect only consults the routing table: nothing is sent.
+     */
+    private static InetAddress defaultRouteAddress(String target) {
+        try (DatagramSocket probe = new DatagramSocket()) {
+            probe.connect(new InetSocketAddress(InetAddress.getByName(target), 9));
+            InetAddress local = probe.getLocalAddress();
+            return local == null || local.isAnyLocalAddress() ? null : local;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    RelayConfig relayConfig(List<InetSocketAddress> bound) throws SocketException {
+        Set<InetAddress> own = new HashSet<>(Addresses.localAddresses());
+        for (InetAddress ip : new InetAddress[] {relayIpv4, relayIpv6, publicIpv4, publicIpv6}) {
+            if (ip != null) {
+                own.add(ip);
+            }
+        }
+        for (InetSocketAddress listener : bound) {
+            own.add(listener.getAddress());
+        }
+        SecureRandom seed = new SecureRandom();
+        byte[] nonceKey = new byte[32];
+        seed.nextBytes(nonceKey);
+        return RelayConfig.builder(bound)
+                .software(Turnpike.SOFTWARE)
+                .credentials(new Credentials(flags.realm, users, flags.authSecrets))
+                .relayIpv4(relayIpv4, publicIpv4)
+                .relayIpv6(relayIpv6, publicIpv6)
+                .relayPorts(relayPortLow, relayPortHigh)
+                .maxLifetimeSeconds(flags.maxLifetime)
+                .nonceLifetimeSeconds(flags.nonceLifetime)
+                .rfc5766ChannelNumbers(flags.rfc5766ChannelNumbers)
+                .policy(new PeerPolicy(allow, deny, own, Set.copyOf(bound), relayPortLow, relayPortHigh))
+                .nonceKey(nonceKey)
+                .random(new SplittableRandom(seed.nextLong()))
+                .build();
+    }
+
+    /** What an operator wants to see at start-up; secrets and passwords appear only as counts. */
+    void logSummary(Logger log) {
+        log.atInfo()
+                .addKeyValue("realm", flags.realm)
+                .addKeyValue("users", users.size())
+                .addKeyValue("authSecrets", flags.authSecrets.size())
+                .addKeyValue("relayIpv4", relayIpv4 == null ? "none" : relayIpv4.getHostAddress())
+                .addKeyValue("relayIpv6", relayIpv6 == null ? "none" : Addresses.format(relayIpv6))
+                .addKeyValue("relayPorts", relayPortLow + "-" + relayPortHigh)
+                .addKeyValue("allowPeer", allow.toString())
+                .addKeyValue("denyPeer", deny.toString())
+                .log("relay configured");
+        if (users.isEmpty() && flags.authSecrets.isEmpty()) {
+            log.atWarn().log("no --user, --users-file or --auth-secret: every Allocate will be refused (STUN Binding still works)");
+        }
+        if (relayIpv4 == null && relayIpv6 == null) {
+            log.atWarn().log("no relay address for either family: every Allocate will be refused with 440");
+        }
+    }
+
+    static void logCounters(Logger log, Relay relay, EventLoop loop) {
+        RelayCounters c = relay.counters();
+        LoopCounters l = loop.counters();
+        var event = log.atInfo()
+                .addKeyValue("allocations", c.allocationsCreated())
+                .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
+                .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
+                .addKeyValue("packetsBuffered", l.packetsBuffered)
+                .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000);
+        for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
+            event = event.addKeyValue("dropped" + reason.name(), c.dropped(reason));
+        }
+        event.log("stopped");
+    }
+}
