@@ -29,6 +29,39 @@ class CommandLineIT {
     }
 
     @Test
+    void badRelayFlagsAreOneLineEachWithExitCode2() throws Exception {
+        String[][] cases = {
+            {"--relay-ports", "80-90"},
+            {"--relay-ports", "60000-50000"},
+            {"--relay-ports", "lots"},
+            {"--allow-peer", "10.0.0.0/40"},
+            {"--deny-peer", "example.com/8"},
+            {"--relay-address", "192.0.2.250"},
+            {"--max-lifetime", "10"},
+            {"--user", "nocolon"},
+        };
+        for (String[] flag : cases) {
+            Interop.Result result = java("--listen", "127.0.0.1:0", flag[0], flag[1]);
+            assertThat(result.exitCode()).as(String.join(" ", flag)).isEqualTo(2);
+            assertThat(result.output().strip().lines()).as(result.output()).hasSize(1);
+            assertThat(result.output()).contains(flag[0]).contains("expected");
+        }
+    }
+
+    @Test
+    void aPasswordNeverAppearsInTheLog() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--log-level", "trace",
+                "--user", "alice:sup3r-secret-pw", "--auth-secret", "an0ther-secret")) {
+            daemon.terminate();
+            assertThat(daemon.output()).doesNotContain("sup3r-secret-pw").doesNotContain("an0ther-secret").contains("users=1");
+        }
+        Interop.Result bad = java("--listen", "127.0.0.1:0", "--user", "alice:bad\u0007pw".translateEscapes());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.output()).doesNotContain("bad");
+    }
+
+    @Test
     void versionAndHelpExitZero() throws Exception {
         assertThat(java("--version").output()).startsWith("turnpike ");
         Interop.Result help = java("--help");

@@ -1,0 +1,44 @@
+package dev.turnpike.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A helper process (an echo peer) that lives for one test and is killed after it. */
+final class Background implements AutoCloseable {
+    private final Process process;
+    private final Path output;
+
+    private Background(Process process, Path output) {
+        this.process = process;
+        this.output = output;
+    }
+
+    static Background start(String... command) throws IOException {
+        Path output = Files.createTempFile("background", ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        return new Background(process, output);
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    String output() throws IOException {
+        return Files.readString(output);
+    }
+
+    @Override
+    public void close() throws IOException {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Files.deleteIfExists(output);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * coturn's turnutils_uclient through the packaged Turnpike to a turnutils_peer echo peer: channels and Send
+ * indications, static users and the shared secret, IPv4 and IPv6. Every message sent must come back, and
+ * Turnpike's own counters must show what was relayed and no drop.
+ */
+class TurnClientInteropIT {
+    private static final int CLIENTS = 2;
+    private static final int MESSAGES = 100;
+    private static final Pattern TOTALS = Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
+    private static final Pattern LOST = Pattern.compile("Total lost packets (\\d+)");
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({
+        "127.0.0.1, channels, user",
+        "127.0.0.1, send-indications, user",
+        "127.0.0.1, channels, secret",
+        "::1, channels, user",
+        "::1, send-indications, secret"
+    })
+    void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(String ip, String mode, String credentials) throws Exception {
+        Path uclient = Interop.tool("turnutils_uclient", "coturn");
+        Path peerTool = Interop.tool("turnutils_peer", "coturn");
+        int port = Interop.freeUdpPort(ip);
+        int peerPort = Interop.freeUdpPort(ip);
+        String listen = ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
+        try (DaemonProcess daemon = DaemonProcess.start(
+                        "--listen", listen, "--relay-ports", "50000-50999", "--realm", "example.org",
+                        "--user", "alice:wonderland", "--auth-secret", "s3cret",
+                        "--allow-peer", "127.0.0.0/8", "--allow-peer", "::1/128",
+                        "--rfc5766-channel-numbers");
+                Background peer = Background.start(peerTool.toString(), "-p", String.valueOf(peerPort), "-L", ip)) {
+            List<String> command = new ArrayList<>(List.of(uclient.toString()));
+            if (credentials.equals("user")) {
+                command.addAll(List.of("-u", "alice", "-w", "wonderland"));
+            } else {
+                command.addAll(List.of("-u", "interop", "-W", "s3cret"));
+            }
+            if (mode.equals("send-indications")) {
+                command.add("-s");
+            }
+            command.addAll(List.of("-e", ip, "-r", String.valueOf(peerPort), "-n", String.valueOf(MESSAGES),
+                    "-m", String.valueOf(CLIENTS), "-l", "170", "-p", String.valueOf(port), ip));
+            Interop.Result result = Interop.run(120, command.toArray(String[]::new));
+            assertThat(peer.alive()).as("the echo peer ran throughout: " + peer.output()).isTrue();
+
+            Matcher totals = TOTALS.matcher(result.output());
+            String last = null;
+            String lastReceived = null;
+            while (totals.find()) {
+                last = totals.group(1);
+                lastReceived = totals.group(2);
+            }
+            assertThat(last).as(result.output()).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
+            assertThat(lastReceived).as(result.output()).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
+            Matcher lost = LOST.matcher(result.output());
+            assertThat(lost.find()).as(result.output()).isTrue();
+            assertThat(lost.group(1)).isEqualTo("0");
+
+            assertThat(daemon.terminate()).isZero();
+            String log = daemon.output();
+            assertThat(log).contains("packetsClientToPeer=" + CLIENTS * MESSAGES, "packetsPeerToClient=" + CLIENTS * MESSAGES);
+            for (String reason : new String[] {"MALFORMED", "NO_PERMISSION", "PEER_DENIED", "SEND_ERROR"}) {
+                assertThat(log).contains("dropped" + reason + "=0");
+            }
+        }
+    }
+}
