@@ -136,6 +136,15 @@ final class EventLoop implements Runnable, RelaySockets {
         return counters;
     }
 
+    /** Packets waiting for room in a socket buffer; loop thread only (hooks, tests). */
+    int queuedPackets() {
+        int n = 0;
+        for (UdpSocket socket : blocked) {
+            n += socket.pending.size();
+        }
+        return n;
+    }
+
     int relaySocketCount() {
         return relaySockets;
     }
@@ -201,6 +210,10 @@ final class EventLoop implements Runnable, RelaySockets {
                 epochSeconds = System.currentTimeMillis() / 1000;
                 closeReleasedSockets();
                 if (relay.nextDeadlineNs() - nowNs <= 0) {
+                    counters.timerRuns++;
+                    if (!blocked.isEmpty()) {
+                        counters.timerRunsWhileSuspended++;
+                    }
                     out.clear();
                     relay.onTimer(nowNs, out);
                     execute();
@@ -211,9 +224,13 @@ final class EventLoop implements Runnable, RelaySockets {
                     // Suspended: some socket's buffer is full. Read nothing until every queued packet is out;
                     // timers and stop() still wake this select.
                     long suspendedAt = System.nanoTime();
-                    writeSelector.select(key -> {}, waitMs());
+                    counters.suspendedWaits++;
+                    if (writeSelector.select(key -> {}, waitMs()) > 0) {
+                        counters.suspendedWakeupsByWritability++;
+                    }
                     counters.suspendedNs += System.nanoTime() - suspendedAt;
                 }
+                counters.iterations++;
                 Function<EventLoop, ?> hook = onIteration;
                 if (hook != null) {
                     hook.apply(this);
@@ -283,6 +300,8 @@ final class EventLoop implements Runnable, RelaySockets {
                 if (socket != null) {
                     receive.limit(out.offset() + out.length()).position(out.offset());
                     send(socket, receive, out.destination());
+                } else {
+                    relay.counters().drop(RelayCounters.Drop.SEND_ERROR); // cannot happen: a live endpoint has a socket
                 }
             }
             case TO_CLIENT -> {
@@ -347,7 +366,7 @@ final class EventLoop implements Runnable, RelaySockets {
         if (socket.pending.isEmpty()) {
             try {
                 if (socket.channel.send(data, destination) > 0) {
-                    counters.datagramsSent++;
+                    sent(socket);
                     return;
                 }
             } catch (IOException e) {
@@ -362,6 +381,15 @@ final class EventLoop implements Runnable, RelaySockets {
         counters.packetsBuffered++;
         if (socket.pending.size() == 1) {
             block(socket);
+        }
+    }
+
+    private void sent(UdpSocket socket) {
+        counters.datagramsSent++;
+        if (socket.relay != null) {
+            counters.sentToPeers++;
+        } else {
+            counters.sentToClients++;
         }
     }
 
@@ -389,7 +417,7 @@ final class EventLoop implements Runnable, RelaySockets {
                     if (socket.channel.send(nioBuffer(packet.data()), packet.destination()) == 0) {
                         break;
                     }
-                    counters.datagramsSent++;
+                    sent(socket);
                     counters.bufferedNs += nowNs - packet.queuedAtNs();
                 } catch (IOException e) {
                     relay.counters().drop(RelayCounters.Drop.SEND_ERROR);

@@ -2,8 +2,18 @@ package dev.turnpike.daemon;
 
 /** What the loop counts about its own I/O. Written by the loop thread only. */
 final class LoopCounters {
+    long iterations;
     long datagramsReceived;
     long datagramsSent;
+    /** Datagrams the kernel took from relay sockets (to peers) and from listeners (to clients, responses too). */
+    long sentToPeers;
+    long sentToClients;
+    long timerRuns;
+    /** Timer runs that happened while the loop was suspended: timers do not wait for the queue to drain. */
+    long timerRunsWhileSuspended;
+    /** Waits for writability, and how many of them ended because a socket became writable. */
+    long suspendedWaits;
+    long suspendedWakeupsByWritability;
     /** Packets that met a full socket buffer and were queued instead of dropped. */
     long packetsBuffered;
     /** Time the loop spent suspended: not reading, waiting for a socket to take its queued packets. */
@@ -12,4 +22,23 @@ final class LoopCounters {
     long bufferedNs;
     long receiveErrors;
     long internalErrors;
+
+    LoopCounters copy() {
+        LoopCounters c = new LoopCounters();
+        c.iterations = iterations;
+        c.datagramsReceived = datagramsReceived;
+        c.datagramsSent = datagramsSent;
+        c.sentToPeers = sentToPeers;
+        c.sentToClients = sentToClients;
+        c.timerRuns = timerRuns;
+        c.timerRunsWhileSuspended = timerRunsWhileSuspended;
+        c.suspendedWaits = suspendedWaits;
+        c.suspendedWakeupsByWritability = suspendedWakeupsByWritability;
+        c.packetsBuffered = packetsBuffered;
+        c.suspendedNs = suspendedNs;
+        c.bufferedNs = bufferedNs;
+        c.receiveErrors = receiveErrors;
+        c.internalErrors = internalErrors;
+        return c;
+    }
 }

@@ -1,0 +1,141 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnpike.core.auth.LongTermKey;
+import dev.turnpike.core.stun.DecodeStatus;
+import dev.turnpike.core.stun.MessageIntegrity;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.core.stun.StunWriter;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.function.Consumer;
+
+/**
+ * A minimal TURN client over a real UDP socket for loop tests: the 401 dance, Allocate, ChannelBind,
+ * ChannelData. Built on the project's codec, so it proves the loop, not the codec; the real-client proof is
+ * the coturn interop tests.
+ */
+final class TestTurnClient implements AutoCloseable {
+    private final DatagramChannel channel;
+    private final Selector selector;
+    private final InetSocketAddress server;
+    private final String username;
+    private final String realm;
+    private final byte[] key;
+    private final MessageIntegrity integrity = new MessageIntegrity();
+    private final StunWriter writer = new StunWriter(integrity);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(2048);
+    private final ByteBuffer in = ByteBuffer.allocateDirect(65_536);
+    private String nonce;
+    private long tx = 1;
+
+    TestTurnClient(InetSocketAddress server, String username, String password, String realm) throws IOException {
+        this.server = server;
+        this.username = username;
+        this.realm = realm;
+        this.key = LongTermKey.md5(username, realm, password);
+        this.channel = DatagramChannel.open();
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+        channel.bind(new InetSocketAddress(server.getAddress(), 0));
+        channel.configureBlocking(false);
+        this.selector = Selector.open();
+        channel.register(selector, SelectionKey.OP_READ);
+    }
+
+    InetSocketAddress localAddress() throws IOException {
+        return (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    /** Sends a signed request (after one 401 round trip for the nonce) and answers the success response. */
+    StunMessage request(int method, Consumer<StunWriter> attributes) throws IOException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            writer.begin(out.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
+            attributes.accept(writer);
+            if (nonce != null) {
+                writer.addString(StunAttribute.USERNAME, username)
+                        .addString(StunAttribute.REALM, realm)
+                        .addString(StunAttribute.NONCE, nonce)
+                        .addMessageIntegrity(key);
+            }
+            channel.send(out.limit(writer.length()).position(0), server);
+            StunMessage response = receiveStun(5_000);
+            int code = response.errorCode();
+            if (code == 401 || code == 438) {
+                nonce = response.string(StunAttribute.NONCE);
+                continue;
+            }
+            assertThat(code).as("error response to method " + method).isEqualTo(-1);
+            return response;
+        }
+        throw new AssertionError("not authenticated after 3 attempts");
+    }
+
+    InetSocketAddress allocate() throws IOException {
+        StunMessage response = request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
+        return response.xorAddress(response.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
+    }
+
+    void channelBind(int number, InetSocketAddress peer) throws IOException {
+        request(StunMethod.CHANNEL_BIND, w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
+                .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
+    }
+
+    void createPermission(InetSocketAddress peer) throws IOException {
+        request(StunMethod.CREATE_PERMISSION, w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
+    }
+
+    /** Sends ChannelData; answers false if the socket buffer was full (the datagram was not sent). */
+    boolean sendChannelData(int number, ByteBuffer payload) throws IOException {
+        out.clear();
+        out.putShort((short) number).putShort((short) payload.remaining()).put(payload.duplicate()).flip();
+        return channel.send(out, server) > 0;
+    }
+
+    /** Receives one datagram into the client's buffer within {@code timeoutMs}; null on timeout. */
+    ByteBuffer receive(long timeoutMs) throws IOException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            in.clear();
+            if (channel.receive(in) != null) {
+                return in.flip();
+            }
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return null;
+            }
+            selector.select(left);
+            selector.selectedKeys().clear();
+        }
+    }
+
+    private StunMessage receiveStun(long timeoutMs) throws IOException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            ByteBuffer datagram = receive(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            if (datagram == null) {
+                throw new AssertionError("no STUN response within " + timeoutMs + " ms");
+            }
+            StunMessage message = new StunMessage();
+            byte[] copy = new byte[datagram.remaining()];
+            datagram.get(copy);
+            if (message.wrap(ByteBuffer.wrap(copy), 0, copy.length) == DecodeStatus.OK
+                    && message.messageClass() != StunMethod.CLASS_INDICATION) {
+                return message;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        selector.close();
+        channel.close();
+    }
+}
