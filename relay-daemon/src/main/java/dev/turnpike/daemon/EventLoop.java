@@ -169,7 +169,8 @@ final class EventLoop implements Runnable, RelaySockets {
         DatagramChannel channel = null;
         try {
             channel = open(endpoint.local());
-            if (endpoint.dontFragment() && !(endpoint.local().getAddress() instanceof Inet6Address)) {
+            if (endpoint.dontFragment()) {
+                // IP_DF for IPv4, IPV6_DONTFRAG for IPv6 (RFC 8656 DONT-FRAGMENT)
                 channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
             }
             channel.bind(endpoint.local());

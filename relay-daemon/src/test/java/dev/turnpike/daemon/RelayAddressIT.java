@@ -1,0 +1,60 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The packaged daemon's relay addresses and credential sources, seen from a client over real UDP. */
+class RelayAddressIT {
+    @Test
+    void theRelayAddressDefaultsToTheConcreteListenAddress() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "51000-51099",
+                        "--user", "alice:wonderland", "--realm", "example.org");
+                TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
+            InetSocketAddress relayed = client.allocate();
+            assertThat(relayed.getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+            assertThat(relayed.getPort()).isBetween(51000, 51099);
+            assertThat(daemon.output()).contains("relayIpv4=127.0.0.1", "relayIpv6=none");
+        }
+    }
+
+    @Test
+    void thePublicAddressIsWhatTheClientIsToldWhileTheRelayBindsLocally() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "51100-51199",
+                        "--user", "alice:wonderland", "--realm", "example.org", "--public-address", "203.0.113.5");
+                TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
+            InetSocketAddress relayed = client.allocate();
+            assertThat(relayed.getAddress().getHostAddress()).isEqualTo("203.0.113.5");
+            assertThat(relayed.getPort()).isBetween(51100, 51199);
+            assertThat(daemon.output()).contains("relayIpv4=127.0.0.1");
+        }
+    }
+
+    @Test
+    void usersComeFromTheUsersFileAndAWrongPasswordIsRefused() throws Exception {
+        Path users = Files.createTempFile("turnpike-users", ".txt");
+        int port = Interop.freeUdpPort("127.0.0.1");
+        InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
+        try {
+            Files.writeString(users, "# operators\nbob:build:er\n\ncarol:x\n");
+            try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "51200-51299",
+                    "--users-file", users.toString(), "--realm", "example.org")) {
+                try (TestTurnClient bob = new TestTurnClient(server, "bob", "build:er", "example.org")) {
+                    assertThat(bob.allocate().getPort()).isBetween(51200, 51299);
+                }
+                try (TestTurnClient mallory = new TestTurnClient(server, "bob", "builder", "example.org")) {
+                    assertThatThrownBy(mallory::allocate).hasMessageContaining("not authenticated");
+                }
+                assertThat(daemon.output()).contains("users=2").doesNotContain("build:er");
+            }
+        } finally {
+            Files.deleteIfExists(users);
+        }
+    }
+}
