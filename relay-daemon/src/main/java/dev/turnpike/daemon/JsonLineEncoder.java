@@ -2,8 +2,6 @@ package dev.turnpike.daemon;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.encoder.EncoderBase;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import org.slf4j.event.KeyValuePair;
 
@@ -11,20 +9,9 @@ import org.slf4j.event.KeyValuePair;
  * One JSON object a line: time, level, logger, thread, message, then the event's key-value pairs as
  * fields, so that log shippers index them without parsing prose.
  */
-public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+public final class JsonLineEncoder extends LineEncoder {
     @Override
-    public byte[] headerBytes() {
-        return null;
-    }
-
-    @Override
-    public byte[] footerBytes() {
-        return null;
-    }
-
-    @Override
-    public byte[] encode(ILoggingEvent event) {
-        StringBuilder line = new StringBuilder(256);
+    void format(ILoggingEvent event, StringBuilder line) {
         line.append("{\"time\":");
         string(line, Instant.ofEpochMilli(event.getTimeStamp()).toString());
         line.append(",\"level\":");
@@ -52,8 +39,7 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
             line.append(",\"error\":");
             string(line, error.getClassName() + ": " + error.getMessage());
         }
-        line.append("}\n");
-        return line.toString().getBytes(StandardCharsets.UTF_8);
+        line.append('}');
     }
 
     static void string(StringBuilder out, String value) {

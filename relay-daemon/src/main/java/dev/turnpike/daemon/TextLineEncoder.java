@@ -2,26 +2,13 @@ package dev.turnpike.daemon;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.encoder.EncoderBase;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import org.slf4j.event.KeyValuePair;
 
 /** {@code time LEVEL logger message key=value ...}: the same fields as the JSON lines, for a terminal. */
-public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
+public final class TextLineEncoder extends LineEncoder {
     @Override
-    public byte[] headerBytes() {
-        return null;
-    }
-
-    @Override
-    public byte[] footerBytes() {
-        return null;
-    }
-
-    @Override
-    public byte[] encode(ILoggingEvent event) {
-        StringBuilder line = new StringBuilder(160);
+    void format(ILoggingEvent event, StringBuilder line) {
         String logger = event.getLoggerName();
         line.append(Instant.ofEpochMilli(event.getTimeStamp()))
                 .append(' ')
@@ -39,7 +26,5 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
         if (error != null) {
             line.append(" error=\"").append(error.getClassName()).append(": ").append(error.getMessage()).append('"');
         }
-        line.append('\n');
-        return line.toString().getBytes(StandardCharsets.UTF_8);
     }
 }

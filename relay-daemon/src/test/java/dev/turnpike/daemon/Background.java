@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** A helper process (an echo peer) that lives for one test and is killed after it. */
+/** A child process that lives for one test, its output (stdout and stderr) in a file; killed on close. */
 final class Background implements AutoCloseable {
     private final Process process;
     private final Path output;
@@ -21,12 +21,16 @@ final class Background implements AutoCloseable {
         return new Background(process, output);
     }
 
+    Process process() {
+        return process;
+    }
+
     boolean alive() {
         return process.isAlive();
     }
 
     String output() throws IOException {
-        return Files.readString(output);
+        return Files.readString(output, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override

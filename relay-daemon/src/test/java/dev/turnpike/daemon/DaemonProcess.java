@@ -3,29 +3,20 @@ package dev.turnpike.daemon;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** The packaged daemon ({@code java -jar turnpike.jar}) as a child process, its output in a file. */
 final class DaemonProcess implements AutoCloseable {
-    private final Process process;
-    private final Path output;
+    private final Background process;
 
-    private DaemonProcess(Process process, Path output) {
+    private DaemonProcess(Background process) {
         this.process = process;
-        this.output = output;
     }
 
     /** Starts the daemon and waits (at most 20 s) until it logs that it started. */
     static DaemonProcess start(String... args) throws IOException, InterruptedException {
-        Path output = Files.createTempFile("turnpike", ".log");
-        Process process = new ProcessBuilder(Interop.javaCommand(args))
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .start();
-        DaemonProcess daemon = new DaemonProcess(process, output);
+        DaemonProcess daemon = new DaemonProcess(Background.start(Interop.javaCommand(args).toArray(String[]::new)));
+        Process process = daemon.process.process();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!daemon.output().contains("turnpike started")) {
             if (!process.isAlive()) {
@@ -41,32 +32,22 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     String output() throws IOException {
-        return Files.readString(output, StandardCharsets.UTF_8);
-    }
-
-    long pid() {
-        return process.pid();
+        return process.output();
     }
 
     /** Sends SIGTERM and answers the exit code (fails if it takes more than 10 s). */
     int terminate() throws InterruptedException {
-        process.destroy(); // SIGTERM on Linux
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
+        Process p = process.process();
+        p.destroy(); // SIGTERM on Linux
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
             fail("turnpike did not stop within 10 s of SIGTERM");
         }
-        return process.exitValue();
+        return p.exitValue();
     }
 
     @Override
     public void close() throws IOException {
-        if (process.isAlive()) {
-            try {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        Files.deleteIfExists(output);
+        process.close();
     }
 }
