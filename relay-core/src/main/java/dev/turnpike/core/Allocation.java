@@ -20,6 +20,9 @@ final class Allocation {
     /** Deleted or expired and swept: its relay sockets are closing. */
     boolean released;
     final HashMap<InetAddress, Permission> permissions = new HashMap<>(4);
+    /** The same permissions in an array, for matching a peer address still in the wire format (Send). */
+    Permission[] permissionList = new Permission[2];
+    int permissionCount;
     final HashMap<InetSocketAddress, ChannelBinding> channelsByPeer = new HashMap<>(4);
     /** By number: few per allocation, so a short array scanned beats a map of boxed keys. */
     ChannelBinding[] channels = new ChannelBinding[2];
@@ -37,6 +40,46 @@ final class Allocation {
 
     RelayEndpoint endpointFor(InetAddress peer) {
         return peer instanceof Inet4Address ? ipv4 : ipv6;
+    }
+
+    void addPermission(Permission permission) {
+        if (permissionCount == permissionList.length) {
+            permissionList = java.util.Arrays.copyOf(permissionList, permissionCount * 2);
+        }
+        permissionList[permissionCount++] = permission;
+        permissions.put(permission.peer, permission);
+    }
+
+    /**
+     * The permission for the peer in an XOR-PEER-ADDRESS value at {@code value} of {@code length} bytes,
+     * un-XORed in place of reading (RFC 8489 §14.2), or null. Allocates nothing.
+     */
+    Permission permission(java.nio.ByteBuffer buffer, int value, int length, int messageStart) {
+        int family = buffer.get(value + 1);
+        if (family == 0x01 && length == 8) {
+            int ip = buffer.getInt(value + 4) ^ dev.turnpike.core.stun.StunMessage.MAGIC_COOKIE;
+            for (int i = 0; i < permissionCount; i++) {
+                Permission p = permissionList[i];
+                if (p.ipv6 == null && p.ipv4 == ip) {
+                    return p;
+                }
+            }
+        } else if (family == 0x02 && length == 20) {
+            next:
+            for (int i = 0; i < permissionCount; i++) {
+                Permission p = permissionList[i];
+                if (p.ipv6 == null) {
+                    continue;
+                }
+                for (int b = 0; b < 16; b++) {
+                    if ((byte) (buffer.get(value + 4 + b) ^ buffer.get(messageStart + 4 + b)) != p.ipv6[b]) {
+                        continue next;
+                    }
+                }
+                return p;
+            }
+        }
+        return null;
     }
 
     ChannelBinding channel(int number) {
@@ -59,15 +102,20 @@ final class Allocation {
     /** Drops expired permissions and channels; answers the earliest remaining expiry (or Long.MAX_VALUE). */
     long sweep(long nowNs) {
         long next = expiresAtNs;
-        var permissionIterator = permissions.values().iterator();
-        while (permissionIterator.hasNext()) {
-            Permission p = permissionIterator.next();
+        int keptPermissions = 0;
+        for (int i = 0; i < permissionCount; i++) {
+            Permission p = permissionList[i];
             if (p.expiresAtNs - nowNs <= 0) {
-                permissionIterator.remove();
+                permissions.remove(p.peer);
             } else {
+                permissionList[keptPermissions++] = p;
                 next = Math.min(next, p.expiresAtNs);
             }
         }
+        for (int i = keptPermissions; i < permissionCount; i++) {
+            permissionList[i] = null;
+        }
+        permissionCount = keptPermissions;
         int kept = 0;
         for (int i = 0; i < channelCount; i++) {
             ChannelBinding c = channels[i];

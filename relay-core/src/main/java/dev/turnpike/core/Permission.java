@@ -1,6 +1,7 @@
 package dev.turnpike.core;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 
 /** RFC 8656 §9: lets datagrams from one peer IP (any port) reach the client, and Send go to it. */
 final class Permission {
@@ -13,6 +14,8 @@ final class Permission {
     /** The peer IP is one of the relay's own: only its relay ports may be reached (see PeerPolicy). */
     final boolean self;
     long expiresAtNs;
+    /** The last peer transport address sent to under this permission: reused while the port stays the same. */
+    private InetSocketAddress destination;
 
     Permission(InetAddress peer, boolean self, long expiresAtNs) {
         this.peer = peer;
@@ -21,5 +24,15 @@ final class Permission {
         this.ipv6 = raw.length == 16 ? raw : null;
         this.self = self;
         this.expiresAtNs = expiresAtNs;
+    }
+
+    /** The peer transport address at {@code port}; the same object as last time when the port is the same. */
+    InetSocketAddress destination(int port) {
+        InetSocketAddress last = destination;
+        if (last == null || last.getPort() != port) {
+            last = new InetSocketAddress(peer, port);
+            destination = last;
+        }
+        return last;
     }
 }

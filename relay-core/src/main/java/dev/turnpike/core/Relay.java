@@ -539,7 +539,7 @@ public final class Relay {
         Permission permission = allocation.permissions.get(peer);
         if (permission == null) {
             boolean self = policy.judge(peer) == PeerPolicy.Verdict.SELF;
-            allocation.permissions.put(peer, new Permission(peer, self, nowNs + Permission.LIFETIME_NS));
+            allocation.addPermission(new Permission(peer, self, nowNs + Permission.LIFETIME_NS));
         } else {
             permission.expiresAtNs = nowNs + Permission.LIFETIME_NS;
         }
@@ -621,7 +621,8 @@ public final class Relay {
         out.forwardToPeer(allocation.endpointFor(channel.peer.getAddress()), channel.peer, offset + ChannelData.HEADER_LENGTH, payloadLength);
     }
 
-    // RFC 8656 §11.2: a Send indication's DATA goes to its XOR-PEER-ADDRESS, if permitted.
+    // RFC 8656 §11.2: a Send indication's DATA goes to its XOR-PEER-ADDRESS, if permitted. The peer is matched
+    // against the permissions in its wire format, so the usual case allocates nothing.
     private void onSendIndication(long nowNs, int listener, InetSocketAddress client, Outbox out) {
         Allocation allocation = liveAllocation(listener, client, nowNs);
         if (allocation == null) {
@@ -630,23 +631,32 @@ public final class Relay {
         }
         int peerIndex = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
         int dataIndex = request.indexOf(StunAttribute.DATA);
-        InetSocketAddress peer = peerIndex < 0 ? null : request.xorAddress(peerIndex);
-        if (peer == null || dataIndex < 0) {
+        if (peerIndex < 0 || dataIndex < 0 || request.valueLength(peerIndex) < 8) {
             counters.drop(RelayCounters.Drop.MALFORMED);
             return;
         }
-        RelayEndpoint endpoint = allocation.endpointFor(peer.getAddress());
-        if (endpoint == null || !policy.permits(peer)) {
-            counters.drop(RelayCounters.Drop.PEER_DENIED);
+        int value = request.valueOffset(peerIndex);
+        Permission permission = allocation.permission(request.buffer(), value, request.valueLength(peerIndex), request.offset());
+        if (permission == null || permission.expiresAtNs - nowNs <= 0) {
+            InetSocketAddress peer = request.xorAddress(peerIndex);
+            if (peer == null) {
+                counters.drop(RelayCounters.Drop.MALFORMED);
+            } else if (allocation.endpointFor(peer.getAddress()) == null || !policy.permits(peer)) {
+                counters.drop(RelayCounters.Drop.PEER_DENIED);
+            } else {
+                counters.drop(RelayCounters.Drop.NO_PERMISSION);
+            }
             return;
         }
-        if (!live(allocation.permissions.get(peer.getAddress()), nowNs)) {
-            counters.drop(RelayCounters.Drop.NO_PERMISSION);
+        int port = (request.buffer().getShort(value + 2) & 0xFFFF) ^ (StunMessage.MAGIC_COOKIE >>> 16);
+        if ((permission.self && !policy.isRelayPort(port)) || policy.isListener(permission.peer, port)) {
+            counters.drop(RelayCounters.Drop.PEER_DENIED);
             return;
         }
         counters.packetsClientToPeer++;
         counters.bytesClientToPeer += request.valueLength(dataIndex);
-        out.forwardToPeer(endpoint, peer, request.valueOffset(dataIndex), request.valueLength(dataIndex));
+        out.forwardToPeer(allocation.endpointFor(permission.peer), permission.destination(port),
+                request.valueOffset(dataIndex), request.valueLength(dataIndex));
     }
 
     /**

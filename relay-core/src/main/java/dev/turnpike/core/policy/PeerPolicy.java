@@ -39,7 +39,7 @@ public final class PeerPolicy {
     private final List<Cidr> allow;
     private final List<Cidr> deny;
     private final Set<InetAddress> ownAddresses;
-    private final Set<InetSocketAddress> listeners;
+    private final InetSocketAddress[] listeners;
     private final int relayPortLow;
     private final int relayPortHigh;
 
@@ -58,7 +58,7 @@ public final class PeerPolicy {
         all.addAll(extraDeny);
         this.deny = List.copyOf(all);
         this.ownAddresses = Set.copyOf(ownAddresses);
-        this.listeners = Set.copyOf(listeners);
+        this.listeners = listeners.toArray(InetSocketAddress[]::new);
         this.relayPortLow = relayPortLow;
         this.relayPortHigh = relayPortHigh;
     }
@@ -81,7 +81,7 @@ public final class PeerPolicy {
 
     /** Judges a full peer transport address (ChannelBind, Send): SELF is settled by the port. */
     public boolean permits(InetSocketAddress peer) {
-        if (listeners.contains(peer) || isListenerOnWildcard(peer)) {
+        if (isListener(peer.getAddress(), peer.getPort())) {
             return false;
         }
         return switch (judge(peer.getAddress())) {
@@ -100,17 +100,23 @@ public final class PeerPolicy {
         return false;
     }
 
-    public boolean isRelayPort(int port) {
-        return port >= relayPortLow && port <= relayPortHigh;
-    }
-
-    private boolean isListenerOnWildcard(InetSocketAddress peer) {
+    /**
+     * True when {@code ip:port} is one of the relay's listening transport addresses (TURN inside TURN), which
+     * no allow re-opens. Allocates nothing: for the data plane.
+     */
+    public boolean isListener(InetAddress ip, int port) {
         for (InetSocketAddress listener : listeners) {
-            if (listener.getPort() == peer.getPort() && listener.getAddress().isAnyLocalAddress()) {
-                return ownAddresses.contains(peer.getAddress()) || peer.getAddress().isLoopbackAddress();
+            if (listener.getPort() == port
+                    && (listener.getAddress().equals(ip)
+                            || (listener.getAddress().isAnyLocalAddress() && (ownAddresses.contains(ip) || ip.isLoopbackAddress())))) {
+                return true;
             }
         }
         return false;
+    }
+
+    public boolean isRelayPort(int port) {
+        return port >= relayPortLow && port <= relayPortHigh;
     }
 
     private static boolean matches(List<Cidr> list, byte[] raw) {
