@@ -57,7 +57,7 @@ final class EventLoop implements Runnable, RelaySockets {
     private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
-    private final int socketBufferBytes;
+    private final SocketOptions socketOptions;
     private final boolean dontFragmentSupported;
     private volatile boolean running = true;
     private volatile Function<EventLoop, ?> onIteration;
@@ -65,13 +65,10 @@ final class EventLoop implements Runnable, RelaySockets {
     private long epochSeconds;
     private int relaySockets;
 
-    /**
-     * Binds the listening sockets. {@code socketBufferBytes} sets SO_RCVBUF and SO_SNDBUF of every socket
-     * (0: the kernel's default).
-     */
-    EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, int socketBufferBytes) throws IOException {
+    /** Binds the listening sockets. */
+    EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, SocketOptions socketOptions) throws IOException {
         this.allocator = allocator;
-        this.socketBufferBytes = socketBufferBytes;
+        this.socketOptions = socketOptions;
         this.readSelector = Selector.open();
         this.writeSelector = Selector.open();
         try {
@@ -96,9 +93,11 @@ final class EventLoop implements Runnable, RelaySockets {
     private DatagramChannel open(InetSocketAddress address) throws IOException {
         DatagramChannel channel = DatagramChannel.open(
                 address.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-        if (socketBufferBytes > 0) {
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
-            channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+        if (socketOptions.receiveBytes() > 0) {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, socketOptions.receiveBytes());
+        }
+        if (socketOptions.sendBytes() > 0) {
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, socketOptions.sendBytes());
         }
         return channel;
     }
@@ -125,6 +124,11 @@ final class EventLoop implements Runnable, RelaySockets {
             bound.add((InetSocketAddress) socket.channel.getLocalAddress());
         }
         return bound;
+    }
+
+    /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
+    int effectiveReceiveBuffer() throws IOException {
+        return listeners.isEmpty() ? 0 : listeners.get(0).channel.getOption(StandardSocketOptions.SO_RCVBUF);
     }
 
     /** The core this loop feeds; set once, after the sockets are bound and before {@link #run}. */
@@ -375,6 +379,10 @@ final class EventLoop implements Runnable, RelaySockets {
                 log.atDebug().addKeyValue("to", destination).setCause(e).log("send failed");
                 return;
             }
+        }
+        if (socketOptions.dropWhenFull()) {
+            counters.droppedFullBuffer++; // the benchmark-only variant: what a relay without buffering loses
+            return;
         }
         ByteBuf copy = allocator.directBuffer(data.remaining());
         copy.writeBytes(data);

@@ -20,6 +20,8 @@ final class LoopCounters {
     long suspendedNs;
     /** Total time buffered packets waited, from queueing to being sent. */
     long bufferedNs;
+    /** Only with the benchmark-only --benchmark-drop-when-full: packets dropped because a buffer was full. */
+    long droppedFullBuffer;
     long receiveErrors;
     long internalErrors;
 
@@ -38,6 +40,7 @@ final class LoopCounters {
         c.suspendedNs = suspendedNs;
         c.bufferedNs = bufferedNs;
         c.receiveErrors = receiveErrors;
+        c.droppedFullBuffer = droppedFullBuffer;
         c.internalErrors = internalErrors;
         return c;
     }

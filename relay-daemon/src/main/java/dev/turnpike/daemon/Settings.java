@@ -58,8 +58,11 @@ final class Settings {
         if (flags.nonceLifetime < 30 || flags.nonceLifetime > 86_400) {
             throw bad("--nonce-lifetime " + flags.nonceLifetime + " (expected: 30..86400 seconds)");
         }
-        if (flags.socketBuffer < 0) {
-            throw bad("--socket-buffer " + flags.socketBuffer + " (expected: 0 or a size in bytes)");
+        if (flags.receiveBuffer < 0) {
+            throw bad("--receive-buffer " + flags.receiveBuffer + " (expected: 0 or a size in bytes)");
+        }
+        if (flags.sendBuffer < 0) {
+            throw bad("--send-buffer " + flags.sendBuffer + " (expected: 0 or a size in bytes)");
         }
         for (String cidr : flags.allowPeers) {
             s.allow.add(cidr("--allow-peer", cidr));
@@ -278,7 +281,8 @@ final class Settings {
                 .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
                 .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
                 .addKeyValue("packetsBuffered", l.packetsBuffered)
-                .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000);
+                .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000)
+                .addKeyValue("droppedFullBuffer", l.droppedFullBuffer);
         for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
             event = event.addKeyValue("dropped" + reason.name(), c.dropped(reason));
         }

@@ -96,9 +96,19 @@ public final class Turnpike implements Callable<Integer> {
             description = "Also accept channel numbers 0x5000-0x7FFF (RFC 5766), for legacy clients.")
     boolean rfc5766ChannelNumbers;
 
-    @Option(names = "--socket-buffer", paramLabel = "BYTES", defaultValue = "0",
-            description = "SO_RCVBUF and SO_SNDBUF of every socket; 0 keeps the kernel's default.")
-    int socketBuffer;
+    @Option(names = "--receive-buffer", paramLabel = "BYTES", defaultValue = "4194304",
+            description = "SO_RCVBUF of every socket (the kernel caps it at net.core.rmem_max); 0 keeps the "
+                    + "kernel's default. Default: ${DEFAULT-VALUE}.")
+    int receiveBuffer;
+
+    @Option(names = "--send-buffer", paramLabel = "BYTES", defaultValue = "0",
+            description = "SO_SNDBUF of every socket; 0 keeps the kernel's default, which lets a socket block "
+                    + "(and Turnpike queue) before the interface's queue would drop. Default: ${DEFAULT-VALUE}.")
+    int sendBuffer;
+
+    @Option(names = "--benchmark-drop-when-full", hidden = true,
+            description = "Benchmark-only: drop instead of queueing when a send buffer is full.")
+    boolean benchmarkDropWhenFull;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
             description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
@@ -166,7 +176,8 @@ public final class Turnpike implements Callable<Integer> {
         Settings settings = Settings.from(this, listenAddresses);
         EventLoop loop;
         try {
-            loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT, socketBuffer);
+            loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT,
+                    new SocketOptions(receiveBuffer, sendBuffer, benchmarkDropWhenFull));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
@@ -177,6 +188,11 @@ public final class Turnpike implements Callable<Integer> {
             log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");
         }
         settings.logSummary(log);
+        int granted = loop.effectiveReceiveBuffer();
+        if (receiveBuffer > 0 && granted < receiveBuffer) {
+            log.atWarn().addKeyValue("requested", receiveBuffer).addKeyValue("granted", granted)
+                    .log("the kernel capped the receive buffer: raise net.core.rmem_max (sysctl) so bursts are not dropped");
+        }
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.

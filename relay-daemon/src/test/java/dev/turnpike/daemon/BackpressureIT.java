@@ -50,7 +50,7 @@ class BackpressureIT {
     void aSlowLinkDelaysPacketsInsteadOfDroppingThem() throws Exception {
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
         try (NetworkNamespace ns = NetworkNamespace.create("8mbit")) {
-            EventLoop loop = new EventLoop(List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, 0);
+            EventLoop loop = new EventLoop(List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, SocketOptions.KERNEL_DEFAULTS);
             List<InetSocketAddress> bound = loop.boundListeners();
             Relay relay = new Relay(RelayConfig.builder(bound)
                     .credentials(new Credentials("example.org", Map.of("alice", "wonderland"), List.of()))

@@ -1,0 +1,242 @@
+package dev.turnpike.benchmarks;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * End-to-end load against any TURN server: N allocations, each with a channel to one echo peer, ChannelData at
+ * fixed offered rates (round trips per second), then optionally a saturation search. Reports offered and
+ * delivered rates, loss, RTT percentiles and the relay process's CPU per relayed packet (both directions),
+ * one JSON object a line. It says when it, not the relay, was the bottleneck.
+ */
+@Command(name = "loadgen", mixinStandardHelpOptions = true, description = "TURN relay load generator")
+public final class LoadGenerator implements Callable<Integer> {
+    @Option(names = "--server", required = true, description = "TURN server IP:PORT (IPv4)") String server;
+    @Option(names = "--user", defaultValue = "alice") String user;
+    @Option(names = "--password", defaultValue = "wonderland") String password;
+    @Option(names = "--secret", description = "use shared-secret credentials instead of --password") String secret;
+    @Option(names = "--realm", defaultValue = "example.org", description = "expected realm (the server's 401 decides)") String realm;
+    @Option(names = "--pid", description = "the relay's process id, for CPU per packet") Long pid;
+    @Option(names = "--label", defaultValue = "server") String label;
+    @Option(names = "--allocations", defaultValue = "100") int allocations;
+    @Option(names = "--rates", split = ",", defaultValue = "10000,20000", description = "offered round trips per second") List<Integer> rates;
+    @Option(names = "--warmup-seconds", defaultValue = "3") int warmupSeconds;
+    @Option(names = "--seconds", defaultValue = "10") int seconds;
+    @Option(names = "--payload", defaultValue = "160", description = "ChannelData payload bytes") int payload;
+    @Option(names = "--saturate", description = "after the fixed rates, search for the highest rate with < 1% loss") boolean saturate;
+    @Option(names = "--saturate-start", defaultValue = "20000") int saturateStart;
+    @Option(names = "--saturate-factor", defaultValue = "1.15") double saturateFactor;
+    @Option(names = "--local-ip", defaultValue = "127.0.0.1") String localIp;
+    @Option(names = "--peer-ip", defaultValue = "127.0.0.1") String peerIp;
+    @Option(names = "--out", description = "append result lines to this file too") Path out;
+
+    private final AtomicLong received = new AtomicLong();
+    private final Recorder rtt = new Recorder(3);
+    private final List<TurnClient> clients = new ArrayList<>();
+    private volatile boolean receiving = true;
+
+    record Result(String label, String phase, int offered, double sentRate, double deliveredRate, double loss,
+            double rttP50Us, double rttP99Us, double rttP999Us, double relayCpuSeconds, long relayedPackets,
+            double cpuSecondsPerMillionPackets, long generatorSocketDrops, boolean generatorLimited) {
+        String json() {
+            return String.format(Locale.ROOT,
+                    "{\"label\":\"%s\",\"phase\":\"%s\",\"offered\":%d,\"sentRate\":%.0f,\"deliveredRate\":%.0f,\"loss\":%.5f,"
+                            + "\"rttP50Us\":%.1f,\"rttP99Us\":%.1f,\"rttP999Us\":%.1f,\"relayCpuSeconds\":%.3f,"
+                            + "\"relayedPackets\":%d,\"cpuSecondsPerMillionPackets\":%.3f,\"generatorSocketDrops\":%d,"
+                            + "\"generatorLimited\":%b}",
+                    label, phase, offered, sentRate, deliveredRate, loss, rttP50Us, rttP99Us, rttP999Us, relayCpuSeconds,
+                    relayedPackets, cpuSecondsPerMillionPackets, generatorSocketDrops, generatorLimited);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new LoadGenerator()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String[] hostPort = server.split(":");
+        InetSocketAddress serverAddress = new InetSocketAddress(InetAddress.getByName(hostPort[0]), Integer.parseInt(hostPort[1]));
+        try (EchoPeer peer = new EchoPeer(peerIp); Selector selector = Selector.open()) {
+            long setupStart = System.nanoTime();
+            int roundTrips = 0;
+            for (int i = 0; i < allocations; i++) {
+                TurnClient client = new TurnClient(serverAddress, localIp, user, password, secret, realm);
+                client.setUp(peer.address(), 0x4000 + (i % 0x1000));
+                roundTrips += client.roundTrips;
+                client.channel.register(selector, SelectionKey.OP_READ, client);
+                clients.add(client);
+            }
+            double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
+            System.out.printf(Locale.ROOT, "%s: %d allocations with channels set up in %.2f s (%.0f request round trips/s, 401s included)%n",
+                    label, allocations, setupSeconds, roundTrips / setupSeconds);
+            Set<Integer> ownPorts = new HashSet<>();
+            ownPorts.add(peer.address().getPort());
+            for (TurnClient client : clients) {
+                ownPorts.add(((InetSocketAddress) client.channel.getLocalAddress()).getPort());
+            }
+            Thread receiver = new Thread(() -> receive(selector), "receiver");
+            receiver.start();
+            try {
+                for (int rate : rates) {
+                    report(phase("fixed", rate, warmupSeconds, seconds, peer, ownPorts));
+                }
+                if (saturate) {
+                    Result best = null;
+                    double rate = saturateStart;
+                    for (int step = 0; step < 20; step++) {
+                        Result r = phase("search", (int) rate, 2, 5, peer, ownPorts);
+                        report(r);
+                        if (r.loss() >= 0.01 || r.generatorLimited()) {
+                            break;
+                        }
+                        best = r;
+                        rate *= saturateFactor;
+                    }
+                    if (best != null) {
+                        report(new Result(label, "saturation", best.offered(), best.sentRate(), best.deliveredRate(), best.loss(),
+                                best.rttP50Us(), best.rttP99Us(), best.rttP999Us(), best.relayCpuSeconds(), best.relayedPackets(),
+                                best.cpuSecondsPerMillionPackets(), best.generatorSocketDrops(), best.generatorLimited()));
+                    }
+                }
+            } finally {
+                receiving = false;
+                selector.wakeup();
+                receiver.join(5_000);
+                for (TurnClient client : clients) {
+                    client.tearDown();
+                    client.close();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private void report(Result result) throws IOException {
+        PrintStream o = System.out;
+        o.printf(Locale.ROOT, "%s %-10s offered %6d/s sent %6.0f/s delivered %6.0f/s loss %.3f%% rtt p50 %.0f us p99 %.0f us "
+                        + "p99.9 %.0f us relay cpu %.3f s/Mpkt%s%n",
+                result.label(), result.phase(), result.offered(), result.sentRate(), result.deliveredRate(), result.loss() * 100,
+                result.rttP50Us(), result.rttP99Us(), result.rttP999Us(), result.cpuSecondsPerMillionPackets(),
+                result.generatorLimited() ? "  (GENERATOR-LIMITED: the load generator could not offer or absorb this rate)" : "");
+        o.println(result.json());
+        if (out != null) {
+            Files.writeString(out, result.json() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+    }
+
+    private Result phase(String name, int rate, int warmup, int measure, EchoPeer peer, Set<Integer> ownPorts)
+            throws IOException {
+        ByteBuffer packet = ByteBuffer.allocateDirect(4 + payload);
+        long start = System.nanoTime();
+        long measureStart = start + warmup * 1_000_000_000L;
+        long measureEnd = measureStart + measure * 1_000_000_000L;
+        long sent = 0;
+        long receivedAtStart = received.get();
+        boolean inWindow = false;
+        long sentAtWindow = 0;
+        long receivedAtWindow = 0;
+        long echoedAtWindow = 0;
+        long cpuAtWindow = 0;
+        long dropsAtWindow = 0;
+        long windowStartNs = 0;
+        int next = 0;
+        while (true) {
+            long now = System.nanoTime();
+            if (!inWindow && now >= measureStart) {
+                inWindow = true;
+                windowStartNs = now;
+                sentAtWindow = sent;
+                receivedAtWindow = received.get();
+                echoedAtWindow = peer.echoed.get();
+                cpuAtWindow = pid == null ? 0 : ProcessCpu.cpuNs(pid);
+                dropsAtWindow = SocketDrops.onPorts(ownPorts);
+                rtt.getIntervalHistogram(); // discard warm-up samples
+            }
+            if (now >= measureEnd) {
+                break;
+            }
+            long due = (long) ((now - start) / 1e9 * rate);
+            while (sent < due) {
+                TurnClient client = clients.get(next);
+                next = next + 1 == clients.size() ? 0 : next + 1;
+                packet.clear();
+                packet.putShort((short) client.channelNumber).putShort((short) payload).putLong(System.nanoTime());
+                packet.position(0).limit(4 + payload);
+                if (client.channel.send(packet, client.server()) > 0) {
+                    sent++;
+                } else {
+                    break; // our own socket is full: we are the bottleneck; the shortfall shows in sentRate
+                }
+            }
+            LockSupport.parkNanos(50_000);
+        }
+        long windowNs = System.nanoTime() - windowStartNs;
+        long sentInWindow = sent - sentAtWindow;
+        long receivedInWindow = received.get() - receivedAtWindow;
+        long echoedInWindow = peer.echoed.get() - echoedAtWindow;
+        long cpuNs = pid == null ? 0 : ProcessCpu.cpuNs(pid) - cpuAtWindow;
+        Histogram histogram = rtt.getIntervalHistogram();
+        LockSupport.parkNanos(500_000_000L); // let the last echoes arrive
+        long receivedInPhase = received.get() - receivedAtStart;
+        long drops = SocketDrops.onPorts(ownPorts) - dropsAtWindow;
+        double seconds = windowNs / 1e9;
+        double sentRate = sentInWindow / seconds;
+        long relayed = echoedInWindow + receivedInWindow; // client->peer as the peer saw it, peer->client as we did
+        double loss = sent == 0 ? 0 : Math.max(0, 1 - (double) receivedInPhase / sent);
+        boolean generatorLimited = sentRate < 0.97 * rate || drops > 0;
+        return new Result(label, name, rate, sentRate, receivedInWindow / seconds, loss,
+                histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
+                histogram.getValueAtPercentile(99.9) / 1000.0, cpuNs / 1e9, relayed,
+                relayed == 0 ? 0 : cpuNs / 1e9 / (relayed / 1e6), drops, generatorLimited);
+    }
+
+    private void receive(Selector selector) {
+        try {
+            while (receiving) {
+                selector.select(key -> {
+                    TurnClient client = (TurnClient) key.attachment();
+                    ByteBuffer in = client.inBuffer();
+                    try {
+                        for (int i = 0; i < 64; i++) {
+                            in.clear();
+                            if (client.channel.receive(in) == null) {
+                                return;
+                            }
+                            if (in.position() >= 12) {
+                                long sentAt = in.getLong(4);
+                                rtt.recordValue(Math.max(0, System.nanoTime() - sentAt));
+                                received.lazySet(received.get() + 1);
+                            }
+                        }
+                    } catch (IOException e) {
+                        // a closed socket at shutdown
+                    }
+                }, 100);
+            }
+        } catch (IOException e) {
+            System.err.println("receiver stopped: " + e);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.turnpike.daemon;
+
+/**
+ * How the loop sets up its sockets.
+ *
+ * @param receiveBytes SO_RCVBUF of every socket (0: the kernel's default). Large, because while the loop is
+ *     off the CPU (a busy 2-core machine, a GC pause) datagrams wait here, and UDP drops what does not fit.
+ * @param sendBytes SO_SNDBUF (0: the kernel's default). Not large: a send buffer bigger than the interface's
+ *     queue lets the kernel drop silently in the qdisc before the socket ever blocks, and blocking is what lets
+ *     the relay hold packets instead of losing them.
+ * @param dropWhenFull benchmark-only: drop a packet the kernel will not take instead of queueing it, to
+ *     measure what buffering is worth. Never for production.
+ */
+record SocketOptions(int receiveBytes, int sendBytes, boolean dropWhenFull) {
+    /** coturn asks for 4 MiB too; the kernel caps it at net.core.rmem_max. */
+    static final int DEFAULT_RECEIVE_BYTES = 4 << 20;
+
+    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false);
+}
