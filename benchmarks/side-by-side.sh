@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Turnpike and coturn on this machine, in the same run, alternating servers each round (A B C A B C ...), each
+# measured by the same load generator on loopback. Writes results.jsonl and report.md (medians and ratios) to
+# $OUT. Long: about 1.5 minutes per server per round.
+#
+#   benchmarks/side-by-side.sh                      # 3 rounds, 10k and 20k round trips/s, then saturation
+#   ROUNDS=5 RATES=10000,20000 SATURATE=0 benchmarks/side-by-side.sh
+#
+# Needs: a JDK 25, coturn (apt-get install coturn). Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+RATES=${RATES:-10000,20000}
+MEASURE_SECONDS=${MEASURE_SECONDS:-10}
+ALLOCATIONS=${ALLOCATIONS:-100}
+SATURATE=${SATURATE:-1}
+SERVERS=${SERVERS:-"turnpike coturn-m1 coturn-default"}
+OUT=${OUT:-benchmarks/target/side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}
+PORT=3478
+
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
+  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
+fi
+export JAVA_HOME
+JAVA="$JAVA_HOME/bin/java"
+command -v turnserver >/dev/null || { echo "side-by-side: turnserver not found (apt-get install coturn)" >&2; exit 1; }
+[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+
+start_server() {
+  case "$1" in
+    turnpike)
+      "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
+        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 > "$OUT/$1.log" 2>&1 & ;;
+    coturn-m1|coturn-default)
+      threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
+      turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
+        --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
+        --allow-loopback-peers --no-tls --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;
+  esac
+  SERVER_PID=$!
+  # ready when something listens on the port (at most 20 s)
+  for _ in $(seq 1 100); do
+    ss -uln | grep -q "127.0.0.1:$PORT " && return 0
+    sleep 0.2
+  done
+  echo "side-by-side: $1 did not start" >&2; cat "$OUT/$1.log" >&2; exit 1
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+trap stop_server EXIT
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
+  echo "kernel: $(uname -r)"
+  echo "java: $("$JAVA" -version 2>&1 | head -n 1)"
+  echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
+  echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 3 s warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt"
+
+for round in $(seq 1 "$ROUNDS"); do
+  for server in $SERVERS; do
+    echo "== round $round: $server"
+    start_server "$server"
+    saturate=(); [ "$SATURATE" = 1 ] && saturate=(--saturate)
+    "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+      --server 127.0.0.1:$PORT --pid "$SERVER_PID" --label "$server" --allocations "$ALLOCATIONS" \
+      --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
+    stop_server
+    sleep 1
+  done
+done
+
+"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.Report "$RESULTS" > "$OUT/report.md"
+cat "$OUT/report.md"
+echo "results in $OUT"

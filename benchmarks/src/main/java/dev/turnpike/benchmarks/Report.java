@@ -1,0 +1,125 @@
+package dev.turnpike.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the load generator's JSON lines from one side-by-side run into Markdown: medians over the rounds per
+ * server and rate, and each figure as a ratio to coturn's from the same run.
+ *
+ * <pre>java -cp benchmarks.jar dev.turnpike.benchmarks.Report results.jsonl [baseline-label ...]</pre>
+ */
+public final class Report {
+    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\":(\"[^\"]*\"|[-0-9.eE]+|true|false)");
+
+    private Report() {}
+
+    public static void main(String[] args) throws IOException {
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of(args[0]))) {
+            if (!line.startsWith("{")) {
+                continue;
+            }
+            Map<String, String> row = new LinkedHashMap<>();
+            Matcher m = FIELD.matcher(line);
+            while (m.find()) {
+                row.put(m.group(1), m.group(2).replace("\"", ""));
+            }
+            rows.add(row);
+        }
+        List<String> baselines = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("coturn-m1", "coturn-default");
+        System.out.print(render(rows, baselines));
+    }
+
+    static String render(List<Map<String, String>> rows, List<String> baselines) {
+        Set<String> labels = new LinkedHashSet<>();
+        Set<Integer> rates = new LinkedHashSet<>();
+        for (Map<String, String> row : rows) {
+            labels.add(row.get("label"));
+            if (row.get("phase").equals("fixed")) {
+                rates.add(Integer.parseInt(row.get("offered")));
+            }
+        }
+        StringBuilder md = new StringBuilder();
+        for (int rate : rates) {
+            md.append(String.format(Locale.ROOT, "%n#### %,d round trips/s offered (medians of %d rounds)%n%n", rate, rounds(rows, rate)));
+            md.append("| server | relay CPU s per M packets | loss | RTT p50 us | RTT p99 us | RTT p99.9 us | delivered/s | generator-limited runs |");
+            for (String b : baselines) {
+                md.append(" CPU vs ").append(b).append(" |");
+            }
+            md.append("\n|---|---|---|---|---|---|---|---|").append("---|".repeat(baselines.size())).append('\n');
+            for (String label : labels) {
+                List<Map<String, String>> runs = select(rows, label, "fixed", rate);
+                if (runs.isEmpty()) {
+                    continue;
+                }
+                double cpu = median(runs, "cpuSecondsPerMillionPackets");
+                md.append(String.format(Locale.ROOT, "| %s | %.2f | %.3f%% | %.0f | %.0f | %.0f | %.0f | %d |", label, cpu,
+                        100 * median(runs, "loss"), median(runs, "rttP50Us"), median(runs, "rttP99Us"),
+                        median(runs, "rttP999Us"), median(runs, "deliveredRate"), count(runs, "generatorLimited")));
+                for (String b : baselines) {
+                    List<Map<String, String>> base = select(rows, b, "fixed", rate);
+                    md.append(base.isEmpty() ? " - |" : String.format(Locale.ROOT, " %.2fx |", cpu / median(base, "cpuSecondsPerMillionPackets")));
+                }
+                md.append('\n');
+            }
+        }
+        md.append(String.format(Locale.ROOT, "%n#### Saturation: highest offered round trips/s with < 1%% loss (medians)%n%n"));
+        md.append("| server | round trips/s | relay CPU s per M packets | RTT p99 us |");
+        for (String b : baselines) {
+            md.append(" vs ").append(b).append(" |");
+        }
+        md.append("\n|---|---|---|---|").append("---|".repeat(baselines.size())).append('\n');
+        for (String label : labels) {
+            List<Map<String, String>> runs = select(rows, label, "saturation", -1);
+            if (runs.isEmpty()) {
+                continue;
+            }
+            double rate = median(runs, "offered");
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.0f |", label, rate,
+                    median(runs, "cpuSecondsPerMillionPackets"), median(runs, "rttP99Us")));
+            for (String b : baselines) {
+                List<Map<String, String>> base = select(rows, b, "saturation", -1);
+                md.append(base.isEmpty() ? " - |" : String.format(Locale.ROOT, " %.2fx |", rate / median(base, "offered")));
+            }
+            md.append('\n');
+        }
+        List<Map<String, String>> limited = rows.stream().filter(r -> r.get("phase").equals("search") && r.get("generatorLimited").equals("true")).toList();
+        if (!limited.isEmpty()) {
+            md.append(String.format(Locale.ROOT, "%nThe search stopped on the load generator (not the relay) in %d of its steps: "
+                    + "there the saturation figure is a floor for the relay, not its limit.%n", limited.size()));
+        }
+        return md.toString();
+    }
+
+    private static int rounds(List<Map<String, String>> rows, int rate) {
+        return (int) rows.stream().filter(r -> r.get("phase").equals("fixed") && Integer.parseInt(r.get("offered")) == rate)
+                .map(r -> r.get("label")).collect(java.util.stream.Collectors.groupingBy(l -> l, java.util.stream.Collectors.counting()))
+                .values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    private static List<Map<String, String>> select(List<Map<String, String>> rows, String label, String phase, int rate) {
+        return rows.stream().filter(r -> r.get("label").equals(label) && r.get("phase").equals(phase)
+                && (rate < 0 || Integer.parseInt(r.get("offered")) == rate)).toList();
+    }
+
+    private static int count(List<Map<String, String>> rows, String flag) {
+        return (int) rows.stream().filter(r -> r.get(flag).equals("true")).count();
+    }
+
+    static double median(List<Map<String, String>> rows, String field) {
+        double[] values = rows.stream().mapToDouble(r -> Double.parseDouble(r.get(field))).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+}
