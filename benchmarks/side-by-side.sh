@@ -5,6 +5,10 @@
 #
 #   benchmarks/side-by-side.sh                      # 3 rounds, 10k and 20k round trips/s, then saturation
 #   ROUNDS=5 RATES=10000,20000 SATURATE=0 benchmarks/side-by-side.sh
+#   SERVERS="turnpike turnpike-plain coturn-m1" benchmarks/side-by-side.sh   # a lever's effect: with and without
+#
+# Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
+# (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default.
 #
 # Needs: a JDK 25, coturn (apt-get install coturn). Traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -31,9 +35,11 @@ RESULTS="$OUT/results.jsonl"
 
 start_server() {
   case "$1" in
-    turnpike)
+    turnpike|turnpike-plain|turnpike-drop)
+      variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
+      [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
       "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
-        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 > "$OUT/$1.log" 2>&1 & ;;
+        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${variant[@]}" > "$OUT/$1.log" 2>&1 & ;;
     coturn-m1|coturn-default)
       threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
       turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
@@ -62,7 +68,7 @@ trap stop_server EXIT
   echo "java: $("$JAVA" -version 2>&1 | head -n 1)"
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 3 s warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
+  echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
 

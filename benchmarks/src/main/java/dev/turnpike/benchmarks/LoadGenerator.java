@@ -41,6 +41,8 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--label", defaultValue = "server") String label;
     @Option(names = "--allocations", defaultValue = "100") int allocations;
     @Option(names = "--rates", split = ",", defaultValue = "10000,20000", description = "offered round trips per second") List<Integer> rates;
+    @Option(names = "--initial-warmup-seconds", defaultValue = "10",
+            description = "unmeasured load at the first rate before anything is measured (a JIT warms up)") int initialWarmupSeconds;
     @Option(names = "--warmup-seconds", defaultValue = "3") int warmupSeconds;
     @Option(names = "--seconds", defaultValue = "10") int seconds;
     @Option(names = "--payload", defaultValue = "160", description = "ChannelData payload bytes") int payload;
@@ -99,6 +101,9 @@ public final class LoadGenerator implements Callable<Integer> {
             Thread receiver = new Thread(() -> receive(selector), "receiver");
             receiver.start();
             try {
+                if (initialWarmupSeconds > 0) {
+                    phase("warmup", rates.get(0), initialWarmupSeconds, 0, peer, ownPorts);
+                }
                 for (int rate : rates) {
                     report(phase("fixed", rate, warmupSeconds, seconds, peer, ownPorts));
                 }

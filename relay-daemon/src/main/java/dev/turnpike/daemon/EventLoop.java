@@ -55,6 +55,8 @@ final class EventLoop implements Runnable, RelaySockets {
     private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
     private final List<UdpSocket> closing = new ArrayList<>();
     private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
+    /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
+    private final BatchReceiver batch;
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
     private final SocketOptions socketOptions;
@@ -69,6 +71,9 @@ final class EventLoop implements Runnable, RelaySockets {
     EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, SocketOptions socketOptions) throws IOException {
         this.allocator = allocator;
         this.socketOptions = socketOptions;
+        this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
+                ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
+                : null;
         this.readSelector = Selector.open();
         this.writeSelector = Selector.open();
         try {
@@ -113,6 +118,9 @@ final class EventLoop implements Runnable, RelaySockets {
     private UdpSocket register(DatagramChannel channel, int listener, RelayEndpoint relayEndpoint) throws IOException {
         channel.configureBlocking(false);
         UdpSocket socket = new UdpSocket(channel, listener, relayEndpoint);
+        if (batch != null) {
+            socket.fd = BatchReceiver.fd(channel);
+        }
         socket.readKey = channel.register(readSelector, SelectionKey.OP_READ, socket);
         return socket;
     }
@@ -124,6 +132,13 @@ final class EventLoop implements Runnable, RelaySockets {
             bound.add((InetSocketAddress) socket.channel.getLocalAddress());
         }
         return bound;
+    }
+
+    /** How datagrams are received, for the start-up log. */
+    String receiveMode() {
+        return batch != null
+                ? "recvmmsg, up to " + BatchReceiver.SLOTS + " datagrams a call"
+                : "one datagram a call (" + (socketOptions.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off") + ")";
     }
 
     /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
@@ -221,7 +236,7 @@ final class EventLoop implements Runnable, RelaySockets {
                     }
                     out.clear();
                     relay.onTimer(nowNs, out);
-                    execute();
+                    execute(receive);
                 }
                 if (flush()) {
                     readSelector.select(this::onReadable, waitMs());
@@ -263,6 +278,10 @@ final class EventLoop implements Runnable, RelaySockets {
         if (!key.isValid()) {
             return;
         }
+        if (socket.fd >= 0) {
+            receiveBatches(socket);
+            return;
+        }
         for (int budget = READ_BUDGET; budget > 0 && blocked.isEmpty(); budget--) {
             receive.clear().position(HEADROOM);
             receive.limit(HEADROOM + MAX_DATAGRAM);
@@ -278,40 +297,73 @@ final class EventLoop implements Runnable, RelaySockets {
             if (source == null) {
                 return;
             }
-            counters.datagramsReceived++;
-            int length = receive.position() - HEADROOM;
-            receive.limit(receive.capacity());
+            dispatch(socket, (InetSocketAddress) source, receive, HEADROOM, receive.position() - HEADROOM);
+        }
+    }
+
+    /**
+     * Up to {@link #READ_BUDGET} datagrams in batches. Every datagram of a batch is handled, even after a send
+     * had to queue: they were received, so they are the relay's to deliver; only the next batch waits.
+     */
+    private void receiveBatches(UdpSocket socket) {
+        for (int round = READ_BUDGET / BatchReceiver.SLOTS; round > 0 && blocked.isEmpty(); round--) {
+            int n;
             try {
-                out.clear();
-                if (socket.relay == null) {
-                    relay.onClientDatagram(nowNs, epochSeconds, socket.listener, (InetSocketAddress) source, receive, HEADROOM, length, out);
-                } else {
-                    relay.onPeerDatagram(nowNs, socket.relay, (InetSocketAddress) source, receive, HEADROOM, length, out);
+                n = batch.receive(socket.fd);
+            } catch (IOException e) {
+                counters.receiveErrors++;
+                log.atDebug().addKeyValue("socket", socket).setCause(e).log("receive failed");
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                int length = batch.length(i);
+                InetSocketAddress source = batch.source(i);
+                if (length < 0 || source == null) {
+                    counters.datagramsReceived++;
+                    relay.counters().drop(RelayCounters.Drop.MALFORMED);
+                    continue;
                 }
-                execute();
-            } catch (RuntimeException e) {
-                // The core must not throw; if it ever does, that datagram is lost but the relay is not.
-                counters.internalErrors++;
-                log.atError().setCause(e).log("internal error handling a datagram");
+                dispatch(socket, source, batch.buffer, batch.offset(i), length);
+            }
+            if (n < BatchReceiver.SLOTS) {
+                return;
             }
         }
     }
 
-    private void execute() {
+    private void dispatch(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {
+        counters.datagramsReceived++;
+        buffer.limit(buffer.capacity());
+        try {
+            out.clear();
+            if (socket.relay == null) {
+                relay.onClientDatagram(nowNs, epochSeconds, socket.listener, source, buffer, offset, length, out);
+            } else {
+                relay.onPeerDatagram(nowNs, socket.relay, source, buffer, offset, length, out);
+            }
+            execute(buffer);
+        } catch (RuntimeException e) {
+            // The core must not throw; if it ever does, that datagram is lost but the relay is not.
+            counters.internalErrors++;
+            log.atError().setCause(e).log("internal error handling a datagram");
+        }
+    }
+
+    private void execute(ByteBuffer buffer) {
         switch (out.forward()) {
             case NONE -> {}
             case TO_PEER -> {
                 UdpSocket socket = relays(out.relay())[out.relay().port()];
                 if (socket != null) {
-                    receive.limit(out.offset() + out.length()).position(out.offset());
-                    send(socket, receive, out.destination());
+                    buffer.limit(out.offset() + out.length()).position(out.offset());
+                    send(socket, buffer, out.destination());
                 } else {
                     relay.counters().drop(RelayCounters.Drop.SEND_ERROR); // cannot happen: a live endpoint has a socket
                 }
             }
             case TO_CLIENT -> {
-                receive.limit(out.offset() + out.length()).position(out.offset());
-                send(listeners.get(out.listener()), receive, out.destination());
+                buffer.limit(out.offset() + out.length()).position(out.offset());
+                send(listeners.get(out.listener()), buffer, out.destination());
             }
         }
         for (Command command = out.poll(); command != null; command = out.poll()) {

@@ -280,6 +280,9 @@ final class Settings {
                 .addKeyValue("allocations", c.allocationsCreated())
                 .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
                 .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
+                .addKeyValue("iterations", l.iterations)
+                .addKeyValue("datagramsReceived", l.datagramsReceived)
+                .addKeyValue("datagramsSent", l.datagramsSent)
                 .addKeyValue("packetsBuffered", l.packetsBuffered)
                 .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000)
                 .addKeyValue("droppedFullBuffer", l.droppedFullBuffer);

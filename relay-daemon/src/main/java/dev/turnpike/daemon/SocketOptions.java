@@ -10,10 +10,12 @@ package dev.turnpike.daemon;
  *     the relay hold packets instead of losing them.
  * @param dropWhenFull benchmark-only: drop a packet the kernel will not take instead of queueing it, to
  *     measure what buffering is worth. Never for production.
+ * @param batchedReceive receive with recvmmsg where the platform allows ({@link BatchReceiver}); false only to
+ *     measure what batching is worth.
  */
-record SocketOptions(int receiveBytes, int sendBytes, boolean dropWhenFull) {
+record SocketOptions(int receiveBytes, int sendBytes, boolean dropWhenFull, boolean batchedReceive) {
     /** coturn asks for 4 MiB too; the kernel caps it at net.core.rmem_max. */
     static final int DEFAULT_RECEIVE_BYTES = 4 << 20;
 
-    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false);
+    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false, true);
 }

@@ -106,6 +106,10 @@ public final class Turnpike implements Callable<Integer> {
                     + "(and Turnpike queue) before the interface's queue would drop. Default: ${DEFAULT-VALUE}.")
     int sendBuffer;
 
+    @Option(names = "--benchmark-plain-receive", hidden = true,
+            description = "Benchmark-only: receive one datagram per call even where recvmmsg is available.")
+    boolean benchmarkPlainReceive;
+
     @Option(names = "--benchmark-drop-when-full", hidden = true,
             description = "Benchmark-only: drop instead of queueing when a send buffer is full.")
     boolean benchmarkDropWhenFull;
@@ -177,7 +181,7 @@ public final class Turnpike implements Callable<Integer> {
         EventLoop loop;
         try {
             loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT,
-                    new SocketOptions(receiveBuffer, sendBuffer, benchmarkDropWhenFull));
+                    new SocketOptions(receiveBuffer, sendBuffer, benchmarkDropWhenFull, !benchmarkPlainReceive));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
@@ -188,6 +192,7 @@ public final class Turnpike implements Callable<Integer> {
             log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");
         }
         settings.logSummary(log);
+        log.atInfo().addKeyValue("receive", loop.receiveMode()).log("sockets ready");
         int granted = loop.effectiveReceiveBuffer();
         if (receiveBuffer > 0 && granted < receiveBuffer) {
             log.atWarn().addKeyValue("requested", receiveBuffer).addKeyValue("granted", granted)
