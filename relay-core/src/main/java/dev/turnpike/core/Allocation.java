@@ -27,7 +27,8 @@ final class Allocation {
     /** By number: few per allocation, so a short array scanned beats a map of boxed keys. */
     ChannelBinding[] channels = new ChannelBinding[2];
     int channelCount;
-    /** The Allocate transaction and its success response, resent as-is for a retransmission. */
+    long createdAtNs;
+    /** The Allocate transaction and its success response, resent as-is for a retransmission (first 45 s). */
     long allocateTxHigh;
     int allocateTxLow;
     byte[] allocateResponse;

@@ -39,6 +39,8 @@ public final class Relay {
     /** RFC 8656 §7.2: a reserved even-port neighbour is held for 30 seconds. */
     private static final long RESERVATION_LIFETIME_NS = 30 * NS_PER_SECOND;
     private static final int OPEN_ATTEMPTS = 16;
+    /** RFC 8489 §6.2.1: a client gives up on a transaction after Ti = 39.5 s; keep replies a little longer. */
+    private static final long RETRANSMISSION_WINDOW_NS = 45 * NS_PER_SECOND;
     private static final int UDP = 17;
     private static final int FAMILY_IPV4 = 0x01;
     private static final int FAMILY_IPV6 = 0x02;
@@ -392,6 +394,7 @@ public final class Relay {
             writer.addBytes(StunAttribute.RESERVATION_TOKEN, longBytes(token));
         }
         writer.addXorAddress(StunAttribute.XOR_MAPPED_ADDRESS, client);
+        allocation.createdAtNs = nowNs;
         allocation.allocateTxHigh = request.transactionIdHigh();
         allocation.allocateTxLow = request.transactionIdLow();
         allocation.allocateResponse = finish(listener, client, out);
@@ -423,11 +426,9 @@ public final class Relay {
             if (port < 0) {
                 return null;
             }
+            InetSocketAddress local = new InetSocketAddress(bind, port);
             RelayEndpoint endpoint = new RelayEndpoint(
-                    new InetSocketAddress(bind, port),
-                    new InetSocketAddress(advertised != null ? advertised : bind, port),
-                    allocation,
-                    dontFragment);
+                    local, advertised != null ? new InetSocketAddress(advertised, port) : local, allocation, dontFragment);
             if (sockets.open(endpoint)) {
                 if (reserveNext) {
                     pool.take(port + 1);
@@ -714,6 +715,9 @@ public final class Relay {
                     release(allocation, out);
                 } else {
                     allocation.sweep(nowNs);
+                    if (allocation.allocateResponse != null && nowNs - allocation.createdAtNs > RETRANSMISSION_WINDOW_NS) {
+                        allocation.allocateResponse = null; // no retransmission of the Allocate can come any more
+                    }
                 }
             }
         }

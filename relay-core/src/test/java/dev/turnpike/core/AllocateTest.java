@@ -66,6 +66,15 @@ class AllocateTest {
     }
 
     @Test
+    void aLateRetransmissionAfterTheTransactionTimeoutIs437() {
+        Req request = h.signed(CLIENT, Req.allocate());
+        h.fromClient(CLIENT, request.bytes());
+        h.advanceSeconds(46);
+        StunMessage late = h.send(CLIENT, request);
+        assertThat(late.errorCode()).isEqualTo(437);
+    }
+
+    @Test
     void lifetimeIsTheDefaultAtLeastAndTheMaximumAtMost() {
         assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().lifetime(30))).u32Value(StunAttribute.LIFETIME, -1))
                 .isEqualTo(600);
