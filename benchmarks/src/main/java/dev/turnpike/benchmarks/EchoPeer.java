@@ -15,13 +15,25 @@ final class EchoPeer implements AutoCloseable {
     private final Thread thread;
     final AtomicLong echoed = new AtomicLong();
 
+    /** Runs an echo peer on its own, for a peer behind another link: {@code EchoPeer IP PORT}, until killed. */
+    public static void main(String[] args) throws IOException, InterruptedException {
+        try (EchoPeer peer = new EchoPeer(args[0], Integer.parseInt(args[1]))) {
+            System.out.println("echo peer on " + peer.address());
+            peer.thread.join();
+        }
+    }
+
     EchoPeer(String ip) throws IOException {
+        this(ip, 0);
+    }
+
+    EchoPeer(String ip, int port) throws IOException {
         channel = DatagramChannel.open();
         channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
         channel.setOption(StandardSocketOptions.SO_SNDBUF, 4 << 20);
-        channel.bind(new InetSocketAddress(ip, 0));
+        channel.bind(new InetSocketAddress(ip, port));
         thread = new Thread(this::run, "echo-peer");
-        thread.setDaemon(true);
+        thread.setDaemon(port == 0);
         thread.start();
     }
 

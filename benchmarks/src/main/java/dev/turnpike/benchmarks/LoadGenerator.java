@@ -52,6 +52,10 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--local-ip", defaultValue = "127.0.0.1") String localIp;
     @Option(names = "--peer-ip", defaultValue = "127.0.0.1") String peerIp;
     @Option(names = "--out", description = "append result lines to this file too") Path out;
+    @Option(names = "--peer", description = "an echo peer already running elsewhere (IP:PORT), e.g. behind a slow link; "
+            + "relayed packets are then counted as twice those echoed back") String externalPeer;
+    @Option(names = "--burst", defaultValue = "0",
+            description = "send in bursts of this many packets at the average rate (0: evenly)") int burst;
 
     private final AtomicLong received = new AtomicLong();
     private final Recorder rtt = new Recorder(3);
@@ -81,11 +85,16 @@ public final class LoadGenerator implements Callable<Integer> {
         String[] hostPort = server.split(":");
         InetSocketAddress serverAddress = new InetSocketAddress(InetAddress.getByName(hostPort[0]), Integer.parseInt(hostPort[1]));
         try (EchoPeer peer = new EchoPeer(peerIp); Selector selector = Selector.open()) {
+            InetSocketAddress peerAddress = peer.address();
+            if (externalPeer != null) {
+                String[] p = externalPeer.split(":");
+                peerAddress = new InetSocketAddress(InetAddress.getByName(p[0]), Integer.parseInt(p[1]));
+            }
             long setupStart = System.nanoTime();
             int roundTrips = 0;
             for (int i = 0; i < allocations; i++) {
                 TurnClient client = new TurnClient(serverAddress, localIp, user, password, secret, realm);
-                client.setUp(peer.address(), 0x4000 + (i % 0x1000));
+                client.setUp(peerAddress, 0x4000 + (i % 0x1000));
                 roundTrips += client.roundTrips;
                 client.channel.register(selector, SelectionKey.OP_READ, client);
                 clients.add(client);
@@ -183,6 +192,9 @@ public final class LoadGenerator implements Callable<Integer> {
                 break;
             }
             long due = (long) ((now - start) / 1e9 * rate);
+            if (burst > 0) {
+                due = (due / burst) * burst; // whole bursts only
+            }
             while (sent < due) {
                 TurnClient client = clients.get(next);
                 next = next + 1 == clients.size() ? 0 : next + 1;
@@ -208,7 +220,8 @@ public final class LoadGenerator implements Callable<Integer> {
         long drops = SocketDrops.onPorts(ownPorts) - dropsAtWindow;
         double seconds = windowNs / 1e9;
         double sentRate = sentInWindow / seconds;
-        long relayed = echoedInWindow + receivedInWindow; // client->peer as the peer saw it, peer->client as we did
+        // client->peer as the peer saw it, peer->client as we did (an external peer: twice what came back)
+        long relayed = externalPeer == null ? echoedInWindow + receivedInWindow : 2 * receivedInWindow;
         double loss = sent == 0 ? 0 : Math.max(0, 1 - (double) receivedInPhase / sent);
         boolean generatorLimited = sentRate < 0.97 * rate || drops > 0;
         return new Result(label, name, rate, sentRate, receivedInWindow / seconds, loss,

@@ -284,6 +284,7 @@ final class Settings {
                 .addKeyValue("datagramsReceived", l.datagramsReceived)
                 .addKeyValue("datagramsSent", l.datagramsSent)
                 .addKeyValue("packetsBuffered", l.packetsBuffered)
+                .addKeyValue("bufferedMsTotal", l.bufferedNs / 1_000_000)
                 .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000)
                 .addKeyValue("droppedFullBuffer", l.droppedFullBuffer);
         for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
