@@ -234,9 +234,15 @@ final class EventLoop implements Runnable, RelaySockets {
                     if (!blocked.isEmpty()) {
                         counters.timerRunsWhileSuspended++;
                     }
-                    out.clear();
-                    relay.onTimer(nowNs, out);
-                    execute(receive);
+                    try {
+                        out.clear();
+                        relay.onTimer(nowNs, out);
+                        execute(receive);
+                    } catch (RuntimeException e) {
+                        // as for a datagram: a bug in the core costs this sweep, never the loop
+                        counters.internalErrors++;
+                        log.atError().setCause(e).log("internal error running timers");
+                    }
                 }
                 if (flush()) {
                     readSelector.select(this::onReadable, waitMs());
