@@ -54,10 +54,6 @@ public final class RelayConfig {
         return new Builder(listeners);
     }
 
-    public List<InetSocketAddress> listeners() {
-        return listeners;
-    }
-
     public static final class Builder {
         private final List<InetSocketAddress> listeners;
         private String software = "Turnpike";

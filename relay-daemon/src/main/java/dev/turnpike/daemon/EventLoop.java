@@ -65,7 +65,6 @@ final class EventLoop implements Runnable, RelaySockets {
     private volatile Function<EventLoop, ?> onIteration;
     private long nowNs;
     private long epochSeconds;
-    private int relaySockets;
 
     /** Binds the listening sockets. */
     EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, SocketOptions socketOptions) throws IOException {
@@ -164,10 +163,6 @@ final class EventLoop implements Runnable, RelaySockets {
         return n;
     }
 
-    int relaySocketCount() {
-        return relaySockets;
-    }
-
     /** For tests and metrics: called on the loop thread at the end of every iteration. */
     void onIteration(Function<EventLoop, ?> hook) {
         this.onIteration = hook;
@@ -195,7 +190,6 @@ final class EventLoop implements Runnable, RelaySockets {
             channel.bind(endpoint.local());
             UdpSocket socket = register(channel, -1, endpoint);
             relays(endpoint)[endpoint.port()] = socket;
-            relaySockets++;
             return true;
         } catch (IOException | RuntimeException e) {
             log.atDebug().addKeyValue("relay", Addresses.format(endpoint.local())).setCause(e).log("cannot bind relay port");
@@ -417,7 +411,6 @@ final class EventLoop implements Runnable, RelaySockets {
         writeSelector.selectNow();
         for (UdpSocket socket : ready) {
             socket.channel.close();
-            relaySockets--;
         }
     }
 

@@ -2,7 +2,6 @@ package dev.turnpike.core.stun;
 
 /** The STUN/TURN error codes this server sends, with the reason phrases the RFCs suggest. */
 public enum ErrorCode {
-    TRY_ALTERNATE(300, "Try Alternate"),
     BAD_REQUEST(400, "Bad Request"),
     UNAUTHENTICATED(401, "Unauthenticated"),
     FORBIDDEN(403, "Forbidden"),
@@ -13,8 +12,6 @@ public enum ErrorCode {
     WRONG_CREDENTIALS(441, "Wrong Credentials"),
     UNSUPPORTED_TRANSPORT_PROTOCOL(442, "Unsupported Transport Protocol"),
     PEER_ADDRESS_FAMILY_MISMATCH(443, "Peer Address Family Mismatch"),
-    ALLOCATION_QUOTA_REACHED(486, "Allocation Quota Reached"),
-    SERVER_ERROR(500, "Server Error"),
     INSUFFICIENT_CAPACITY(508, "Insufficient Capacity");
 
     public final int code;

@@ -32,11 +32,6 @@ public final class StunMessage {
     private int integritySha256Index;
     private int fingerprintIndex;
 
-    /** True when the first byte's two leading bits are 00, which every STUN message has (RFC 8489 §5). */
-    public static boolean looksLikeStun(ByteBuffer buffer, int offset, int length) {
-        return length >= HEADER_LENGTH && (buffer.get(offset) & 0xC0) == 0;
-    }
-
     // RFC 8489 §5
     //  0                   1                   2                   3
     //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
