@@ -58,6 +58,12 @@ final class Fixture {
             }
 
             @Override
+            public boolean adopt(RelayEndpoint held, RelayEndpoint endpoint) {
+                opened.add(endpoint);
+                return true;
+            }
+
+            @Override
             public boolean supportsDontFragment() {
                 return true;
             }

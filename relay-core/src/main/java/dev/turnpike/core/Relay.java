@@ -45,7 +45,8 @@ public final class Relay {
     private static final int FAMILY_IPV4 = 0x01;
     private static final int FAMILY_IPV6 = 0x02;
 
-    private record Reservation(boolean ipv6, int port, long expiresAtNs) {}
+    /** An odd port held for an EVEN-PORT allocation's neighbour: its socket is bound, by no allocation. */
+    private record Reservation(RelayEndpoint held, boolean ipv6, long expiresAtNs) {}
 
     private final RelayConfig config;
     private final RelaySockets sockets;
@@ -329,43 +330,58 @@ public final class Relay {
             }
             wantIpv6 = true; // RFC 8656 §7.2: dual allocation, IPv4 and IPv6
         }
-        Reservation reservation = null;
-        if (hasToken) {
-            reservation = claimReservation(nowNs);
-            if (reservation == null) {
-                respondError(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
-                return;
-            }
-            wantIpv4 = !reservation.ipv6();
-            wantIpv6 = reservation.ipv6();
-        }
         boolean ipv6Unavailable = hasAdditionalFamily && config.relayIpv6 == null;
-        if ((wantIpv4 && config.relayIpv4 == null) || (wantIpv6 && !hasAdditionalFamily && config.relayIpv6 == null)) {
-            if (reservation != null) {
-                pool(reservation.ipv6()).release(reservation.port());
-            }
+        if (!hasToken
+                && ((wantIpv4 && config.relayIpv4 == null) || (wantIpv6 && !hasAdditionalFamily && config.relayIpv6 == null))) {
             respondError(listener, client, ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED, out);
             return;
         }
 
         Allocation allocation = new Allocation(listener, client, authenticated);
-        int fixedPort = reservation == null ? -1 : reservation.port();
-        if (wantIpv4) {
-            allocation.ipv4 = openEndpoint(allocation, false, fixedPort, hasEvenPort, reserveNext, dontFragment);
-        }
-        if (wantIpv6 && !ipv6Unavailable) {
-            allocation.ipv6 = openEndpoint(allocation, true, fixedPort, hasEvenPort, reserveNext, dontFragment);
-        }
-        if ((wantIpv4 && allocation.ipv4 == null) || (wantIpv6 && !ipv6Unavailable && allocation.ipv6 == null)) {
-            releaseEndpoints(allocation, out);
-            respondError(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
-            return;
+        RelayEndpoint held = null;
+        if (hasToken) {
+            // The port was bound when it was reserved; the held socket now serves this allocation.
+            Reservation reservation = claimReservation(nowNs, out);
+            RelayEndpoint endpoint = reservation == null ? null : adopt(allocation, reservation, dontFragment, out);
+            if (endpoint == null) {
+                refuseNoPort(listener, client, out);
+                return;
+            }
+            if (reservation.ipv6()) {
+                allocation.ipv6 = endpoint;
+            } else {
+                allocation.ipv4 = endpoint;
+            }
+        } else if (reserveNext) {
+            // EVEN-PORT with R: one family only (checked above), an even port and its bound neighbour
+            RelayEndpoint[] pair = openEvenPair(allocation, wantIpv6, dontFragment, out);
+            if (pair == null) {
+                refuseNoPort(listener, client, out);
+                return;
+            }
+            if (wantIpv6) {
+                allocation.ipv6 = pair[0];
+            } else {
+                allocation.ipv4 = pair[0];
+            }
+            held = pair[1];
+        } else {
+            if (wantIpv4) {
+                allocation.ipv4 = openEndpoint(allocation, false, hasEvenPort, dontFragment);
+            }
+            if (wantIpv6 && !ipv6Unavailable) {
+                allocation.ipv6 = openEndpoint(allocation, true, hasEvenPort, dontFragment);
+            }
+            if ((wantIpv4 && allocation.ipv4 == null) || (wantIpv6 && !ipv6Unavailable && allocation.ipv6 == null)) {
+                releaseEndpoints(allocation, out);
+                refuseNoPort(listener, client, out);
+                return;
+            }
         }
         long token = 0;
-        if (reserveNext) {
-            RelayEndpoint even = allocation.ipv4 != null ? allocation.ipv4 : allocation.ipv6;
+        if (held != null) {
             token = config.random.nextLong();
-            reservations.put(token, new Reservation(even == allocation.ipv6, even.port() + 1, nowNs + RESERVATION_LIFETIME_NS));
+            reservations.put(token, new Reservation(held, wantIpv6, nowNs + RESERVATION_LIFETIME_NS));
             scheduleSweep(nowNs);
         }
         long requested = request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS);
@@ -390,7 +406,7 @@ public final class Relay {
             writer.addAddressErrorCode(FAMILY_IPV6, e.code, e.reason);
         }
         writer.addU32(StunAttribute.LIFETIME, lifetime);
-        if (reserveNext) {
+        if (held != null) {
             writer.addBytes(StunAttribute.RESERVATION_TOKEN, longBytes(token));
         }
         writer.addXorAddress(StunAttribute.XOR_MAPPED_ADDRESS, client);
@@ -400,47 +416,90 @@ public final class Relay {
         allocation.allocateResponse = finish(listener, client, out);
     }
 
-    private Reservation claimReservation(long nowNs) {
+    private void refuseNoPort(int listener, InetSocketAddress client, Outbox out) {
+        counters.allocationsRefusedNoPort++;
+        respondError(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
+    }
+
+    /** The reservation the request's token names, removed; null if unknown or expired (its socket closed). */
+    private Reservation claimReservation(long nowNs, Outbox out) {
         int index = request.indexOf(StunAttribute.RESERVATION_TOKEN);
         if (request.valueLength(index) != 8) {
             return null;
         }
         Reservation reservation = reservations.remove(request.buffer().getLong(request.valueOffset(index)));
-        if (reservation == null) {
-            return null;
-        }
-        if (reservation.expiresAtNs() - nowNs <= 0) {
-            pool(reservation.ipv6()).release(reservation.port());
+        if (reservation != null && reservation.expiresAtNs() - nowNs <= 0) {
+            unhold(reservation, out);
             return null;
         }
         return reservation;
     }
 
-    private RelayEndpoint openEndpoint(
-            Allocation allocation, boolean ipv6, int fixedPort, boolean even, boolean reserveNext, boolean dontFragment) {
+    /** Hands the held socket to {@code allocation}; null (and the port given up) if the loop cannot. */
+    private RelayEndpoint adopt(Allocation allocation, Reservation reservation, boolean dontFragment, Outbox out) {
+        RelayEndpoint held = reservation.held();
+        RelayEndpoint endpoint = new RelayEndpoint(held.local(), held.advertised(), allocation, dontFragment);
+        if (sockets.adopt(held, endpoint)) {
+            return endpoint;
+        }
+        unhold(reservation, out);
+        return null;
+    }
+
+    private void unhold(Reservation reservation, Outbox out) {
+        out.add(new Command.CloseRelay(reservation.held()));
+        pool(reservation.ipv6()).release(reservation.held().port());
+    }
+
+    /** A bound relay port from the pool (an even one if asked), or null after a few ports proved taken. */
+    private RelayEndpoint openEndpoint(Allocation allocation, boolean ipv6, boolean even, boolean dontFragment) {
         RelayPortPool pool = pool(ipv6);
-        InetAddress bind = ipv6 ? config.relayIpv6 : config.relayIpv4;
-        InetAddress advertised = ipv6 ? config.publicIpv6 : config.publicIpv4;
         for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
-            int port = fixedPort > 0 ? fixedPort : pool.acquire(config.random, even, reserveNext);
+            int port = pool.acquire(config.random, even, false);
             if (port < 0) {
                 return null;
             }
-            InetSocketAddress local = new InetSocketAddress(bind, port);
-            RelayEndpoint endpoint = new RelayEndpoint(
-                    local, advertised != null ? new InetSocketAddress(advertised, port) : local, allocation, dontFragment);
+            RelayEndpoint endpoint = endpoint(ipv6, port, allocation, dontFragment);
             if (sockets.open(endpoint)) {
-                if (reserveNext) {
-                    pool.take(port + 1);
-                }
                 return endpoint;
             }
             pool.release(port); // taken by another process; try another
-            if (fixedPort > 0) {
-                return null;
-            }
         }
         return null;
+    }
+
+    /**
+     * EVEN-PORT with the R bit (RFC 8656 §7.2): an even port for {@code allocation} and the next one up, bound
+     * now and held by no allocation until a RESERVATION-TOKEN claims it, so no other process can take it in the
+     * meantime. Answers both, or null after a few pairs proved taken.
+     */
+    private RelayEndpoint[] openEvenPair(Allocation allocation, boolean ipv6, boolean dontFragment, Outbox out) {
+        RelayPortPool pool = pool(ipv6);
+        for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+            int port = pool.acquire(config.random, true, true);
+            if (port < 0) {
+                return null;
+            }
+            pool.take(port + 1);
+            RelayEndpoint even = endpoint(ipv6, port, allocation, dontFragment);
+            RelayEndpoint held = endpoint(ipv6, port + 1, null, false);
+            if (sockets.open(even)) {
+                if (sockets.open(held)) {
+                    return new RelayEndpoint[] {even, held};
+                }
+                out.add(new Command.CloseRelay(even));
+            }
+            pool.release(port); // either port taken by another process; try another pair
+            pool.release(port + 1);
+        }
+        return null;
+    }
+
+    private RelayEndpoint endpoint(boolean ipv6, int port, Allocation allocation, boolean dontFragment) {
+        InetSocketAddress local = new InetSocketAddress(ipv6 ? config.relayIpv6 : config.relayIpv4, port);
+        InetAddress advertised = ipv6 ? config.publicIpv6 : config.publicIpv4;
+        return new RelayEndpoint(
+                local, advertised != null ? new InetSocketAddress(advertised, port) : local, allocation, dontFragment);
     }
 
     private RelayPortPool pool(boolean ipv6) {
@@ -668,7 +727,8 @@ public final class Relay {
     public void onPeerDatagram(
             long nowNs, RelayEndpoint relay, InetSocketAddress peer, ByteBuffer buffer, int offset, int length, Outbox out) {
         Allocation allocation = relay.allocation;
-        if (allocation.released || allocation.expiresAtNs - nowNs <= 0) {
+        if (allocation == null || allocation.released || allocation.expiresAtNs - nowNs <= 0) {
+            // null: a reserved port, held for an allocation not made yet
             counters.drop(RelayCounters.Drop.NO_ALLOCATION);
             return;
         }
@@ -726,7 +786,7 @@ public final class Relay {
             Reservation reservation = reserved.next();
             if (reservation.expiresAtNs() - nowNs <= 0) {
                 reserved.remove();
-                pool(reservation.ipv6()).release(reservation.port());
+                unhold(reservation, out);
             }
         }
         sweepScheduled = allocationCount > 0 || !reservations.isEmpty();

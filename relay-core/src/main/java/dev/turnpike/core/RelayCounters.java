@@ -20,6 +20,7 @@ public final class RelayCounters {
     long errorResponses;
     long allocationsCreated;
     long allocationsDeleted;
+    long allocationsRefusedNoPort;
     long packetsClientToPeer;
     long bytesClientToPeer;
     long packetsPeerToClient;
@@ -51,6 +52,11 @@ public final class RelayCounters {
 
     public long allocationsDeleted() {
         return allocationsDeleted;
+    }
+
+    /** Allocate requests answered 508: no relay port (or reserved port) could be had. */
+    public long allocationsRefusedNoPort() {
+        return allocationsRefusedNoPort;
     }
 
     /** Packets the core accepted for relaying from clients to peers (payload bytes below). */

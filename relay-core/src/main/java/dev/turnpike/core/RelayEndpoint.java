@@ -4,11 +4,13 @@ import java.net.InetSocketAddress;
 
 /**
  * One relay transport address of an allocation: the socket the loop binds for it and reads peers' datagrams
- * from. Identity is the object itself; the loop keeps it as the socket's attachment.
+ * from. Identity is the object itself; the loop keeps it as the socket's attachment. A port reserved by
+ * EVEN-PORT is an endpoint of no allocation until a RESERVATION-TOKEN claims it.
  */
 public final class RelayEndpoint {
     private final InetSocketAddress local;
     private final InetSocketAddress advertised;
+    /** The allocation it serves; null while the port is only reserved. */
     final Allocation allocation;
     final boolean dontFragment;
 

@@ -9,6 +9,12 @@ public interface RelaySockets {
     /** Binds a socket to {@code endpoint.local()}; false if the port is taken (the core then tries another). */
     boolean open(RelayEndpoint endpoint);
 
+    /**
+     * The socket opened for {@code held} (a reserved port, RFC 8656 RESERVATION-TOKEN) now serves {@code endpoint},
+     * which has the same address, with {@code endpoint.dontFragment()} applied; false if that cannot be done.
+     */
+    boolean adopt(RelayEndpoint held, RelayEndpoint endpoint);
+
     /** Whether relay sockets can set the IP DF bit (RFC 8656 DONT-FRAGMENT); if not, the attribute earns 420. */
     boolean supportsDontFragment();
 }

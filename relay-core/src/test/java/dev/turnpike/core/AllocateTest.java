@@ -3,6 +3,7 @@ package dev.turnpike.core;
 import static dev.turnpike.core.Harness.CLIENT;
 import static dev.turnpike.core.Harness.CLIENT2;
 import static dev.turnpike.core.Harness.KEY;
+import static dev.turnpike.core.Harness.PEER;
 import static dev.turnpike.core.Harness.RELAY_IPV4;
 import static dev.turnpike.core.Harness.RELAY_IPV6;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -130,18 +131,67 @@ class AllocateTest {
         assertThat(response.errorCode()).isEqualTo(400);
     }
 
+    private StunMessage allocateReservingTheNextPort(InetSocketAddress client) {
+        StunMessage response = h.send(client, h.signed(client, Req.allocate()
+                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
+        assertThat(response.errorCode()).as("allocate error").isEqualTo(-1);
+        return response;
+    }
+
+    private StunMessage allocateWithToken(InetSocketAddress client, byte[] token) {
+        return h.send(client, h.signed(client, Req.allocate().with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token))));
+    }
+
     @Test
     void evenPortGivesAnEvenPortAndTheReservationBitAReservedNeighbour() {
-        StunMessage response = h.send(CLIENT, h.signed(CLIENT, Req.allocate()
-                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
+        StunMessage response = allocateReservingTheNextPort(CLIENT);
         int port = h.relayedAddress(response).getPort();
         assertThat(port % 2).isZero();
         int token = response.indexOf(StunAttribute.RESERVATION_TOKEN);
         assertThat(token).isPositive();
-        byte[] tokenBytes = response.bytes(token);
-        StunMessage second = h.send(CLIENT2, h.signed(CLIENT2, Req.allocate()
-                .with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, tokenBytes))));
+        StunMessage second = allocateWithToken(CLIENT2, response.bytes(token));
         assertThat(h.relayedAddress(second).getPort()).isEqualTo(port + 1);
+    }
+
+    @Test
+    void theReservedNeighbourIsBoundAtOnceSoNoOtherProcessCanTakeItBeforeTheClaim() {
+        int port = h.relayedAddress(allocateReservingTheNextPort(CLIENT)).getPort();
+        assertThat(h.sockets.opened).extracting(RelayEndpoint::port).containsExactly(port, port + 1);
+    }
+
+    @Test
+    void theClaimAdoptsTheHeldSocketAndOpensNoOther() {
+        StunMessage response = allocateReservingTheNextPort(CLIENT);
+        int port = h.relayedAddress(response).getPort();
+        StunMessage second = allocateWithToken(CLIENT2, response.bytes(response.indexOf(StunAttribute.RESERVATION_TOKEN)));
+        assertThat(second.errorCode()).isEqualTo(-1);
+        assertThat(h.sockets.opened).hasSize(2);
+        assertThat(h.sockets.adopted).singleElement().satisfies(e -> assertThat(e.port()).isEqualTo(port + 1));
+        assertThat(h.closed).isEmpty();
+    }
+
+    @Test
+    void aDatagramToAReservedPortBeforeItsClaimIsDroppedAsForNoAllocation() {
+        int port = h.relayedAddress(allocateReservingTheNextPort(CLIENT)).getPort();
+        h.fromPeer(h.endpoint(port + 1), PEER, new byte[] {1, 2, 3});
+        assertThat(h.relay.counters().dropped(RelayCounters.Drop.NO_ALLOCATION)).isEqualTo(1);
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+    }
+
+    @Test
+    void whenTheNeighbourIsTakenByAnotherProcessAnotherPairIsTried() {
+        // The harness's random generator is seeded: a twin harness shows which pair would be chosen first.
+        Harness twin = new Harness();
+        StunMessage first = twin.send(CLIENT, twin.signed(CLIENT, Req.allocate()
+                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
+        int firstChoice = twin.relayedAddress(first).getPort();
+
+        h.sockets.taken.add(firstChoice + 1);
+        int port = h.relayedAddress(allocateReservingTheNextPort(CLIENT)).getPort();
+        assertThat(port).isNotEqualTo(firstChoice);
+        assertThat(port % 2).isZero();
+        assertThat(h.closed).extracting(RelayEndpoint::port).containsExactly(firstChoice);
+        assertThat(h.sockets.opened).extracting(RelayEndpoint::port).containsExactly(firstChoice, port, port + 1);
     }
 
     @Test
@@ -150,18 +200,39 @@ class AllocateTest {
         assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate()
                 .with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token))
                 .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0)))).errorCode()).isEqualTo(400);
-        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate()
-                .with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token)))).errorCode()).isEqualTo(508);
+        assertThat(allocateWithToken(CLIENT, token).errorCode()).isEqualTo(508);
+        assertThat(h.relay.counters().allocationsRefusedNoPort()).isEqualTo(1);
     }
 
     @Test
-    void aReservationExpiresAfterThirtySeconds() {
-        StunMessage response = h.send(CLIENT, h.signed(CLIENT, Req.allocate()
-                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
+    void aReservationExpiresAfterThirtySecondsAndItsSocketIsClosed() {
+        StunMessage response = allocateReservingTheNextPort(CLIENT);
+        int port = h.relayedAddress(response).getPort();
         byte[] token = response.bytes(response.indexOf(StunAttribute.RESERVATION_TOKEN));
-        h.advanceSeconds(31);
-        assertThat(h.send(CLIENT2, h.signed(CLIENT2, Req.allocate()
-                .with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token)))).errorCode()).isEqualTo(508);
+        h.advanceSeconds(29);
+        assertThat(h.closed).isEmpty();
+        h.advanceSeconds(2);
+        assertThat(h.closed).singleElement().satisfies(e -> assertThat(e.port()).isEqualTo(port + 1));
+        assertThat(allocateWithToken(CLIENT2, token).errorCode()).isEqualTo(508);
+    }
+
+    @Test
+    void aTokenCanBeClaimedOnlyOnce() {
+        StunMessage response = allocateReservingTheNextPort(CLIENT);
+        byte[] token = response.bytes(response.indexOf(StunAttribute.RESERVATION_TOKEN));
+        assertThat(allocateWithToken(CLIENT2, token).errorCode()).isEqualTo(-1);
+        InetSocketAddress third = new InetSocketAddress(CLIENT2.getAddress(), 40001);
+        assertThat(allocateWithToken(third, token).errorCode()).isEqualTo(508);
+    }
+
+    @Test
+    void whenTheLoopCannotHandOverTheHeldSocketTheClaimIs508AndThePortIsGivenUp() {
+        StunMessage response = allocateReservingTheNextPort(CLIENT);
+        int port = h.relayedAddress(response).getPort();
+        h.sockets.adoptFails = true;
+        byte[] token = response.bytes(response.indexOf(StunAttribute.RESERVATION_TOKEN));
+        assertThat(allocateWithToken(CLIENT2, token).errorCode()).isEqualTo(508);
+        assertThat(h.closed).singleElement().satisfies(e -> assertThat(e.port()).isEqualTo(port + 1));
     }
 
     @Test

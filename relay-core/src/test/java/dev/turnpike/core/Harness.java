@@ -38,11 +38,13 @@ final class Harness {
     static final InetSocketAddress PEER2 = new InetSocketAddress(ip("1.1.1.1"), 6000);
     static final InetSocketAddress PEER6 = new InetSocketAddress(ip("2606:4700::1111"), 7000);
 
-    /** Relay sockets that open unless the port was marked taken. */
+    /** Relay sockets that open unless the port was marked taken; a claimed reservation is adopted in place. */
     static final class FakeSockets implements RelaySockets {
         final List<RelayEndpoint> opened = new ArrayList<>();
+        final List<RelayEndpoint> adopted = new ArrayList<>();
         final Set<Integer> taken = new HashSet<>();
         boolean dontFragment = true;
+        boolean adoptFails;
 
         @Override
         public boolean open(RelayEndpoint endpoint) {
@@ -50,6 +52,17 @@ final class Harness {
                 return false;
             }
             opened.add(endpoint);
+            return true;
+        }
+
+        @Override
+        public boolean adopt(RelayEndpoint held, RelayEndpoint endpoint) {
+            assertThat(opened).as("only an opened socket can be adopted").contains(held);
+            assertThat(endpoint.local()).isEqualTo(held.local());
+            if (adoptFails) {
+                return false;
+            }
+            adopted.add(endpoint);
             return true;
         }
 
@@ -160,8 +173,11 @@ final class Harness {
         return allocateResponse.xorAddress(allocateResponse.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
     }
 
+    /** The endpoint now serving {@code port}: the last opened or adopted for it. */
     RelayEndpoint endpoint(int port) {
-        return sockets.opened.stream().filter(e -> e.port() == port).reduce((a, b) -> b).orElseThrow();
+        List<RelayEndpoint> all = new ArrayList<>(sockets.opened);
+        all.addAll(sockets.adopted);
+        return all.stream().filter(e -> e.port() == port).reduce((a, b) -> b).orElseThrow();
     }
 
     /** Feeds a peer's datagram to a relay endpoint, with headroom in front as the loop leaves it. */

@@ -205,6 +205,24 @@ final class EventLoop implements Runnable, RelaySockets {
     }
 
     @Override
+    public boolean adopt(RelayEndpoint held, RelayEndpoint endpoint) {
+        UdpSocket socket = relays(held)[held.port()];
+        if (socket == null || socket.relay != held) {
+            return false;
+        }
+        try {
+            if (endpoint.dontFragment() != held.dontFragment()) {
+                socket.channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, endpoint.dontFragment());
+            }
+        } catch (IOException | RuntimeException e) {
+            log.atWarn().addKeyValue("relay", Addresses.format(held.local())).setCause(e).log("cannot set DONT-FRAGMENT");
+            return false;
+        }
+        socket.relay = endpoint;
+        return true;
+    }
+
+    @Override
     public boolean supportsDontFragment() {
         return dontFragmentSupported;
     }

@@ -278,6 +278,7 @@ final class Settings {
         LoopCounters l = loop.counters();
         var event = log.atInfo()
                 .addKeyValue("allocations", c.allocationsCreated())
+                .addKeyValue("allocationsRefusedNoPort", c.allocationsRefusedNoPort())
                 .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
                 .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
                 .addKeyValue("iterations", l.iterations)

@@ -18,8 +18,8 @@ final class UdpSocket {
     final DatagramChannel channel;
     /** Index of the listener in the core's configuration, or -1 for a relay socket. */
     final int listener;
-    /** The core's relay endpoint for a relay socket; null for a listener. */
-    final RelayEndpoint relay;
+    /** The core's relay endpoint for a relay socket; null for a listener. Replaced when a reserved port is claimed. */
+    RelayEndpoint relay;
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
     /** The file descriptor, for batched receives; -1 when the loop receives through the JDK. */
     int fd = -1;

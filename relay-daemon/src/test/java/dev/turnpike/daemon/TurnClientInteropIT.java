@@ -39,7 +39,7 @@ class TurnClientInteropIT {
                         "--listen", listen, "--relay-ports", "50000-50999", "--realm", "example.org",
                         "--user", "alice:wonderland", "--auth-secret", "s3cret",
                         "--allow-peer", "127.0.0.0/8", "--allow-peer", "::1/128",
-                        "--rfc5766-channel-numbers");
+                        "--rfc5766-channel-numbers", "--log-level", "debug");
                 Background peer = Background.start(peerTool.toString(), "-p", String.valueOf(peerPort), "-L", ip)) {
             List<String> command = new ArrayList<>(List.of(uclient.toString()));
             if (credentials.equals("user")) {
@@ -54,6 +54,8 @@ class TurnClientInteropIT {
                     "-m", String.valueOf(CLIENTS), "-l", "170", "-p", String.valueOf(port), ip));
             Interop.Result result = Interop.run(120, command.toArray(String[]::new));
             assertThat(peer.alive()).as("the echo peer ran throughout: " + peer.output()).isTrue();
+            // On failure, show both sides: the client's transcript and the relay's log (debug: bind failures).
+            String transcript = "turnutils_uclient:\n" + result.output() + "\nturnpike:\n" + daemon.output();
 
             Matcher totals = TOTALS.matcher(result.output());
             String last = null;
@@ -62,15 +64,16 @@ class TurnClientInteropIT {
                 last = totals.group(1);
                 lastReceived = totals.group(2);
             }
-            assertThat(last).as(result.output()).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
-            assertThat(lastReceived).as(result.output()).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
+            assertThat(last).as(transcript).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
+            assertThat(lastReceived).as(transcript).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
             Matcher lost = LOST.matcher(result.output());
-            assertThat(lost.find()).as(result.output()).isTrue();
+            assertThat(lost.find()).as(transcript).isTrue();
             assertThat(lost.group(1)).isEqualTo("0");
 
             assertThat(daemon.terminate()).isZero();
             String log = daemon.output();
-            assertThat(log).contains("packetsClientToPeer=" + CLIENTS * MESSAGES, "packetsPeerToClient=" + CLIENTS * MESSAGES);
+            assertThat(log).contains("allocationsRefusedNoPort=0",
+                    "packetsClientToPeer=" + CLIENTS * MESSAGES, "packetsPeerToClient=" + CLIENTS * MESSAGES);
             for (String reason : new String[] {"MALFORMED", "NO_PERMISSION", "PEER_DENIED", "SEND_ERROR"}) {
                 assertThat(log).contains("dropped" + reason + "=0");
             }
