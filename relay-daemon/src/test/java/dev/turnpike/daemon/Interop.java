@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -41,6 +42,28 @@ final class Interop {
         try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName(address))) {
             return socket.getLocalPort();
         }
+    }
+
+    /** A {@code --relay-ports} range: {@code low-high}. */
+    record PortRange(int low, int high) {
+        String flag() {
+            return low + "-" + high;
+        }
+    }
+
+    /**
+     * A random block of {@code size} relay ports below the kernel's ephemeral range, so that the sockets every
+     * other process on the machine opens with port 0 never land in it, nor other tests' blocks, most likely.
+     */
+    static PortRange relayPorts(int size) throws IOException {
+        String[] ephemeral = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
+        int top = Math.min(Integer.parseInt(ephemeral[0]), 65_536) - size;
+        int bottom = 20_000;
+        if (top <= bottom) {
+            fail("no room for relay ports below the ephemeral range " + String.join("-", ephemeral));
+        }
+        int low = bottom + (ThreadLocalRandom.current().nextInt(top - bottom) & ~1);
+        return new PortRange(low, low + size - 1);
     }
 
     record Result(int exitCode, String output) {}

@@ -13,12 +13,13 @@ class RelayAddressIT {
     @Test
     void theRelayAddressDefaultsToTheConcreteListenAddress() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "51000-51099",
+        Interop.PortRange ports = Interop.relayPorts(100);
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", ports.flag(),
                         "--user", "alice:wonderland", "--realm", "example.org");
                 TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             InetSocketAddress relayed = client.allocate();
             assertThat(relayed.getAddress().getHostAddress()).isEqualTo("127.0.0.1");
-            assertThat(relayed.getPort()).isBetween(51000, 51099);
+            assertThat(relayed.getPort()).isBetween(ports.low(), ports.high());
             assertThat(daemon.output()).contains("relayIpv4=127.0.0.1", "relayIpv6=none");
         }
     }
@@ -26,12 +27,13 @@ class RelayAddressIT {
     @Test
     void thePublicAddressIsWhatTheClientIsToldWhileTheRelayBindsLocally() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "51100-51199",
+        Interop.PortRange ports = Interop.relayPorts(100);
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", ports.flag(),
                         "--user", "alice:wonderland", "--realm", "example.org", "--public-address", "203.0.113.5");
                 TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             InetSocketAddress relayed = client.allocate();
             assertThat(relayed.getAddress().getHostAddress()).isEqualTo("203.0.113.5");
-            assertThat(relayed.getPort()).isBetween(51100, 51199);
+            assertThat(relayed.getPort()).isBetween(ports.low(), ports.high());
             assertThat(daemon.output()).contains("relayIpv4=127.0.0.1");
         }
     }
@@ -40,13 +42,14 @@ class RelayAddressIT {
     void usersComeFromTheUsersFileAndAWrongPasswordIsRefused() throws Exception {
         Path users = Files.createTempFile("turnpike-users", ".txt");
         int port = Interop.freeUdpPort("127.0.0.1");
+        Interop.PortRange ports = Interop.relayPorts(100);
         InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
         try {
             Files.writeString(users, "# operators\nbob:build:er\n\ncarol:x\n");
-            try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "51200-51299",
+            try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", ports.flag(),
                     "--users-file", users.toString(), "--realm", "example.org")) {
                 try (TestTurnClient bob = new TestTurnClient(server, "bob", "build:er", "example.org")) {
-                    assertThat(bob.allocate().getPort()).isBetween(51200, 51299);
+                    assertThat(bob.allocate().getPort()).isBetween(ports.low(), ports.high());
                 }
                 try (TestTurnClient mallory = new TestTurnClient(server, "bob", "builder", "example.org")) {
                     assertThatThrownBy(mallory::allocate).hasMessageContaining("not authenticated");

@@ -35,8 +35,9 @@ class TurnClientInteropIT {
         int port = Interop.freeUdpPort(ip);
         int peerPort = Interop.freeUdpPort(ip);
         String listen = ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
+        Interop.PortRange relayPorts = Interop.relayPorts(1000);
         try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen", listen, "--relay-ports", "50000-50999", "--realm", "example.org",
+                        "--listen", listen, "--relay-ports", relayPorts.flag(), "--realm", "example.org",
                         "--user", "alice:wonderland", "--auth-secret", "s3cret",
                         "--allow-peer", "127.0.0.0/8", "--allow-peer", "::1/128",
                         "--rfc5766-channel-numbers", "--log-level", "debug");

@@ -28,7 +28,7 @@ class WebRtcInteropIT {
             assertThat(install.exitCode()).as("npm ci: " + install.output()).isZero();
         }
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", "50000-50999",
+        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", Interop.relayPorts(1000).flag(),
                 "--realm", "example.org", "--user", "alice:wonderland")) {
             Interop.Result result = Interop.run(180, node.toString(), SCRIPT_DIR.resolve("relay-only.mjs").toString(),
                     "127.0.0.1", String.valueOf(port), "alice", "wonderland");
