@@ -8,9 +8,10 @@
 #   SERVERS="turnpike turnpike-plain coturn-m1" benchmarks/side-by-side.sh   # a lever's effect: with and without
 #
 # Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
-# (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default.
+# (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default, c-floor
+# (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a TURN server).
 #
-# Needs: a JDK 25, coturn (apt-get install coturn). Traffic stays on 127.0.0.1.
+# Needs: a JDK 25, coturn (apt-get install coturn), gcc for c-floor. Traffic stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ RATES=${RATES:-10000,20000}
 MEASURE_SECONDS=${MEASURE_SECONDS:-10}
 ALLOCATIONS=${ALLOCATIONS:-100}
 SATURATE=${SATURATE:-1}
-SERVERS=${SERVERS:-"turnpike coturn-m1 coturn-default"}
+SERVERS=${SERVERS:-"turnpike coturn-m1 coturn-default c-floor"}
 OUT=${OUT:-benchmarks/target/side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=3478
 
@@ -30,6 +31,11 @@ export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
 command -v turnserver >/dev/null || { echo "side-by-side: turnserver not found (apt-get install coturn)" >&2; exit 1; }
 [ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+if [[ " $SERVERS " == *" c-floor "* ]]; then
+  command -v gcc >/dev/null || { echo "side-by-side: gcc not found for c-floor (apt-get install gcc)" >&2; exit 1; }
+  mkdir -p benchmarks/target
+  gcc -O2 -Wall -Wextra -Werror -o benchmarks/target/c-floor benchmarks/c-floor/floor.c
+fi
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 
@@ -45,6 +51,8 @@ start_server() {
       turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
         --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
         --allow-loopback-peers --no-tls --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;
+    c-floor)
+      benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
   # ready when something listens on the port (at most 20 s)
@@ -67,6 +75,7 @@ trap stop_server EXIT
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -n 1)"
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
+  echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the load generator's JSON lines from one side-by-side run into Markdown: medians over the rounds per
- * server and rate, and each figure as a ratio to coturn's from the same run.
+ * server and rate, and each figure as a ratio to coturn's (and the C floor's) from the same run.
  *
  * <pre>java -cp benchmarks.jar dev.turnpike.benchmarks.Report results.jsonl [baseline-label ...]</pre>
  */
@@ -37,7 +37,7 @@ public final class Report {
             }
             rows.add(row);
         }
-        List<String> baselines = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("coturn-m1", "coturn-default");
+        List<String> baselines = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("coturn-m1", "coturn-default", "c-floor");
         System.out.print(render(rows, baselines));
     }
 

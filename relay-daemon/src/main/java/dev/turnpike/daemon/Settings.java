@@ -281,6 +281,8 @@ final class Settings {
                 .addKeyValue("allocationsRefusedNoPort", c.allocationsRefusedNoPort())
                 .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
                 .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
+                .addKeyValue("bytesClientToPeer", c.bytesClientToPeer())
+                .addKeyValue("bytesPeerToClient", c.bytesPeerToClient())
                 .addKeyValue("iterations", l.iterations)
                 .addKeyValue("datagramsReceived", l.datagramsReceived)
                 .addKeyValue("datagramsSent", l.datagramsSent)
