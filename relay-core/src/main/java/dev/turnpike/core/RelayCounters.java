@@ -26,6 +26,28 @@ public final class RelayCounters {
     long packetsPeerToClient;
     long bytesPeerToClient;
 
+    /** A copy, for the loop to publish to other threads (the metrics endpoint). */
+    public RelayCounters copy() {
+        RelayCounters c = new RelayCounters();
+        System.arraycopy(drops, 0, c.drops, 0, drops.length);
+        c.bindingRequests = bindingRequests;
+        c.stunRequests = stunRequests;
+        c.errorResponses = errorResponses;
+        c.allocationsCreated = allocationsCreated;
+        c.allocationsDeleted = allocationsDeleted;
+        c.allocationsRefusedNoPort = allocationsRefusedNoPort;
+        c.packetsClientToPeer = packetsClientToPeer;
+        c.bytesClientToPeer = bytesClientToPeer;
+        c.packetsPeerToClient = packetsPeerToClient;
+        c.bytesPeerToClient = bytesPeerToClient;
+        return c;
+    }
+
+    /** Allocations now live: created and not yet deleted or expired. */
+    public long allocationsLive() {
+        return allocationsCreated - allocationsDeleted;
+    }
+
     public void drop(Drop reason) {
         drops[reason.ordinal()]++;
     }

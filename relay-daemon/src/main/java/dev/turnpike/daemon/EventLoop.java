@@ -43,6 +43,8 @@ final class EventLoop implements Runnable, RelaySockets {
     /** Datagrams read from one socket per wake-up, so one busy socket cannot starve the others. */
     private static final int READ_BUDGET = 64;
     private static final long MAX_WAIT_MS = 1_000;
+    /** How often the loop copies its counters out for other threads (metrics): a few objects a second. */
+    private static final long PUBLISH_INTERVAL_NS = 1_000_000_000L;
 
     private Relay relay;
     private final Selector readSelector;
@@ -63,6 +65,8 @@ final class EventLoop implements Runnable, RelaySockets {
     private final boolean dontFragmentSupported;
     private volatile boolean running = true;
     private volatile Function<EventLoop, ?> onIteration;
+    private volatile Metrics.Snapshot published;
+    private long publishedAtNs;
     private long nowNs;
     private long epochSeconds;
 
@@ -163,7 +167,17 @@ final class EventLoop implements Runnable, RelaySockets {
         return n;
     }
 
-    /** For tests and metrics: called on the loop thread at the end of every iteration. */
+    /** The counters as of the loop's last publication (at most a second old while it runs); null before it runs. */
+    Metrics.Snapshot published() {
+        return published;
+    }
+
+    private void publish() {
+        published = new Metrics.Snapshot(relay.counters().copy(), counters.copy(), queuedPackets(), nowNs);
+        publishedAtNs = nowNs;
+    }
+
+    /** For tests: called on the loop thread at the end of every iteration. */
     void onIteration(Function<EventLoop, ?> hook) {
         this.onIteration = hook;
     }
@@ -241,6 +255,9 @@ final class EventLoop implements Runnable, RelaySockets {
                 nowNs = System.nanoTime();
                 epochSeconds = System.currentTimeMillis() / 1000;
                 closeReleasedSockets();
+                if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
+                    publish();
+                }
                 if (relay.nextDeadlineNs() - nowNs <= 0) {
                     counters.timerRuns++;
                     if (!blocked.isEmpty()) {

@@ -106,6 +106,11 @@ public final class Turnpike implements Callable<Integer> {
                     + "(and Turnpike queue) before the interface's queue would drop. Default: ${DEFAULT-VALUE}.")
     int sendBuffer;
 
+    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", converter = HostPortConverter.class,
+            description = "Serve GET /metrics (Prometheus text) and GET /healthz over HTTP here, e.g. 127.0.0.1:9641. "
+                    + "Default: off. The counters reveal traffic volumes: keep it on a private address.")
+    InetSocketAddress metricsListen;
+
     @Option(names = "--benchmark-plain-receive", hidden = true,
             description = "Benchmark-only: receive one datagram per call even where recvmmsg is available.")
     boolean benchmarkPlainReceive;
@@ -197,6 +202,18 @@ public final class Turnpike implements Callable<Integer> {
         if (receiveBuffer > 0 && granted < receiveBuffer) {
             log.atWarn().addKeyValue("requested", receiveBuffer).addKeyValue("granted", granted)
                     .log("the kernel capped the receive buffer: raise net.core.rmem_max (sysctl) so bursts are not dropped");
+        }
+
+        MetricsServer metrics = null;
+        if (metricsListen != null) {
+            try {
+                metrics = new MetricsServer(metricsListen, loop::published);
+            } catch (IOException e) {
+                throw new StartupException("cannot serve metrics on " + Addresses.format(metricsListen) + ": " + e.getMessage(), 1);
+            }
+            log.atInfo().addKeyValue("metrics", "http://" + Addresses.format(metrics.address()) + "/metrics")
+                    .addKeyValue("health", "http://" + Addresses.format(metrics.address()) + "/healthz")
+                    .log("metrics served");
         }
 
         AtomicReference<Throwable> failure = new AtomicReference<>();

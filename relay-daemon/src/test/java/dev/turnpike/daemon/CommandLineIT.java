@@ -39,12 +39,23 @@ class CommandLineIT {
             {"--relay-address", "192.0.2.250"},
             {"--max-lifetime", "10"},
             {"--user", "nocolon"},
+            {"--metrics-listen", "localhost:9641"},
         };
         for (String[] flag : cases) {
             Interop.Result result = java("--listen", "127.0.0.1:0", flag[0], flag[1]);
             assertThat(result.exitCode()).as(String.join(" ", flag)).isEqualTo(2);
             assertThat(result.output().strip().lines()).as(result.output()).hasSize(1);
             assertThat(result.output()).contains(flag[0]).contains("expected");
+        }
+    }
+
+    @Test
+    void aMetricsPortInUseIsOneLineAndExitCode1() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Interop.Result result = java("--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:" + taken.getLocalPort());
+            assertThat(result.exitCode()).isEqualTo(1);
+            assertThat(result.output().strip().lines().filter(l -> l.startsWith("turnpike:")).toList())
+                    .singleElement().asString().contains("cannot serve metrics on 127.0.0.1:" + taken.getLocalPort());
         }
     }
 

@@ -1,0 +1,75 @@
+package dev.turnpike.daemon;
+
+import dev.turnpike.core.RelayCounters;
+import java.util.Locale;
+
+/**
+ * The relay's counters in the Prometheus text format (version 0.0.4), rendered from a snapshot the loop
+ * published: the loop's thread owns the live counters, so other threads only ever see copies.
+ */
+final class Metrics {
+    private Metrics() {}
+
+    /** Copies taken on the loop thread at {@code takenAtNs} (System.nanoTime). */
+    record Snapshot(RelayCounters relay, LoopCounters loop, int queuedPackets, long takenAtNs) {}
+
+    static String render(Snapshot s) {
+        RelayCounters r = s.relay();
+        LoopCounters l = s.loop();
+        StringBuilder b = new StringBuilder(4096);
+        single(b, "turnpike_allocations", "gauge", "Allocations now live.", r.allocationsLive());
+        single(b, "turnpike_allocations_created_total", "counter", "Allocations created.", r.allocationsCreated());
+        single(b, "turnpike_allocations_refused_no_port_total", "counter",
+                "Allocate requests answered 508 because no relay port could be had.", r.allocationsRefusedNoPort());
+        single(b, "turnpike_stun_requests_total", "counter", "STUN and TURN requests received.", r.stunRequests());
+        single(b, "turnpike_error_responses_total", "counter", "Error responses sent (401 challenges included).",
+                r.errorResponses());
+
+        header(b, "turnpike_relayed_packets_total", "counter", "Packets relayed, by direction.");
+        sample(b, "turnpike_relayed_packets_total", "direction", "client_to_peer", r.packetsClientToPeer());
+        sample(b, "turnpike_relayed_packets_total", "direction", "peer_to_client", r.packetsPeerToClient());
+        header(b, "turnpike_relayed_bytes_total", "counter", "Payload bytes relayed, by direction.");
+        sample(b, "turnpike_relayed_bytes_total", "direction", "client_to_peer", r.bytesClientToPeer());
+        sample(b, "turnpike_relayed_bytes_total", "direction", "peer_to_client", r.bytesPeerToClient());
+        header(b, "turnpike_dropped_packets_total", "counter",
+                "Datagrams dropped, by reason. There is no reason for a full socket buffer: those are queued.");
+        for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
+            sample(b, "turnpike_dropped_packets_total", "reason", reason.name().toLowerCase(Locale.ROOT), r.dropped(reason));
+        }
+
+        single(b, "turnpike_datagrams_received_total", "counter", "Datagrams read from all sockets.", l.datagramsReceived);
+        single(b, "turnpike_datagrams_sent_total", "counter", "Datagrams handed to the kernel.", l.datagramsSent);
+        single(b, "turnpike_buffered_packets_total", "counter",
+                "Packets that met a full socket buffer and were queued instead of dropped.", l.packetsBuffered);
+        single(b, "turnpike_queued_packets", "gauge", "Packets queued now, waiting for a socket to take them.",
+                s.queuedPackets());
+        single(b, "turnpike_suspended_seconds_total", "counter",
+                "Time the loop read nothing while it waited for queued packets to go out.", l.suspendedNs / 1e9);
+        single(b, "turnpike_loop_iterations_total", "counter", "Event loop iterations.", l.iterations);
+        single(b, "turnpike_receive_errors_total", "counter", "Receive calls that failed (e.g. an ICMP error).",
+                l.receiveErrors);
+        single(b, "turnpike_internal_errors_total", "counter", "Inputs the core failed on (a bug; the loop went on).",
+                l.internalErrors);
+        return b.toString();
+    }
+
+    private static void single(StringBuilder b, String name, String type, String help, double value) {
+        header(b, name, type, help);
+        b.append(name).append(' ').append(format(value)).append('\n');
+    }
+
+    private static void header(StringBuilder b, String name, String type, String help) {
+        b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(StringBuilder b, String name, String label, String value, long count) {
+        b.append(name).append('{').append(label).append("=\"").append(value).append("\"} ").append(count).append('\n');
+    }
+
+    private static String format(double value) {
+        return value == Math.rint(value) && Math.abs(value) < 1e15
+                ? Long.toString((long) value)
+                : String.format(Locale.ROOT, "%.6f", value);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.turnpike.daemon;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * {@code --metrics-listen}: GET /metrics (Prometheus text) and GET /healthz over HTTP, served by one thread of
+ * its own from the snapshot the loop publishes about once a second, so a scrape never touches the loop.
+ * Health means the loop is alive: it published within the last {@link #STALE_NS}.
+ */
+final class MetricsServer implements AutoCloseable {
+    /** The loop wakes at least once a second; five seconds without a snapshot means it is stuck or gone. */
+    static final long STALE_NS = 5_000_000_000L;
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final Supplier<Metrics.Snapshot> snapshots;
+
+    MetricsServer(InetSocketAddress address, Supplier<Metrics.Snapshot> snapshots) throws IOException {
+        this.snapshots = snapshots;
+        server = HttpServer.create(address, 16);
+        executor = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "turnpike-metrics");
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getPath();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                reply(exchange, 405, "method not allowed\n");
+                return;
+            }
+            Metrics.Snapshot snapshot = snapshots.get();
+            switch (path) {
+                case "/metrics" -> {
+                    exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                    reply(exchange, snapshot == null ? 503 : 200, snapshot == null ? "starting\n" : Metrics.render(snapshot));
+                }
+                case "/healthz" -> {
+                    boolean live = snapshot != null && System.nanoTime() - snapshot.takenAtNs() < STALE_NS;
+                    reply(exchange, live ? 200 : 503, live ? "ok\n" : "the event loop has not run for 5 s\n");
+                }
+                default -> reply(exchange, 404, "not found: try /metrics or /healthz\n");
+            }
+        }
+    }
+
+    private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        if (exchange.getResponseHeaders().getFirst("Content-Type") == null) {
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        }
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnpike.core.RelayCounters;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+    /** A sample line of the Prometheus text format: name, optional labels, a number. */
+    private static final Pattern SAMPLE = Pattern.compile("[a-z_]+(\\{[a-z_]+=\"[a-z_]+\"\\})? -?[0-9]+(\\.[0-9]+)?");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private static Metrics.Snapshot snapshot(long takenAtNs) {
+        RelayCounters relay = new RelayCounters();
+        relay.drop(RelayCounters.Drop.NO_PERMISSION);
+        relay.drop(RelayCounters.Drop.NO_PERMISSION);
+        LoopCounters loop = new LoopCounters();
+        loop.packetsBuffered = 7;
+        loop.suspendedNs = 1_500_000_000L;
+        return new Metrics.Snapshot(relay, loop, 3, takenAtNs);
+    }
+
+    @Test
+    void everyLineIsAHelpATypeOrASampleOfADeclaredMetric() {
+        List<String> lines = Metrics.render(snapshot(0)).lines().toList();
+        Set<String> declared = new HashSet<>();
+        for (String line : lines) {
+            if (line.startsWith("# TYPE ")) {
+                String[] parts = line.split(" ");
+                assertThat(parts[3]).isIn("counter", "gauge");
+                assertThat(declared.add(parts[2])).as("declared once: " + parts[2]).isTrue();
+            } else if (!line.startsWith("# HELP ")) {
+                assertThat(line).matches(SAMPLE);
+                assertThat(declared).contains(line.split("[{ ]")[0]);
+            }
+        }
+        assertThat(declared).contains("turnpike_allocations", "turnpike_relayed_packets_total", "turnpike_dropped_packets_total");
+    }
+
+    @Test
+    void countersAppearWithTheirLabelsAndUnits() {
+        String text = Metrics.render(snapshot(0));
+        assertThat(text).contains(
+                "turnpike_dropped_packets_total{reason=\"no_permission\"} 2\n",
+                "turnpike_dropped_packets_total{reason=\"malformed\"} 0\n",
+                "turnpike_buffered_packets_total 7\n",
+                "turnpike_queued_packets 3\n",
+                "turnpike_suspended_seconds_total 1.500000\n",
+                "turnpike_relayed_packets_total{direction=\"client_to_peer\"} 0\n");
+    }
+
+    private static HttpResponse<String> get(MetricsServer server, String method, String path) throws Exception {
+        URI uri = URI.create("http://127.0.0.1:" + server.address().getPort() + path);
+        return HTTP.send(HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theServerAnswersMetricsHealthAndNothingElse() throws Exception {
+        AtomicReference<Metrics.Snapshot> latest = new AtomicReference<>();
+        try (MetricsServer server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), latest::get)) {
+            assertThat(get(server, "GET", "/healthz").statusCode()).as("before the loop published").isEqualTo(503);
+            assertThat(get(server, "GET", "/metrics").statusCode()).isEqualTo(503);
+
+            latest.set(snapshot(System.nanoTime()));
+            HttpResponse<String> health = get(server, "GET", "/healthz");
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).isEqualTo("ok\n");
+            HttpResponse<String> metrics = get(server, "GET", "/metrics");
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+            assertThat(metrics.body()).contains("turnpike_buffered_packets_total 7");
+
+            assertThat(get(server, "GET", "/metricsx").statusCode()).isEqualTo(404);
+            assertThat(get(server, "GET", "/").statusCode()).isEqualTo(404);
+            HttpResponse<String> post = get(server, "POST", "/metrics");
+            assertThat(post.statusCode()).isEqualTo(405);
+            assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+            assertThat(get(server, "HEAD", "/healthz").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void healthTurnsBadWhenTheLoopStopsPublishing() throws IOException, Exception {
+        Metrics.Snapshot old = snapshot(System.nanoTime() - MetricsServer.STALE_NS - 1);
+        try (MetricsServer server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), () -> old)) {
+            HttpResponse<String> health = get(server, "GET", "/healthz");
+            assertThat(health.statusCode()).isEqualTo(503);
+            assertThat(health.body()).contains("has not run");
+            assertThat(get(server, "GET", "/metrics").statusCode()).as("the last counters are still served").isEqualTo(200);
+        }
+    }
+}
