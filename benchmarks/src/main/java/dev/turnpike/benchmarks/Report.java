@@ -73,6 +73,7 @@ public final class Report {
                 }
                 md.append('\n');
             }
+            md.append(paired(rows, labels, baselines, rate));
         }
         md.append(String.format(Locale.ROOT, "%n#### Saturation: highest offered round trips/s with < 1%% loss (medians)%n%n"));
         md.append("| server | round trips/s | relay CPU s per M packets | RTT p99 us |");
@@ -100,6 +101,37 @@ public final class Report {
                     + "there the saturation figure is a floor for the relay, not its limit.%n", limited.size()));
         }
         return md.toString();
+    }
+
+    /**
+     * Each server's CPU per packet over each baseline's in the same round (the runs adjacent in time, so they
+     * share the machine's mood): the median of those per-round ratios and their range. On a noisy machine this
+     * says more than the ratio of two medians.
+     */
+    private static String paired(List<Map<String, String>> rows, Set<String> labels, List<String> baselines, int rate) {
+        StringBuilder md = new StringBuilder();
+        for (String label : labels) {
+            List<Map<String, String>> runs = select(rows, label, "fixed", rate);
+            for (String b : baselines) {
+                List<Map<String, String>> base = select(rows, b, "fixed", rate);
+                int n = Math.min(runs.size(), base.size());
+                // one direction of each pair of baselines is enough
+                boolean inverse = baselines.contains(label) && baselines.indexOf(label) > baselines.indexOf(b);
+                if (label.equals(b) || inverse || n == 0) {
+                    continue;
+                }
+                double[] ratios = new double[n];
+                for (int i = 0; i < n; i++) {
+                    ratios[i] = Double.parseDouble(runs.get(i).get("cpuSecondsPerMillionPackets"))
+                            / Double.parseDouble(base.get(i).get("cpuSecondsPerMillionPackets"));
+                }
+                java.util.Arrays.sort(ratios);
+                double median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+                md.append(String.format(Locale.ROOT, "%s CPU / %s CPU, round by round: median %.2fx, range %.2fx-%.2fx (%d rounds)%n",
+                        label, b, median, ratios[0], ratios[n - 1], n));
+            }
+        }
+        return md.length() == 0 ? "" : "\n" + md.toString().replace("\n", "  \n");
     }
 
     private static int rounds(List<Map<String, String>> rows, int rate) {
