@@ -49,6 +49,9 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--saturate", description = "after the fixed rates, search for the highest rate with < 1% loss") boolean saturate;
     @Option(names = "--saturate-start", defaultValue = "20000") int saturateStart;
     @Option(names = "--saturate-factor", defaultValue = "1.15") double saturateFactor;
+    @Option(names = "--saturate-refine", defaultValue = "3",
+            description = "bisection steps between the last rate that held and the first that did not (3: ~2% resolution)")
+    int saturateRefine;
     @Option(names = "--local-ip", defaultValue = "127.0.0.1") String localIp;
     @Option(names = "--peer-ip", defaultValue = "127.0.0.1") String peerIp;
     @Option(names = "--out", description = "append result lines to this file too") Path out;
@@ -119,14 +122,28 @@ public final class LoadGenerator implements Callable<Integer> {
                 if (saturate) {
                     Result best = null;
                     double rate = saturateStart;
+                    double failed = -1;
                     for (int step = 0; step < 20; step++) {
                         Result r = phase("search", (int) rate, 2, 5, peer, ownPorts);
                         report(r);
                         if (r.loss() >= 0.01 || r.generatorLimited()) {
+                            failed = rate;
                             break;
                         }
                         best = r;
                         rate *= saturateFactor;
+                    }
+                    // The coarse steps bracket the limit; bisect the bracket so that ratios between servers are not
+                    // quantised to the step factor.
+                    for (int step = 0; best != null && failed > 0 && step < saturateRefine; step++) {
+                        double middle = (best.offered() + failed) / 2;
+                        Result r = phase("search", (int) middle, 2, 5, peer, ownPorts);
+                        report(r);
+                        if (r.loss() >= 0.01 || r.generatorLimited()) {
+                            failed = middle;
+                        } else {
+                            best = r;
+                        }
                     }
                     if (best != null) {
                         report(new Result(label, "saturation", best.offered(), best.sentRate(), best.deliveredRate(), best.loss(),
