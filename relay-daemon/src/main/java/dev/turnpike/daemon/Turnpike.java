@@ -218,13 +218,7 @@ public final class Turnpike implements Callable<Integer> {
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
-        Thread thread = new FastThreadLocalThread(() -> {
-            try {
-                loop.run();
-            } catch (RuntimeException e) {
-                failure.set(e);
-            }
-        }, "turnpike-loop");
+        Thread thread = new FastThreadLocalThread(guarded(loop, failure, log), "turnpike-loop");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (exitingOnPurpose) {
                 return;
@@ -247,6 +241,24 @@ public final class Turnpike implements Callable<Integer> {
             return CommandLine.ExitCode.SOFTWARE;
         }
         return CommandLine.ExitCode.OK;
+    }
+
+    /**
+     * The loop as the thread runs it: whatever ends it abnormally, an Error too (say a NoSuchMethodError from a
+     * mismatched jar, or OutOfMemoryError), is recorded so that the process exits 1 instead of reporting a clean
+     * stop. The loop logs its own exceptions; an Error is logged here.
+     */
+    static Runnable guarded(Runnable loop, AtomicReference<Throwable> failure, Logger log) {
+        return () -> {
+            try {
+                loop.run();
+            } catch (RuntimeException e) {
+                failure.set(e);
+            } catch (Error e) {
+                failure.set(e);
+                log.atError().setCause(e).log("event loop died");
+            }
+        };
     }
 
     private static List<InetSocketAddress> everyLocalAddress() throws IOException {
