@@ -52,15 +52,22 @@ final class Interop {
     }
 
     /**
-     * A random block of {@code size} relay ports below the kernel's ephemeral range, so that the sockets every
-     * other process on the machine opens with port 0 never land in it, nor other tests' blocks, most likely.
+     * A random block of {@code size} relay ports outside the kernel's ephemeral range where there is room (below
+     * it, else above it), so that the sockets every other process opens with port 0 never land in it; other
+     * tests' blocks most likely not either. A machine whose ephemeral range covers everything gets a block
+     * anywhere above 20000: the relay then tries other ports if one is taken.
      */
     static PortRange relayPorts(int size) throws IOException {
         String[] ephemeral = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
-        int top = Math.min(Integer.parseInt(ephemeral[0]), 65_536) - size;
+        int ephemeralLow = Integer.parseInt(ephemeral[0]);
+        int ephemeralHigh = Integer.parseInt(ephemeral[1]);
         int bottom = 20_000;
-        if (top <= bottom) {
-            fail("no room for relay ports below the ephemeral range " + String.join("-", ephemeral));
+        int top = 60_000;
+        if (ephemeralLow - size > bottom) {
+            top = ephemeralLow - size;
+        } else if (65_535 - size > ephemeralHigh + 1) {
+            bottom = ephemeralHigh + 1;
+            top = 65_535 - size;
         }
         int low = bottom + (ThreadLocalRandom.current().nextInt(top - bottom) & ~1);
         return new PortRange(low, low + size - 1);
