@@ -49,7 +49,8 @@ public class CodecBenchmark {
         if (message.wrap(allocate, Fixture.HEADROOM, allocateLength) != DecodeStatus.OK) {
             throw new IllegalStateException();
         }
-        return message.firstByte(StunAttribute.REQUESTED_TRANSPORT) + (int) message.u32Value(StunAttribute.LIFETIME, 0)
+        return message.firstByte(StunAttribute.REQUESTED_TRANSPORT)
+                + (int) message.u32Value(StunAttribute.LIFETIME, 0)
                 + message.indexOf(StunAttribute.NONCE);
     }
 

@@ -55,8 +55,15 @@ public class DataPlaneBenchmark {
     @Benchmark
     public int channelDataClientToPeer() {
         out.clear();
-        fixture.relay.onClientDatagram(fixture.nowNs, fixture.epochSeconds, 0, fixture.client, channelData,
-                Fixture.HEADROOM, channelDataLength, out);
+        fixture.relay.onClientDatagram(
+                fixture.nowNs,
+                fixture.epochSeconds,
+                0,
+                fixture.client,
+                channelData,
+                Fixture.HEADROOM,
+                channelDataLength,
+                out);
         return out.length();
     }
 
@@ -64,8 +71,14 @@ public class DataPlaneBenchmark {
     @Benchmark
     public int peerToClientChannelData() {
         out.clear();
-        fixture.relay.onPeerDatagram(fixture.nowNs, fixture.endpoint(), fixture.channelPeer, peerPayload,
-                Fixture.HEADROOM, payloadLength, out);
+        fixture.relay.onPeerDatagram(
+                fixture.nowNs,
+                fixture.endpoint(),
+                fixture.channelPeer,
+                peerPayload,
+                Fixture.HEADROOM,
+                payloadLength,
+                out);
         return out.length();
     }
 
@@ -73,8 +86,15 @@ public class DataPlaneBenchmark {
     @Benchmark
     public int sendIndicationClientToPeer() {
         out.clear();
-        fixture.relay.onClientDatagram(fixture.nowNs, fixture.epochSeconds, 0, fixture.client, sendIndication,
-                Fixture.HEADROOM, sendIndicationLength, out);
+        fixture.relay.onClientDatagram(
+                fixture.nowNs,
+                fixture.epochSeconds,
+                0,
+                fixture.client,
+                sendIndication,
+                Fixture.HEADROOM,
+                sendIndicationLength,
+                out);
         return out.length();
     }
 
@@ -82,8 +102,14 @@ public class DataPlaneBenchmark {
     @Benchmark
     public int peerToClientDataIndication() {
         out.clear();
-        fixture.relay.onPeerDatagram(fixture.nowNs, fixture.endpoint(), fixture.indicationPeer, peerPayload,
-                Fixture.HEADROOM, payloadLength, out);
+        fixture.relay.onPeerDatagram(
+                fixture.nowNs,
+                fixture.endpoint(),
+                fixture.indicationPeer,
+                peerPayload,
+                Fixture.HEADROOM,
+                payloadLength,
+                out);
         return out.length();
     }
 }

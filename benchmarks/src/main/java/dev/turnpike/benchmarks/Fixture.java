@@ -41,6 +41,7 @@ final class Fixture {
     final InetSocketAddress channelPeer = address("8.8.8.8", 5000);
     /** Permitted, no channel: its traffic travels in Send and Data indications. */
     final InetSocketAddress indicationPeer = address("1.1.1.1", 6000);
+
     final List<RelayEndpoint> opened = new ArrayList<>();
     final Relay relay;
     final Outbox out = new Outbox();
@@ -68,18 +69,29 @@ final class Fixture {
                 return true;
             }
         };
-        relay = new Relay(RelayConfig.builder(List.of(listener))
-                .credentials(new Credentials(REALM, Map.of("alice", "wonderland"), List.of()))
-                .relayIpv4(listener.getAddress(), null)
-                .relayPorts(50000, 50999)
-                .policy(new PeerPolicy(List.of(), List.of(), Set.of(listener.getAddress()), Set.of(listener), 50000, 50999))
-                .build(), sockets);
-        String nonce = request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17), null)
+        relay = new Relay(
+                RelayConfig.builder(List.of(listener))
+                        .credentials(new Credentials(REALM, Map.of("alice", "wonderland"), List.of()))
+                        .relayIpv4(listener.getAddress(), null)
+                        .relayPorts(50000, 50999)
+                        .policy(new PeerPolicy(
+                                List.of(), List.of(), Set.of(listener.getAddress()), Set.of(listener), 50000, 50999))
+                        .build(),
+                sockets);
+        String nonce = request(
+                        StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17), null)
                 .string(StunAttribute.NONCE);
-        expectSuccess(request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17), nonce));
-        expectSuccess(request(StunMethod.CHANNEL_BIND, w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) CHANNEL) << 16)
-                .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, channelPeer), nonce));
-        expectSuccess(request(StunMethod.CREATE_PERMISSION, w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, indicationPeer), nonce));
+        expectSuccess(
+                request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17), nonce));
+        expectSuccess(request(
+                StunMethod.CHANNEL_BIND,
+                w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) CHANNEL) << 16)
+                        .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, channelPeer),
+                nonce));
+        expectSuccess(request(
+                StunMethod.CREATE_PERMISSION,
+                w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, indicationPeer),
+                nonce));
     }
 
     RelayEndpoint endpoint() {
@@ -103,14 +115,20 @@ final class Fixture {
     }
 
     byte[] sendIndication(int payloadLength) {
-        return message(StunMethod.SEND, StunMethod.CLASS_INDICATION,
-                w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, indicationPeer).addBytes(StunAttribute.DATA, new byte[payloadLength]),
+        return message(
+                StunMethod.SEND,
+                StunMethod.CLASS_INDICATION,
+                w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, indicationPeer)
+                        .addBytes(StunAttribute.DATA, new byte[payloadLength]),
                 null);
     }
 
     byte[] allocateRequest(String nonce) {
-        return message(StunMethod.ALLOCATE, StunMethod.CLASS_REQUEST, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17)
-                .addU32(StunAttribute.LIFETIME, 600), nonce);
+        return message(
+                StunMethod.ALLOCATE,
+                StunMethod.CLASS_REQUEST,
+                w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17).addU32(StunAttribute.LIFETIME, 600),
+                nonce);
     }
 
     private byte[] message(int method, int messageClass, Consumer<StunWriter> attributes, String nonce) {
@@ -118,8 +136,10 @@ final class Fixture {
         writer.begin(ByteBuffer.allocate(2048), 0, StunMethod.messageType(method, messageClass), tx++, 7);
         attributes.accept(writer);
         if (nonce != null) {
-            writer.addString(StunAttribute.USERNAME, "alice").addString(StunAttribute.REALM, REALM)
-                    .addString(StunAttribute.NONCE, nonce).addMessageIntegrity(KEY);
+            writer.addString(StunAttribute.USERNAME, "alice")
+                    .addString(StunAttribute.REALM, REALM)
+                    .addString(StunAttribute.NONCE, nonce)
+                    .addMessageIntegrity(KEY);
         }
         return writer.toBytes();
     }

@@ -32,50 +32,130 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true, description = "TURN relay load generator")
 public final class LoadGenerator implements Callable<Integer> {
-    @Option(names = "--server", required = true, description = "TURN server IP:PORT (IPv4)") String server;
-    @Option(names = "--user", defaultValue = "alice") String user;
-    @Option(names = "--password", defaultValue = "wonderland") String password;
-    @Option(names = "--secret", description = "use shared-secret credentials instead of --password") String secret;
-    @Option(names = "--realm", defaultValue = "example.org", description = "expected realm (the server's 401 decides)") String realm;
-    @Option(names = "--pid", description = "the relay's process id, for CPU per packet") Long pid;
-    @Option(names = "--label", defaultValue = "server") String label;
-    @Option(names = "--allocations", defaultValue = "100") int allocations;
-    @Option(names = "--rates", split = ",", defaultValue = "10000,20000", description = "offered round trips per second") List<Integer> rates;
-    @Option(names = "--initial-warmup-seconds", defaultValue = "10",
-            description = "unmeasured load at the first rate before anything is measured (a JIT warms up)") int initialWarmupSeconds;
-    @Option(names = "--warmup-seconds", defaultValue = "3") int warmupSeconds;
-    @Option(names = "--seconds", defaultValue = "10") int seconds;
-    @Option(names = "--payload", defaultValue = "160", description = "ChannelData payload bytes") int payload;
-    @Option(names = "--saturate", description = "after the fixed rates, search for the highest rate with < 1% loss") boolean saturate;
-    @Option(names = "--saturate-start", defaultValue = "20000") int saturateStart;
-    @Option(names = "--saturate-factor", defaultValue = "1.15") double saturateFactor;
-    @Option(names = "--saturate-refine", defaultValue = "3",
-            description = "bisection steps between the last rate that held and the first that did not (3: ~2% resolution)")
+    @Option(names = "--server", required = true, description = "TURN server IP:PORT (IPv4)")
+    String server;
+
+    @Option(names = "--user", defaultValue = "alice")
+    String user;
+
+    @Option(names = "--password", defaultValue = "wonderland")
+    String password;
+
+    @Option(names = "--secret", description = "use shared-secret credentials instead of --password")
+    String secret;
+
+    @Option(names = "--realm", defaultValue = "example.org", description = "expected realm (the server's 401 decides)")
+    String realm;
+
+    @Option(names = "--pid", description = "the relay's process id, for CPU per packet")
+    Long pid;
+
+    @Option(names = "--label", defaultValue = "server")
+    String label;
+
+    @Option(names = "--allocations", defaultValue = "100")
+    int allocations;
+
+    @Option(
+            names = "--rates",
+            split = ",",
+            defaultValue = "10000,20000",
+            description = "offered round trips per second")
+    List<Integer> rates;
+
+    @Option(
+            names = "--initial-warmup-seconds",
+            defaultValue = "10",
+            description = "unmeasured load at the first rate before anything is measured (a JIT warms up)")
+    int initialWarmupSeconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "3")
+    int warmupSeconds;
+
+    @Option(names = "--seconds", defaultValue = "10")
+    int seconds;
+
+    @Option(names = "--payload", defaultValue = "160", description = "ChannelData payload bytes")
+    int payload;
+
+    @Option(names = "--saturate", description = "after the fixed rates, search for the highest rate with < 1% loss")
+    boolean saturate;
+
+    @Option(names = "--saturate-start", defaultValue = "20000")
+    int saturateStart;
+
+    @Option(names = "--saturate-factor", defaultValue = "1.15")
+    double saturateFactor;
+
+    @Option(
+            names = "--saturate-refine",
+            defaultValue = "3",
+            description =
+                    "bisection steps between the last rate that held and the first that did not (3: ~2% resolution)")
     int saturateRefine;
-    @Option(names = "--local-ip", defaultValue = "127.0.0.1") String localIp;
-    @Option(names = "--peer-ip", defaultValue = "127.0.0.1") String peerIp;
-    @Option(names = "--out", description = "append result lines to this file too") Path out;
-    @Option(names = "--peer", description = "an echo peer already running elsewhere (IP:PORT), e.g. behind a slow link; "
-            + "relayed packets are then counted as twice those echoed back") String externalPeer;
-    @Option(names = "--burst", defaultValue = "0",
-            description = "send in bursts of this many packets at the average rate (0: evenly)") int burst;
+
+    @Option(names = "--local-ip", defaultValue = "127.0.0.1")
+    String localIp;
+
+    @Option(names = "--peer-ip", defaultValue = "127.0.0.1")
+    String peerIp;
+
+    @Option(names = "--out", description = "append result lines to this file too")
+    Path out;
+
+    @Option(
+            names = "--peer",
+            description = "an echo peer already running elsewhere (IP:PORT), e.g. behind a slow link; "
+                    + "relayed packets are then counted as twice those echoed back")
+    String externalPeer;
+
+    @Option(
+            names = "--burst",
+            defaultValue = "0",
+            description = "send in bursts of this many packets at the average rate (0: evenly)")
+    int burst;
 
     private final AtomicLong received = new AtomicLong();
     private final Recorder rtt = new Recorder(3);
     private final List<TurnClient> clients = new ArrayList<>();
     private volatile boolean receiving = true;
 
-    record Result(String label, String phase, int offered, double sentRate, double deliveredRate, double loss,
-            double rttP50Us, double rttP99Us, double rttP999Us, double relayCpuSeconds, long relayedPackets,
-            double cpuSecondsPerMillionPackets, long generatorSocketDrops, boolean generatorLimited) {
+    record Result(
+            String label,
+            String phase,
+            int offered,
+            double sentRate,
+            double deliveredRate,
+            double loss,
+            double rttP50Us,
+            double rttP99Us,
+            double rttP999Us,
+            double relayCpuSeconds,
+            long relayedPackets,
+            double cpuSecondsPerMillionPackets,
+            long generatorSocketDrops,
+            boolean generatorLimited) {
         String json() {
-            return String.format(Locale.ROOT,
+            return String.format(
+                    Locale.ROOT,
                     "{\"label\":\"%s\",\"phase\":\"%s\",\"offered\":%d,\"sentRate\":%.0f,\"deliveredRate\":%.0f,\"loss\":%.5f,"
                             + "\"rttP50Us\":%.1f,\"rttP99Us\":%.1f,\"rttP999Us\":%.1f,\"relayCpuSeconds\":%.3f,"
                             + "\"relayedPackets\":%d,\"cpuSecondsPerMillionPackets\":%.3f,\"generatorSocketDrops\":%d,"
                             + "\"generatorLimited\":%b}",
-                    label, phase, offered, sentRate, deliveredRate, loss, rttP50Us, rttP99Us, rttP999Us, relayCpuSeconds,
-                    relayedPackets, cpuSecondsPerMillionPackets, generatorSocketDrops, generatorLimited);
+                    label,
+                    phase,
+                    offered,
+                    sentRate,
+                    deliveredRate,
+                    loss,
+                    rttP50Us,
+                    rttP99Us,
+                    rttP999Us,
+                    relayCpuSeconds,
+                    relayedPackets,
+                    cpuSecondsPerMillionPackets,
+                    generatorSocketDrops,
+                    generatorLimited);
         }
     }
 
@@ -86,8 +166,10 @@ public final class LoadGenerator implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String[] hostPort = server.split(":");
-        InetSocketAddress serverAddress = new InetSocketAddress(InetAddress.getByName(hostPort[0]), Integer.parseInt(hostPort[1]));
-        try (EchoPeer peer = new EchoPeer(peerIp); Selector selector = Selector.open()) {
+        InetSocketAddress serverAddress =
+                new InetSocketAddress(InetAddress.getByName(hostPort[0]), Integer.parseInt(hostPort[1]));
+        try (EchoPeer peer = new EchoPeer(peerIp);
+                Selector selector = Selector.open()) {
             InetSocketAddress peerAddress = peer.address();
             if (externalPeer != null) {
                 String[] p = externalPeer.split(":");
@@ -103,8 +185,13 @@ public final class LoadGenerator implements Callable<Integer> {
                 clients.add(client);
             }
             double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
-            System.out.printf(Locale.ROOT, "%s: %d allocations with channels set up in %.2f s (%.0f request round trips/s, 401s included)%n",
-                    label, allocations, setupSeconds, roundTrips / setupSeconds);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: %d allocations with channels set up in %.2f s (%.0f request round trips/s, 401s included)%n",
+                    label,
+                    allocations,
+                    setupSeconds,
+                    roundTrips / setupSeconds);
             Set<Integer> ownPorts = new HashSet<>();
             ownPorts.add(peer.address().getPort());
             for (TurnClient client : clients) {
@@ -146,9 +233,21 @@ public final class LoadGenerator implements Callable<Integer> {
                         }
                     }
                     if (best != null) {
-                        report(new Result(label, "saturation", best.offered(), best.sentRate(), best.deliveredRate(), best.loss(),
-                                best.rttP50Us(), best.rttP99Us(), best.rttP999Us(), best.relayCpuSeconds(), best.relayedPackets(),
-                                best.cpuSecondsPerMillionPackets(), best.generatorSocketDrops(), best.generatorLimited()));
+                        report(new Result(
+                                label,
+                                "saturation",
+                                best.offered(),
+                                best.sentRate(),
+                                best.deliveredRate(),
+                                best.loss(),
+                                best.rttP50Us(),
+                                best.rttP99Us(),
+                                best.rttP999Us(),
+                                best.relayCpuSeconds(),
+                                best.relayedPackets(),
+                                best.cpuSecondsPerMillionPackets(),
+                                best.generatorSocketDrops(),
+                                best.generatorLimited()));
                     }
                 }
             } finally {
@@ -166,11 +265,23 @@ public final class LoadGenerator implements Callable<Integer> {
 
     private void report(Result result) throws IOException {
         PrintStream o = System.out;
-        o.printf(Locale.ROOT, "%s %-10s offered %6d/s sent %6.0f/s delivered %6.0f/s loss %.3f%% rtt p50 %.0f us p99 %.0f us "
+        o.printf(
+                Locale.ROOT,
+                "%s %-10s offered %6d/s sent %6.0f/s delivered %6.0f/s loss %.3f%% rtt p50 %.0f us p99 %.0f us "
                         + "p99.9 %.0f us relay cpu %.3f s/Mpkt%s%n",
-                result.label(), result.phase(), result.offered(), result.sentRate(), result.deliveredRate(), result.loss() * 100,
-                result.rttP50Us(), result.rttP99Us(), result.rttP999Us(), result.cpuSecondsPerMillionPackets(),
-                result.generatorLimited() ? "  (GENERATOR-LIMITED: the load generator could not offer or absorb this rate)" : "");
+                result.label(),
+                result.phase(),
+                result.offered(),
+                result.sentRate(),
+                result.deliveredRate(),
+                result.loss() * 100,
+                result.rttP50Us(),
+                result.rttP99Us(),
+                result.rttP999Us(),
+                result.cpuSecondsPerMillionPackets(),
+                result.generatorLimited()
+                        ? "  (GENERATOR-LIMITED: the load generator could not offer or absorb this rate)"
+                        : "");
         o.println(result.json());
         if (out != null) {
             Files.writeString(out, result.json() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -216,7 +327,9 @@ public final class LoadGenerator implements Callable<Integer> {
                 TurnClient client = clients.get(next);
                 next = next + 1 == clients.size() ? 0 : next + 1;
                 packet.clear();
-                packet.putShort((short) client.channelNumber).putShort((short) payload).putLong(System.nanoTime());
+                packet.putShort((short) client.channelNumber)
+                        .putShort((short) payload)
+                        .putLong(System.nanoTime());
                 packet.position(0).limit(4 + payload);
                 if (client.channel.send(packet, client.server()) > 0) {
                     sent++;
@@ -241,34 +354,47 @@ public final class LoadGenerator implements Callable<Integer> {
         long relayed = externalPeer == null ? echoedInWindow + receivedInWindow : 2 * receivedInWindow;
         double loss = sent == 0 ? 0 : Math.max(0, 1 - (double) receivedInPhase / sent);
         boolean generatorLimited = sentRate < 0.97 * rate || drops > 0;
-        return new Result(label, name, rate, sentRate, receivedInWindow / seconds, loss,
-                histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
-                histogram.getValueAtPercentile(99.9) / 1000.0, cpuNs / 1e9, relayed,
-                relayed == 0 ? 0 : cpuNs / 1e9 / (relayed / 1e6), drops, generatorLimited);
+        return new Result(
+                label,
+                name,
+                rate,
+                sentRate,
+                receivedInWindow / seconds,
+                loss,
+                histogram.getValueAtPercentile(50) / 1000.0,
+                histogram.getValueAtPercentile(99) / 1000.0,
+                histogram.getValueAtPercentile(99.9) / 1000.0,
+                cpuNs / 1e9,
+                relayed,
+                relayed == 0 ? 0 : cpuNs / 1e9 / (relayed / 1e6),
+                drops,
+                generatorLimited);
     }
 
     private void receive(Selector selector) {
         try {
             while (receiving) {
-                selector.select(key -> {
-                    TurnClient client = (TurnClient) key.attachment();
-                    ByteBuffer in = client.inBuffer();
-                    try {
-                        for (int i = 0; i < 64; i++) {
-                            in.clear();
-                            if (client.channel.receive(in) == null) {
-                                return;
+                selector.select(
+                        key -> {
+                            TurnClient client = (TurnClient) key.attachment();
+                            ByteBuffer in = client.inBuffer();
+                            try {
+                                for (int i = 0; i < 64; i++) {
+                                    in.clear();
+                                    if (client.channel.receive(in) == null) {
+                                        return;
+                                    }
+                                    if (in.position() >= 12) {
+                                        long sentAt = in.getLong(4);
+                                        rtt.recordValue(Math.max(0, System.nanoTime() - sentAt));
+                                        received.lazySet(received.get() + 1);
+                                    }
+                                }
+                            } catch (IOException e) {
+                                // a closed socket at shutdown
                             }
-                            if (in.position() >= 12) {
-                                long sentAt = in.getLong(4);
-                                rtt.recordValue(Math.max(0, System.nanoTime() - sentAt));
-                                received.lazySet(received.get() + 1);
-                            }
-                        }
-                    } catch (IOException e) {
-                        // a closed socket at shutdown
-                    }
-                }, 100);
+                        },
+                        100);
             }
         } catch (IOException e) {
             System.err.println("receiver stopped: " + e);

@@ -37,7 +37,9 @@ public final class Report {
             }
             rows.add(row);
         }
-        List<String> baselines = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("coturn-m1", "coturn-default", "c-floor");
+        List<String> baselines = args.length > 1
+                ? List.of(args).subList(1, args.length)
+                : List.of("coturn-m1", "coturn-default", "c-floor");
         System.out.print(render(rows, baselines));
     }
 
@@ -52,30 +54,52 @@ public final class Report {
         }
         StringBuilder md = new StringBuilder();
         for (int rate : rates) {
-            md.append(String.format(Locale.ROOT, "%n#### %,d round trips/s offered (medians of %d rounds)%n%n", rate, rounds(rows, rate)));
-            md.append("| server | relay CPU s per M packets | loss | RTT p50 us | RTT p99 us | RTT p99.9 us | delivered/s | generator-limited runs |");
+            md.append(String.format(
+                    Locale.ROOT,
+                    "%n#### %,d round trips/s offered (medians of %d rounds)%n%n",
+                    rate,
+                    rounds(rows, rate)));
+            md.append(
+                    "| server | relay CPU s per M packets | loss | RTT p50 us | RTT p99 us | RTT p99.9 us | delivered/s | generator-limited runs |");
             for (String b : baselines) {
                 md.append(" CPU vs ").append(b).append(" |");
             }
-            md.append("\n|---|---|---|---|---|---|---|---|").append("---|".repeat(baselines.size())).append('\n');
+            md.append("\n|---|---|---|---|---|---|---|---|")
+                    .append("---|".repeat(baselines.size()))
+                    .append('\n');
             for (String label : labels) {
                 List<Map<String, String>> runs = select(rows, label, "fixed", rate);
                 if (runs.isEmpty()) {
                     continue;
                 }
                 double cpu = median(runs, "cpuSecondsPerMillionPackets");
-                md.append(String.format(Locale.ROOT, "| %s | %.2f | %.3f%% | %.0f | %.0f | %.0f | %.0f | %d |", label, cpu,
-                        100 * median(runs, "loss"), median(runs, "rttP50Us"), median(runs, "rttP99Us"),
-                        median(runs, "rttP999Us"), median(runs, "deliveredRate"), count(runs, "generatorLimited")));
+                md.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %.2f | %.3f%% | %.0f | %.0f | %.0f | %.0f | %d |",
+                        label,
+                        cpu,
+                        100 * median(runs, "loss"),
+                        median(runs, "rttP50Us"),
+                        median(runs, "rttP99Us"),
+                        median(runs, "rttP999Us"),
+                        median(runs, "deliveredRate"),
+                        count(runs, "generatorLimited")));
                 for (String b : baselines) {
                     List<Map<String, String>> base = select(rows, b, "fixed", rate);
-                    md.append(base.isEmpty() ? " - |" : String.format(Locale.ROOT, " %.2fx |", cpu / median(base, "cpuSecondsPerMillionPackets")));
+                    md.append(
+                            base.isEmpty()
+                                    ? " - |"
+                                    : String.format(
+                                            Locale.ROOT,
+                                            " %.2fx |",
+                                            cpu / median(base, "cpuSecondsPerMillionPackets")));
                 }
                 md.append('\n');
             }
             md.append(paired(rows, labels, baselines, rate));
         }
-        md.append(String.format(Locale.ROOT, "%n#### Saturation: highest offered round trips/s with < 1%% loss (medians)%n%n"));
+        md.append(String.format(
+                Locale.ROOT, "%n#### Saturation: highest offered round trips/s with < 1%% loss (medians)%n%n"));
         md.append("| server | round trips/s | relay CPU s per M packets | RTT p99 us |");
         for (String b : baselines) {
             md.append(" vs ").append(b).append(" |");
@@ -87,18 +111,32 @@ public final class Report {
                 continue;
             }
             double rate = median(runs, "offered");
-            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.0f |", label, rate,
-                    median(runs, "cpuSecondsPerMillionPackets"), median(runs, "rttP99Us")));
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %.0f | %.2f | %.0f |",
+                    label,
+                    rate,
+                    median(runs, "cpuSecondsPerMillionPackets"),
+                    median(runs, "rttP99Us")));
             for (String b : baselines) {
                 List<Map<String, String>> base = select(rows, b, "saturation", -1);
-                md.append(base.isEmpty() ? " - |" : String.format(Locale.ROOT, " %.2fx |", rate / median(base, "offered")));
+                md.append(
+                        base.isEmpty()
+                                ? " - |"
+                                : String.format(Locale.ROOT, " %.2fx |", rate / median(base, "offered")));
             }
             md.append('\n');
         }
-        List<Map<String, String>> limited = rows.stream().filter(r -> r.get("phase").equals("search") && r.get("generatorLimited").equals("true")).toList();
+        List<Map<String, String>> limited = rows.stream()
+                .filter(r -> r.get("phase").equals("search")
+                        && r.get("generatorLimited").equals("true"))
+                .toList();
         if (!limited.isEmpty()) {
-            md.append(String.format(Locale.ROOT, "%nThe search stopped on the load generator (not the relay) in %d of its steps: "
-                    + "there the saturation figure is a floor for the relay, not its limit.%n", limited.size()));
+            md.append(String.format(
+                    Locale.ROOT,
+                    "%nThe search stopped on the load generator (not the relay) in %d of its steps: "
+                            + "there the saturation figure is a floor for the relay, not its limit.%n",
+                    limited.size()));
         }
         return md.toString();
     }
@@ -127,22 +165,39 @@ public final class Report {
                 }
                 java.util.Arrays.sort(ratios);
                 double median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
-                md.append(String.format(Locale.ROOT, "%s CPU / %s CPU, round by round: median %.2fx, range %.2fx-%.2fx (%d rounds)%n",
-                        label, b, median, ratios[0], ratios[n - 1], n));
+                md.append(String.format(
+                        Locale.ROOT,
+                        "%s CPU / %s CPU, round by round: median %.2fx, range %.2fx-%.2fx (%d rounds)%n",
+                        label,
+                        b,
+                        median,
+                        ratios[0],
+                        ratios[n - 1],
+                        n));
             }
         }
         return md.length() == 0 ? "" : "\n" + md.toString().replace("\n", "  \n");
     }
 
     private static int rounds(List<Map<String, String>> rows, int rate) {
-        return (int) rows.stream().filter(r -> r.get("phase").equals("fixed") && Integer.parseInt(r.get("offered")) == rate)
-                .map(r -> r.get("label")).collect(java.util.stream.Collectors.groupingBy(l -> l, java.util.stream.Collectors.counting()))
-                .values().stream().mapToLong(Long::longValue).max().orElse(0);
+        return (int) rows.stream()
+                .filter(r -> r.get("phase").equals("fixed") && Integer.parseInt(r.get("offered")) == rate)
+                .map(r -> r.get("label"))
+                .collect(java.util.stream.Collectors.groupingBy(l -> l, java.util.stream.Collectors.counting()))
+                .values()
+                .stream()
+                .mapToLong(Long::longValue)
+                .max()
+                .orElse(0);
     }
 
-    private static List<Map<String, String>> select(List<Map<String, String>> rows, String label, String phase, int rate) {
-        return rows.stream().filter(r -> r.get("label").equals(label) && r.get("phase").equals(phase)
-                && (rate < 0 || Integer.parseInt(r.get("offered")) == rate)).toList();
+    private static List<Map<String, String>> select(
+            List<Map<String, String>> rows, String label, String phase, int rate) {
+        return rows.stream()
+                .filter(r -> r.get("label").equals(label)
+                        && r.get("phase").equals(phase)
+                        && (rate < 0 || Integer.parseInt(r.get("offered")) == rate))
+                .toList();
     }
 
     private static int count(List<Map<String, String>> rows, String flag) {
@@ -150,7 +205,10 @@ public final class Report {
     }
 
     static double median(List<Map<String, String>> rows, String field) {
-        double[] values = rows.stream().mapToDouble(r -> Double.parseDouble(r.get(field))).sorted().toArray();
+        double[] values = rows.stream()
+                .mapToDouble(r -> Double.parseDouble(r.get(field)))
+                .sorted()
+                .toArray();
         int n = values.length;
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }

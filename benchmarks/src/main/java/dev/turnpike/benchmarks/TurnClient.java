@@ -58,9 +58,13 @@ final class TurnClient implements AutoCloseable {
 
     /** Allocate then ChannelBind to {@code peer} on {@code number}; throws on any failure. */
     void setUp(InetSocketAddress peer, int number) throws IOException {
-        request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17).addU32(StunAttribute.LIFETIME, 3600));
-        request(StunMethod.CHANNEL_BIND, w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
-                .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
+        request(
+                StunMethod.ALLOCATE,
+                w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17).addU32(StunAttribute.LIFETIME, 3600));
+        request(
+                StunMethod.CHANNEL_BIND,
+                w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
+                        .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
         this.channelNumber = number;
         channel.configureBlocking(false);
     }
@@ -111,7 +115,8 @@ final class TurnClient implements AutoCloseable {
         java.net.DatagramPacket packet = new java.net.DatagramPacket(new byte[4096], 4096);
         channel.socket().receive(packet); // SocketTimeoutException after 3 s
         StunMessage message = new StunMessage();
-        if (message.wrap(ByteBuffer.wrap(packet.getData(), 0, packet.getLength()), 0, packet.getLength()) != DecodeStatus.OK) {
+        if (message.wrap(ByteBuffer.wrap(packet.getData(), 0, packet.getLength()), 0, packet.getLength())
+                != DecodeStatus.OK) {
             throw new IOException("malformed response");
         }
         return message;

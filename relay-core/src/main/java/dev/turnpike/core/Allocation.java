@@ -19,17 +19,21 @@ final class Allocation {
     long expiresAtNs;
     /** Deleted or expired and swept: its relay sockets are closing. */
     boolean released;
+
     final HashMap<InetAddress, Permission> permissions = new HashMap<>(4);
     /** The same permissions in an array, for matching a peer address still in the wire format (Send). */
     Permission[] permissionList = new Permission[2];
+
     int permissionCount;
     final HashMap<InetSocketAddress, ChannelBinding> channelsByPeer = new HashMap<>(4);
     /** By number: few per allocation, so a short array scanned beats a map of boxed keys. */
     ChannelBinding[] channels = new ChannelBinding[2];
+
     int channelCount;
     long createdAtNs;
     /** The Allocate transaction and its success response, resent as-is for a retransmission (first 45 s). */
     long allocateTxHigh;
+
     int allocateTxLow;
     byte[] allocateResponse;
 

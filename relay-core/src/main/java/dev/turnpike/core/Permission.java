@@ -10,9 +10,11 @@ final class Permission {
     final InetAddress peer;
     /** The peer IP as an int (IPv4) or its 16 bytes (IPv6), kept so Data indications need no copy of it. */
     final int ipv4;
+
     final byte[] ipv6;
     /** The peer IP is one of the relay's own: only its relay ports may be reached (see PeerPolicy). */
     final boolean self;
+
     long expiresAtNs;
     /** The last peer transport address sent to under this permission: reused while the port stays the same. */
     private InetSocketAddress destination;
@@ -20,7 +22,9 @@ final class Permission {
     Permission(InetAddress peer, boolean self, long expiresAtNs) {
         this.peer = peer;
         byte[] raw = peer.getAddress();
-        this.ipv4 = raw.length == 4 ? ((raw[0] & 0xFF) << 24) | ((raw[1] & 0xFF) << 16) | ((raw[2] & 0xFF) << 8) | (raw[3] & 0xFF) : 0;
+        this.ipv4 = raw.length == 4
+                ? ((raw[0] & 0xFF) << 24) | ((raw[1] & 0xFF) << 16) | ((raw[2] & 0xFF) << 8) | (raw[3] & 0xFF)
+                : 0;
         this.ipv6 = raw.length == 16 ? raw : null;
         this.self = self;
         this.expiresAtNs = expiresAtNs;

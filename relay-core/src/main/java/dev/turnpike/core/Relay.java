@@ -38,9 +38,11 @@ public final class Relay {
     private static final long SWEEP_INTERVAL_NS = NS_PER_SECOND;
     /** RFC 8656 §7.2: a reserved even-port neighbour is held for 30 seconds. */
     private static final long RESERVATION_LIFETIME_NS = 30 * NS_PER_SECOND;
+
     private static final int OPEN_ATTEMPTS = 16;
     /** RFC 8489 §6.2.1: a client gives up on a transaction after Ti = 39.5 s; keep replies a little longer. */
     private static final long RETRANSMISSION_WINDOW_NS = 45 * NS_PER_SECOND;
+
     private static final int UDP = 17;
     private static final int FAMILY_IPV4 = 0x01;
     private static final int FAMILY_IPV6 = 0x02;
@@ -150,7 +152,8 @@ public final class Relay {
             respondError(listener, client, ErrorCode.BAD_REQUEST, out);
             return;
         }
-        if (!authenticate(nowNs, epochSeconds, listener, client, out) || rejectUnknownAttributes(listener, client, out)) {
+        if (!authenticate(nowNs, epochSeconds, listener, client, out)
+                || rejectUnknownAttributes(listener, client, out)) {
             return;
         }
         switch (method) {
@@ -251,7 +254,8 @@ public final class Relay {
         }
         int at = request.valueOffset(index);
         ByteBuffer b = request.buffer();
-        return b.getInt(at) == (LongTermKey.ALGORITHM_MD5 << 16) && b.getInt(at + 4) == (LongTermKey.ALGORITHM_SHA256 << 16);
+        return b.getInt(at) == (LongTermKey.ALGORITHM_MD5 << 16)
+                && b.getInt(at + 4) == (LongTermKey.ALGORITHM_SHA256 << 16);
     }
 
     /** 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS, unsigned (RFC 8489 §9.2.4). */
@@ -332,7 +336,8 @@ public final class Relay {
         }
         boolean ipv6Unavailable = hasAdditionalFamily && config.relayIpv6 == null;
         if (!hasToken
-                && ((wantIpv4 && config.relayIpv4 == null) || (wantIpv6 && !hasAdditionalFamily && config.relayIpv6 == null))) {
+                && ((wantIpv4 && config.relayIpv4 == null)
+                        || (wantIpv6 && !hasAdditionalFamily && config.relayIpv6 == null))) {
             respondError(listener, client, ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED, out);
             return;
         }
@@ -672,13 +677,19 @@ public final class Relay {
             return;
         }
         ChannelBinding channel = allocation.channel(ChannelData.channelNumber(buffer, offset));
-        if (channel == null || channel.expiresAtNs - nowNs <= 0 || !live(allocation.permissions.get(channel.peer.getAddress()), nowNs)) {
+        if (channel == null
+                || channel.expiresAtNs - nowNs <= 0
+                || !live(allocation.permissions.get(channel.peer.getAddress()), nowNs)) {
             counters.drop(RelayCounters.Drop.NO_PERMISSION);
             return;
         }
         counters.packetsClientToPeer++;
         counters.bytesClientToPeer += payloadLength;
-        out.forwardToPeer(allocation.endpointFor(channel.peer.getAddress()), channel.peer, offset + ChannelData.HEADER_LENGTH, payloadLength);
+        out.forwardToPeer(
+                allocation.endpointFor(channel.peer.getAddress()),
+                channel.peer,
+                offset + ChannelData.HEADER_LENGTH,
+                payloadLength);
     }
 
     // RFC 8656 §11.2: a Send indication's DATA goes to its XOR-PEER-ADDRESS, if permitted. The peer is matched
@@ -696,7 +707,8 @@ public final class Relay {
             return;
         }
         int value = request.valueOffset(peerIndex);
-        Permission permission = allocation.permission(request.buffer(), value, request.valueLength(peerIndex), request.offset());
+        Permission permission =
+                allocation.permission(request.buffer(), value, request.valueLength(peerIndex), request.offset());
         if (permission == null || permission.expiresAtNs - nowNs <= 0) {
             InetSocketAddress peer = request.xorAddress(peerIndex);
             if (peer == null) {
@@ -715,8 +727,11 @@ public final class Relay {
         }
         counters.packetsClientToPeer++;
         counters.bytesClientToPeer += request.valueLength(dataIndex);
-        out.forwardToPeer(allocation.endpointFor(permission.peer), permission.destination(port),
-                request.valueOffset(dataIndex), request.valueLength(dataIndex));
+        out.forwardToPeer(
+                allocation.endpointFor(permission.peer),
+                permission.destination(port),
+                request.valueOffset(dataIndex),
+                request.valueLength(dataIndex));
     }
 
     /**
@@ -725,7 +740,13 @@ public final class Relay {
      * indication header and padding are written in place.
      */
     public void onPeerDatagram(
-            long nowNs, RelayEndpoint relay, InetSocketAddress peer, ByteBuffer buffer, int offset, int length, Outbox out) {
+            long nowNs,
+            RelayEndpoint relay,
+            InetSocketAddress peer,
+            ByteBuffer buffer,
+            int offset,
+            int length,
+            Outbox out) {
         Allocation allocation = relay.allocation;
         if (allocation == null || allocation.released || allocation.expiresAtNs - nowNs <= 0) {
             // null: a reserved port, held for an allocation not made yet
@@ -752,8 +773,14 @@ public final class Relay {
             return;
         }
         int start = DataIndication.write(
-                buffer, offset, length, config.random.nextLong(), config.random.nextInt(),
-                permission.ipv4, permission.ipv6, peer.getPort());
+                buffer,
+                offset,
+                length,
+                config.random.nextLong(),
+                config.random.nextInt(),
+                permission.ipv4,
+                permission.ipv6,
+                peer.getPort());
         int total = DataIndication.headerLength(permission.ipv6 == null ? 4 : 16) + length + ((4 - (length & 3)) & 3);
         out.forwardToClient(allocation.listener, allocation.client, start, total);
     }
@@ -775,7 +802,8 @@ public final class Relay {
                     release(allocation, out);
                 } else {
                     allocation.sweep(nowNs);
-                    if (allocation.allocateResponse != null && nowNs - allocation.createdAtNs > RETRANSMISSION_WINDOW_NS) {
+                    if (allocation.allocateResponse != null
+                            && nowNs - allocation.createdAtNs > RETRANSMISSION_WINDOW_NS) {
                         allocation.allocateResponse = null; // no retransmission of the Allocate can come any more
                     }
                 }
@@ -837,7 +865,9 @@ public final class Relay {
     private void respondUnknown(int listener, InetSocketAddress client, int unknown, Outbox out) {
         counters.errorResponses++;
         ErrorCode error = ErrorCode.UNKNOWN_ATTRIBUTE;
-        begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason).addUnknownAttributes(unknownAttributes, unknown);
+        begin(StunMethod.CLASS_ERROR)
+                .addErrorCode(error.code, error.reason)
+                .addUnknownAttributes(unknownAttributes, unknown);
         finish(listener, client, out);
     }
 

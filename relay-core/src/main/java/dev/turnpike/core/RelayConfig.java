@@ -45,7 +45,8 @@ public final class RelayConfig {
         this.rfc5766ChannelNumbers = b.rfc5766ChannelNumbers;
         this.policy = b.policy != null
                 ? b.policy
-                : new PeerPolicy(List.of(), List.of(), Set.of(), Set.copyOf(b.listeners), b.relayPortLow, b.relayPortHigh);
+                : new PeerPolicy(
+                        List.of(), List.of(), Set.of(), Set.copyOf(b.listeners), b.relayPortLow, b.relayPortHigh);
         this.nonceKey = b.nonceKey.clone();
         this.random = b.random;
     }

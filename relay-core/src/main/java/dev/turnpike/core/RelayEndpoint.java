@@ -12,6 +12,7 @@ public final class RelayEndpoint {
     private final InetSocketAddress advertised;
     /** The allocation it serves; null while the port is only reserved. */
     final Allocation allocation;
+
     final boolean dontFragment;
 
     RelayEndpoint(InetSocketAddress local, InetSocketAddress advertised, Allocation allocation, boolean dontFragment) {

@@ -30,10 +30,13 @@ class AllocateTest {
         InetSocketAddress relayed = h.relayedAddress(response);
         assertThat(relayed.getAddress()).isEqualTo(RELAY_IPV4);
         assertThat(relayed.getPort()).isBetween(50000, 50999);
-        assertThat(response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS))).isEqualTo(CLIENT);
+        assertThat(response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS)))
+                .isEqualTo(CLIENT);
         assertThat(response.u32Value(StunAttribute.LIFETIME, -1)).isEqualTo(600);
         assertThat(integrity.verifySha1(response, KEY)).isTrue();
-        assertThat(h.sockets.opened).singleElement().satisfies(e -> assertThat(e.local()).isEqualTo(relayed));
+        assertThat(h.sockets.opened)
+                .singleElement()
+                .satisfies(e -> assertThat(e.local()).isEqualTo(relayed));
         assertThat(h.relay.allocationCount()).isEqualTo(1);
     }
 
@@ -46,7 +49,8 @@ class AllocateTest {
 
     @Test
     void aTransportOtherThanUdpIs442() {
-        StunMessage response = h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.ALLOCATE).transport(6)));
+        StunMessage response =
+                h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.ALLOCATE).transport(6)));
         assertThat(response.errorCode()).isEqualTo(442);
     }
 
@@ -60,8 +64,10 @@ class AllocateTest {
     @Test
     void aRetransmittedAllocateGetsTheSameResponseAgain() {
         Req request = h.signed(CLIENT, Req.allocate());
-        byte[] first = ((Command.SendToClient) h.fromClient(CLIENT, request.bytes()).get(0)).bytes();
-        byte[] again = ((Command.SendToClient) h.fromClient(CLIENT, request.bytes()).get(0)).bytes();
+        byte[] first =
+                ((Command.SendToClient) h.fromClient(CLIENT, request.bytes()).get(0)).bytes();
+        byte[] again =
+                ((Command.SendToClient) h.fromClient(CLIENT, request.bytes()).get(0)).bytes();
         assertThat(again).isEqualTo(first);
         assertThat(h.sockets.opened).hasSize(1);
     }
@@ -79,32 +85,40 @@ class AllocateTest {
     void lifetimeIsTheDefaultAtLeastAndTheMaximumAtMost() {
         assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().lifetime(30))).u32Value(StunAttribute.LIFETIME, -1))
                 .isEqualTo(600);
-        assertThat(h.send(CLIENT2, h.signed(CLIENT2, Req.allocate().lifetime(100_000))).u32Value(StunAttribute.LIFETIME, -1))
+        assertThat(h.send(CLIENT2, h.signed(CLIENT2, Req.allocate().lifetime(100_000)))
+                        .u32Value(StunAttribute.LIFETIME, -1))
                 .isEqualTo(3600);
         Harness capped = new Harness(b -> b.maxLifetimeSeconds(1200));
-        assertThat(capped.send(CLIENT, capped.signed(CLIENT, Req.allocate().lifetime(100_000))).u32Value(StunAttribute.LIFETIME, -1))
+        assertThat(capped.send(CLIENT, capped.signed(CLIENT, Req.allocate().lifetime(100_000)))
+                        .u32Value(StunAttribute.LIFETIME, -1))
                 .isEqualTo(1200);
     }
 
     @Test
     void anIpv6RelayAddressIsGivenWhenAskedAndConfigured() {
         Harness dual = new Harness(b -> b.relayIpv6(RELAY_IPV6, null));
-        StunMessage response = dual.send(CLIENT, dual.signed(CLIENT, Req.allocate().family(2)));
+        StunMessage response =
+                dual.send(CLIENT, dual.signed(CLIENT, Req.allocate().family(2)));
         assertThat(dual.relayedAddress(response).getAddress()).isEqualTo(RELAY_IPV6);
     }
 
     @Test
     void aFamilyWithoutARelayAddressIs440AndAnUnknownFamilyToo() {
-        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().family(2))).errorCode()).isEqualTo(440);
-        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().family(3))).errorCode()).isEqualTo(440);
+        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().family(2))).errorCode())
+                .isEqualTo(440);
+        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().family(3))).errorCode())
+                .isEqualTo(440);
         assertThat(h.sockets.opened).isEmpty();
     }
 
     @Test
     void additionalAddressFamilyGivesADualStackAllocation() {
         Harness dual = new Harness(b -> b.relayIpv6(RELAY_IPV6, null));
-        StunMessage response = dual.send(CLIENT, dual.signed(CLIENT, Req.allocate()
-                .with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2))));
+        StunMessage response = dual.send(
+                CLIENT,
+                dual.signed(
+                        CLIENT,
+                        Req.allocate().with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2))));
         int first = response.indexOf(StunAttribute.XOR_RELAYED_ADDRESS);
         int second = response.indexOf(StunAttribute.XOR_RELAYED_ADDRESS, first + 1);
         assertThat(response.xorAddress(first).getAddress()).isEqualTo(RELAY_IPV4);
@@ -114,32 +128,43 @@ class AllocateTest {
 
     @Test
     void additionalAddressFamilyWithoutIpv6GivesIpv4AndAnAddressErrorCode440() {
-        StunMessage response = h.send(CLIENT, h.signed(CLIENT, Req.allocate()
-                .with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2))));
+        StunMessage response = h.send(
+                CLIENT,
+                h.signed(
+                        CLIENT,
+                        Req.allocate().with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2))));
         assertThat(response.errorCode()).isEqualTo(-1);
         int error = response.indexOf(StunAttribute.ADDRESS_ERROR_CODE);
         assertThat(error).isPositive();
         int at = response.valueOffset(error);
         assertThat(response.buffer().get(at)).isEqualTo((byte) 2);
-        assertThat(response.buffer().get(at + 2) * 100 + response.buffer().get(at + 3)).isEqualTo(440);
+        assertThat(response.buffer().get(at + 2) * 100 + response.buffer().get(at + 3))
+                .isEqualTo(440);
     }
 
     @Test
     void bothFamilyAttributesTogetherAre400() {
-        StunMessage response = h.send(CLIENT, h.signed(CLIENT, Req.allocate().family(1)
-                .with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2))));
+        StunMessage response = h.send(
+                CLIENT,
+                h.signed(
+                        CLIENT,
+                        Req.allocate()
+                                .family(1)
+                                .with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2))));
         assertThat(response.errorCode()).isEqualTo(400);
     }
 
     private StunMessage allocateReservingTheNextPort(InetSocketAddress client) {
-        StunMessage response = h.send(client, h.signed(client, Req.allocate()
-                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
+        StunMessage response = h.send(
+                client,
+                h.signed(client, Req.allocate().with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
         assertThat(response.errorCode()).as("allocate error").isEqualTo(-1);
         return response;
     }
 
     private StunMessage allocateWithToken(InetSocketAddress client, byte[] token) {
-        return h.send(client, h.signed(client, Req.allocate().with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token))));
+        return h.send(
+                client, h.signed(client, Req.allocate().with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token))));
     }
 
     @Test
@@ -163,10 +188,13 @@ class AllocateTest {
     void theClaimAdoptsTheHeldSocketAndOpensNoOther() {
         StunMessage response = allocateReservingTheNextPort(CLIENT);
         int port = h.relayedAddress(response).getPort();
-        StunMessage second = allocateWithToken(CLIENT2, response.bytes(response.indexOf(StunAttribute.RESERVATION_TOKEN)));
+        StunMessage second =
+                allocateWithToken(CLIENT2, response.bytes(response.indexOf(StunAttribute.RESERVATION_TOKEN)));
         assertThat(second.errorCode()).isEqualTo(-1);
         assertThat(h.sockets.opened).hasSize(2);
-        assertThat(h.sockets.adopted).singleElement().satisfies(e -> assertThat(e.port()).isEqualTo(port + 1));
+        assertThat(h.sockets.adopted)
+                .singleElement()
+                .satisfies(e -> assertThat(e.port()).isEqualTo(port + 1));
         assertThat(h.closed).isEmpty();
     }
 
@@ -182,8 +210,9 @@ class AllocateTest {
     void whenTheNeighbourIsTakenByAnotherProcessAnotherPairIsTried() {
         // The harness's random generator is seeded: a twin harness shows which pair would be chosen first.
         Harness twin = new Harness();
-        StunMessage first = twin.send(CLIENT, twin.signed(CLIENT, Req.allocate()
-                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
+        StunMessage first = twin.send(
+                CLIENT,
+                twin.signed(CLIENT, Req.allocate().with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0x80))));
         int firstChoice = twin.relayedAddress(first).getPort();
 
         h.sockets.taken.add(firstChoice + 1);
@@ -197,9 +226,15 @@ class AllocateTest {
     @Test
     void aReservationTokenWithEvenPortIs400AndAnUnknownOneIs508() {
         byte[] token = {1, 2, 3, 4, 5, 6, 7, 8};
-        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate()
-                .with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token))
-                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0)))).errorCode()).isEqualTo(400);
+        assertThat(h.send(
+                                CLIENT,
+                                h.signed(
+                                        CLIENT,
+                                        Req.allocate()
+                                                .with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, token))
+                                                .with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0))))
+                        .errorCode())
+                .isEqualTo(400);
         assertThat(allocateWithToken(CLIENT, token).errorCode()).isEqualTo(508);
         assertThat(h.relay.counters().allocationsRefusedNoPort()).isEqualTo(1);
     }
@@ -237,22 +272,26 @@ class AllocateTest {
 
     @Test
     void dontFragmentIsHonouredWhereSupportedAndOtherwiseAnUnknownAttribute() {
-        StunMessage ok = h.send(CLIENT, h.signed(CLIENT, Req.allocate().with(w -> w.addEmpty(StunAttribute.DONT_FRAGMENT))));
+        StunMessage ok =
+                h.send(CLIENT, h.signed(CLIENT, Req.allocate().with(w -> w.addEmpty(StunAttribute.DONT_FRAGMENT))));
         assertThat(ok.errorCode()).isEqualTo(-1);
         assertThat(h.sockets.opened.get(0).dontFragment()).isTrue();
 
         h.sockets.dontFragment = false;
-        StunMessage refused = h.send(CLIENT2, h.signed(CLIENT2, Req.allocate().with(w -> w.addEmpty(StunAttribute.DONT_FRAGMENT))));
+        StunMessage refused =
+                h.send(CLIENT2, h.signed(CLIENT2, Req.allocate().with(w -> w.addEmpty(StunAttribute.DONT_FRAGMENT))));
         assertThat(refused.errorCode()).isEqualTo(420);
         int unknown = refused.indexOf(StunAttribute.UNKNOWN_ATTRIBUTES);
-        assertThat(refused.buffer().getShort(refused.valueOffset(unknown))).isEqualTo((short) StunAttribute.DONT_FRAGMENT);
+        assertThat(refused.buffer().getShort(refused.valueOffset(unknown)))
+                .isEqualTo((short) StunAttribute.DONT_FRAGMENT);
     }
 
     @Test
     void whenNoRelayPortIsFreeTheAnswerIs508() {
         Harness tiny = new Harness(b -> b.relayPorts(50000, 50000));
         tiny.allocate(CLIENT);
-        assertThat(tiny.send(CLIENT2, tiny.signed(CLIENT2, Req.allocate())).errorCode()).isEqualTo(508);
+        assertThat(tiny.send(CLIENT2, tiny.signed(CLIENT2, Req.allocate())).errorCode())
+                .isEqualTo(508);
     }
 
     @Test
@@ -280,9 +319,11 @@ class AllocateTest {
 
     @Test
     void attributesAfterMessageIntegrityAreIgnored() {
-        StunMessage response = h.send(CLIENT, h.signed(CLIENT, Req.allocate())
-                .afterIntegrity(w -> w.addU32(0x7F42, 0))
-                .afterIntegrity(w -> w.addU32(StunAttribute.LIFETIME, 3000)));
+        StunMessage response = h.send(
+                CLIENT,
+                h.signed(CLIENT, Req.allocate())
+                        .afterIntegrity(w -> w.addU32(0x7F42, 0))
+                        .afterIntegrity(w -> w.addU32(StunAttribute.LIFETIME, 3000)));
         assertThat(response.errorCode()).isEqualTo(-1);
         assertThat(response.u32Value(StunAttribute.LIFETIME, -1)).isEqualTo(600);
     }

@@ -35,8 +35,10 @@ class AuthenticationTest {
     @Test
     void aWrongPasswordIs401AndAnUnknownUserLooksTheSame() {
         String nonce = h.nonce(CLIENT);
-        StunMessage wrong = h.send(CLIENT, Req.allocate().auth(USER, REALM, nonce, LongTermKey.md5(USER, REALM, "guess")));
-        StunMessage unknown = h.send(CLIENT, Req.allocate().auth("mallory", REALM, nonce, LongTermKey.md5("mallory", REALM, "x")));
+        StunMessage wrong =
+                h.send(CLIENT, Req.allocate().auth(USER, REALM, nonce, LongTermKey.md5(USER, REALM, "guess")));
+        StunMessage unknown =
+                h.send(CLIENT, Req.allocate().auth("mallory", REALM, nonce, LongTermKey.md5("mallory", REALM, "x")));
         assertThat(wrong.errorCode()).isEqualTo(401);
         assertThat(unknown.errorCode()).isEqualTo(401);
         assertThat(wrong.has(StunAttribute.NONCE)).isTrue();
@@ -46,9 +48,12 @@ class AuthenticationTest {
     @Test
     void aSignedRequestMissingUsernameRealmOrNonceIs400() {
         String nonce = h.nonce(CLIENT);
-        assertThat(h.send(CLIENT, Req.allocate().auth(null, REALM, nonce, KEY)).errorCode()).isEqualTo(400);
-        assertThat(h.send(CLIENT, Req.allocate().auth(USER, null, nonce, KEY)).errorCode()).isEqualTo(400);
-        assertThat(h.send(CLIENT, Req.allocate().auth(USER, REALM, null, KEY)).errorCode()).isEqualTo(400);
+        assertThat(h.send(CLIENT, Req.allocate().auth(null, REALM, nonce, KEY)).errorCode())
+                .isEqualTo(400);
+        assertThat(h.send(CLIENT, Req.allocate().auth(USER, null, nonce, KEY)).errorCode())
+                .isEqualTo(400);
+        assertThat(h.send(CLIENT, Req.allocate().auth(USER, REALM, null, KEY)).errorCode())
+                .isEqualTo(400);
     }
 
     @Test
@@ -59,18 +64,21 @@ class AuthenticationTest {
         assertThat(stale.errorCode()).isEqualTo(438);
         String fresh = stale.string(StunAttribute.NONCE);
         assertThat(fresh).isNotEqualTo(nonce);
-        assertThat(h.send(CLIENT, Req.allocate().auth(USER, REALM, fresh, KEY)).errorCode()).isEqualTo(-1);
+        assertThat(h.send(CLIENT, Req.allocate().auth(USER, REALM, fresh, KEY)).errorCode())
+                .isEqualTo(-1);
     }
 
     @Test
     void aNonceIssuedToAnotherAddressIs438() {
         String nonce = h.nonce(CLIENT);
-        assertThat(h.send(CLIENT2, Req.allocate().auth(USER, REALM, nonce, KEY)).errorCode()).isEqualTo(438);
+        assertThat(h.send(CLIENT2, Req.allocate().auth(USER, REALM, nonce, KEY)).errorCode())
+                .isEqualTo(438);
     }
 
     @Test
     void aNonceWeNeverIssuedIs438() {
-        assertThat(h.send(CLIENT, Req.allocate().auth(USER, REALM, "f//499k954d6OL34oL9FSTvy64sA", KEY)).errorCode())
+        assertThat(h.send(CLIENT, Req.allocate().auth(USER, REALM, "f//499k954d6OL34oL9FSTvy64sA", KEY))
+                        .errorCode())
                 .isEqualTo(438);
     }
 
@@ -78,7 +86,9 @@ class AuthenticationTest {
     void anotherRealmIs401() {
         String nonce = h.nonce(CLIENT);
         byte[] key = LongTermKey.md5(USER, "other.org", Harness.PASSWORD);
-        assertThat(h.send(CLIENT, Req.allocate().auth(USER, "other.org", nonce, key)).errorCode()).isEqualTo(401);
+        assertThat(h.send(CLIENT, Req.allocate().auth(USER, "other.org", nonce, key))
+                        .errorCode())
+                .isEqualTo(401);
     }
 
     @Test
@@ -98,35 +108,46 @@ class AuthenticationTest {
     @Test
     void aUsernameOfOnlyTheExpiryWorksToo() {
         String username = String.valueOf(h.epochSeconds + 3600);
-        byte[] key = LongTermKey.md5(username, REALM, Credentials.restPassword("s3cret".getBytes(StandardCharsets.UTF_8), username));
-        assertThat(h.send(CLIENT, Req.allocate().auth(username, REALM, h.nonce(CLIENT), key)).errorCode()).isEqualTo(-1);
+        byte[] key = LongTermKey.md5(
+                username, REALM, Credentials.restPassword("s3cret".getBytes(StandardCharsets.UTF_8), username));
+        assertThat(h.send(CLIENT, Req.allocate().auth(username, REALM, h.nonce(CLIENT), key))
+                        .errorCode())
+                .isEqualTo(-1);
     }
 
     @Test
     void everyConfiguredSecretIsAcceptedSoSecretsCanRotate() {
         String username = (h.epochSeconds + 60) + ":dave";
-        byte[] key = LongTermKey.md5(username, REALM, Credentials.restPassword("older-secret".getBytes(StandardCharsets.UTF_8), username));
-        assertThat(h.send(CLIENT, Req.allocate().auth(username, REALM, h.nonce(CLIENT), key)).errorCode()).isEqualTo(-1);
+        byte[] key = LongTermKey.md5(
+                username, REALM, Credentials.restPassword("older-secret".getBytes(StandardCharsets.UTF_8), username));
+        assertThat(h.send(CLIENT, Req.allocate().auth(username, REALM, h.nonce(CLIENT), key))
+                        .errorCode())
+                .isEqualTo(-1);
     }
 
     @Test
     void aPasswordMadeWithAnUnknownSecretIs401() {
         String username = (h.epochSeconds + 60) + ":eve";
-        byte[] key = LongTermKey.md5(username, REALM, Credentials.restPassword("guessed".getBytes(StandardCharsets.UTF_8), username));
-        assertThat(h.send(CLIENT, Req.allocate().auth(username, REALM, h.nonce(CLIENT), key)).errorCode()).isEqualTo(401);
+        byte[] key = LongTermKey.md5(
+                username, REALM, Credentials.restPassword("guessed".getBytes(StandardCharsets.UTF_8), username));
+        assertThat(h.send(CLIENT, Req.allocate().auth(username, REALM, h.nonce(CLIENT), key))
+                        .errorCode())
+                .isEqualTo(401);
     }
 
     private Req withAlgorithms(Req request, int chosen) {
-        return request
-                .with(w -> w.addPasswordAlgorithms(LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256))
+        return request.with(w -> w.addPasswordAlgorithms(LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256))
                 .with(w -> w.addU32(StunAttribute.PASSWORD_ALGORITHM, ((long) chosen) << 16));
     }
 
     @Test
     void messageIntegritySha256WithTheSha256KeyIsAnsweredInKind() {
         byte[] key = LongTermKey.sha256(USER, REALM, Harness.PASSWORD);
-        StunMessage response = h.send(CLIENT, withAlgorithms(Req.allocate(), LongTermKey.ALGORITHM_SHA256)
-                .auth(USER, REALM, h.nonce(CLIENT), key).sha256());
+        StunMessage response = h.send(
+                CLIENT,
+                withAlgorithms(Req.allocate(), LongTermKey.ALGORITHM_SHA256)
+                        .auth(USER, REALM, h.nonce(CLIENT), key)
+                        .sha256());
         assertThat(response.errorCode()).isEqualTo(-1);
         assertThat(integrity.verifySha256(response, key)).isTrue();
         assertThat(response.has(StunAttribute.MESSAGE_INTEGRITY)).isFalse();
@@ -135,8 +156,11 @@ class AuthenticationTest {
     @Test
     void aUserHashStandsInForTheUsername() {
         byte[] key = LongTermKey.sha256(USER, REALM, Harness.PASSWORD);
-        StunMessage response = h.send(CLIENT, withAlgorithms(Req.allocate(), LongTermKey.ALGORITHM_SHA256)
-                .userHash(LongTermKey.userHash(USER, REALM), REALM, h.nonce(CLIENT), key).sha256());
+        StunMessage response = h.send(
+                CLIENT,
+                withAlgorithms(Req.allocate(), LongTermKey.ALGORITHM_SHA256)
+                        .userHash(LongTermKey.userHash(USER, REALM), REALM, h.nonce(CLIENT), key)
+                        .sha256());
         assertThat(response.errorCode()).isEqualTo(-1);
     }
 
@@ -161,8 +185,9 @@ class AuthenticationTest {
     void aClientOfAnotherUserCannotTouchTheAllocation() {
         h.allocate(CLIENT);
         byte[] bobKey = LongTermKey.md5("bob", REALM, "builder");
-        StunMessage response = h.send(CLIENT, Req.request(dev.turnpike.core.stun.StunMethod.REFRESH)
-                .auth("bob", REALM, freshNonce(), bobKey));
+        StunMessage response = h.send(
+                CLIENT,
+                Req.request(dev.turnpike.core.stun.StunMethod.REFRESH).auth("bob", REALM, freshNonce(), bobKey));
         assertThat(response.errorCode()).isEqualTo(441);
     }
 

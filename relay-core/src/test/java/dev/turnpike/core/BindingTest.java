@@ -18,14 +18,21 @@ class BindingTest {
     private static final InetSocketAddress CLIENT6 = new InetSocketAddress("2001:db8::7", 40001);
 
     private final Relay relay = new Relay(
-            RelayConfig.builder(List.of(new InetSocketAddress("192.0.2.1", 3478))).software("turnpike test").build(),
+            RelayConfig.builder(List.of(new InetSocketAddress("192.0.2.1", 3478)))
+                    .software("turnpike test")
+                    .build(),
             new Harness.FakeSockets());
     private final Outbox out = new Outbox();
     private final MessageIntegrity integrity = new MessageIntegrity();
 
     private byte[] bindingRequest(boolean fingerprint, int extraAttribute) {
         StunWriter writer = new StunWriter(integrity);
-        writer.begin(ByteBuffer.allocate(200), 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), 0x1122334455667788L, 0x99AABBCC);
+        writer.begin(
+                ByteBuffer.allocate(200),
+                0,
+                StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST),
+                0x1122334455667788L,
+                0x99AABBCC);
         if (extraAttribute >= 0) {
             writer.addU32(extraAttribute, 0);
         }
@@ -44,7 +51,8 @@ class BindingTest {
         assertThat(send.client()).isEqualTo(from);
         assertThat(out.poll()).isNull();
         StunMessage response = new StunMessage();
-        assertThat(response.wrap(ByteBuffer.wrap(send.bytes()), 0, send.bytes().length)).isEqualTo(DecodeStatus.OK);
+        assertThat(response.wrap(ByteBuffer.wrap(send.bytes()), 0, send.bytes().length))
+                .isEqualTo(DecodeStatus.OK);
         assertThat(response.transactionIdHigh()).isEqualTo(0x1122334455667788L);
         assertThat(response.transactionIdLow()).isEqualTo(0x99AABBCC);
         return response;
@@ -55,7 +63,8 @@ class BindingTest {
         StunMessage response = send(CLIENT, bindingRequest(false, -1));
         assertThat(response.method()).isEqualTo(StunMethod.BINDING);
         assertThat(response.messageClass()).isEqualTo(StunMethod.CLASS_SUCCESS);
-        assertThat(response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS))).isEqualTo(CLIENT);
+        assertThat(response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS)))
+                .isEqualTo(CLIENT);
         assertThat(response.fingerprintIndex()).isEqualTo(-1);
         assertThat(response.string(StunAttribute.SOFTWARE)).isEqualTo("turnpike test");
     }
@@ -63,7 +72,8 @@ class BindingTest {
     @Test
     void anIpv6ClientGetsItsIpv6Address() {
         StunMessage response = send(CLIENT6, bindingRequest(false, -1));
-        assertThat(response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS))).isEqualTo(CLIENT6);
+        assertThat(response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS)))
+                .isEqualTo(CLIENT6);
     }
 
     @Test
@@ -80,7 +90,8 @@ class BindingTest {
         assertThat(response.errorCode()).isEqualTo(420);
         int unknown = response.indexOf(StunAttribute.UNKNOWN_ATTRIBUTES);
         assertThat(response.valueLength(unknown)).isEqualTo(2);
-        assertThat(response.buffer().getShort(response.valueOffset(unknown)) & 0xFFFF).isEqualTo(0x7F01);
+        assertThat(response.buffer().getShort(response.valueOffset(unknown)) & 0xFFFF)
+                .isEqualTo(0x7F01);
     }
 
     @Test
@@ -111,7 +122,12 @@ class BindingTest {
     @Test
     void aBindingIndicationIsAKeepaliveAndGetsNoAnswer() {
         StunWriter writer = new StunWriter(integrity);
-        writer.begin(ByteBuffer.allocate(64), 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_INDICATION), 1L, 2);
+        writer.begin(
+                ByteBuffer.allocate(64),
+                0,
+                StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_INDICATION),
+                1L,
+                2);
         byte[] indication = writer.toBytes();
         out.clear();
         relay.onClientDatagram(0L, 0L, 0, CLIENT, ByteBuffer.wrap(indication), 0, indication.length, out);

@@ -21,14 +21,26 @@ class DataPlaneTest {
     }
 
     private void permit(InetSocketAddress peer) {
-        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(peer))).errorCode()).isEqualTo(-1);
+        assertThat(h.send(
+                                CLIENT,
+                                h.signed(
+                                        CLIENT,
+                                        Req.request(StunMethod.CREATE_PERMISSION)
+                                                .peer(peer)))
+                        .errorCode())
+                .isEqualTo(-1);
     }
 
     @Test
     void aSendIndicationToAPermittedPeerIsRelayedFromTheRelayPort() {
         RelayEndpoint endpoint = allocate();
         permit(PEER);
-        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1, 2, 3}).bytes());
+        h.fromClient(
+                CLIENT,
+                Req.indication(StunMethod.SEND)
+                        .peer(PEER)
+                        .data(new byte[] {1, 2, 3})
+                        .bytes());
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
         assertThat(h.out.relay()).isSameAs(endpoint);
         assertThat(h.out.destination()).isEqualTo(PEER);
@@ -40,7 +52,9 @@ class DataPlaneTest {
     @Test
     void aSendIndicationWithoutPermissionIsDroppedAndCounted() {
         allocate();
-        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1}).bytes());
+        h.fromClient(
+                CLIENT,
+                Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1}).bytes());
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
         assertThat(h.dropped(RelayCounters.Drop.NO_PERMISSION)).isEqualTo(1);
     }
@@ -48,14 +62,21 @@ class DataPlaneTest {
     @Test
     void aSendIndicationToADeniedPeerIsDroppedAsDenied() {
         allocate();
-        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(new InetSocketAddress("127.0.0.1", 22)).data(new byte[] {1}).bytes());
+        h.fromClient(
+                CLIENT,
+                Req.indication(StunMethod.SEND)
+                        .peer(new InetSocketAddress("127.0.0.1", 22))
+                        .data(new byte[] {1})
+                        .bytes());
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
         assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
     }
 
     @Test
     void aSendIndicationWithoutAllocationIsDroppedAndOneWithoutDataIsMalformed() {
-        h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1}).bytes());
+        h.fromClient(
+                CLIENT,
+                Req.indication(StunMethod.SEND).peer(PEER).data(new byte[] {1}).bytes());
         assertThat(h.dropped(RelayCounters.Drop.NO_ALLOCATION)).isEqualTo(1);
         allocate();
         h.fromClient(CLIENT, Req.indication(StunMethod.SEND).peer(PEER).bytes());
@@ -75,7 +96,8 @@ class DataPlaneTest {
         assertThat(data.wrap(ByteBuffer.wrap(bytes), 0, bytes.length)).isEqualTo(DecodeStatus.OK);
         assertThat(data.method()).isEqualTo(StunMethod.DATA);
         assertThat(data.messageClass()).isEqualTo(StunMethod.CLASS_INDICATION);
-        assertThat(data.xorAddress(data.indexOf(StunAttribute.XOR_PEER_ADDRESS))).isEqualTo(PEER);
+        assertThat(data.xorAddress(data.indexOf(StunAttribute.XOR_PEER_ADDRESS)))
+                .isEqualTo(PEER);
         assertThat(data.bytes(data.indexOf(StunAttribute.DATA))).containsExactly(9, 8, 7, 6, 5);
         assertThat(h.relay.counters().packetsPeerToClient()).isEqualTo(1);
     }
@@ -83,14 +105,18 @@ class DataPlaneTest {
     @Test
     void anIpv6PeersDataIndicationCarriesItsIpv6Address() {
         Harness dual = new Harness(b -> b.relayIpv6(Harness.RELAY_IPV6, null));
-        StunMessage allocated = dual.send(CLIENT, dual.signed(CLIENT, Req.allocate().family(2)));
+        StunMessage allocated =
+                dual.send(CLIENT, dual.signed(CLIENT, Req.allocate().family(2)));
         RelayEndpoint endpoint = dual.endpoint(dual.relayedAddress(allocated).getPort());
-        dual.send(CLIENT, dual.signed(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(Harness.PEER6)));
+        dual.send(
+                CLIENT,
+                dual.signed(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(Harness.PEER6)));
         dual.fromPeer(endpoint, Harness.PEER6, new byte[] {1, 2, 3, 4, 5, 6, 7});
         byte[] bytes = dual.forwarded();
         StunMessage data = new StunMessage();
         assertThat(data.wrap(ByteBuffer.wrap(bytes), 0, bytes.length)).isEqualTo(DecodeStatus.OK);
-        assertThat(data.xorAddress(data.indexOf(StunAttribute.XOR_PEER_ADDRESS))).isEqualTo(Harness.PEER6);
+        assertThat(data.xorAddress(data.indexOf(StunAttribute.XOR_PEER_ADDRESS)))
+                .isEqualTo(Harness.PEER6);
         assertThat(data.bytes(data.indexOf(StunAttribute.DATA))).containsExactly(1, 2, 3, 4, 5, 6, 7);
     }
 

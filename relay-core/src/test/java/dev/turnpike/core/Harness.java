@@ -85,12 +85,18 @@ final class Harness {
 
     Harness(UnaryOperator<RelayConfig.Builder> customise) {
         RelayConfig.Builder builder = RelayConfig.builder(List.of(LISTENER))
-                .credentials(new Credentials(REALM, Map.of(USER, PASSWORD, "bob", "builder"), List.of(SECRET, "older-secret")))
+                .credentials(new Credentials(
+                        REALM, Map.of(USER, PASSWORD, "bob", "builder"), List.of(SECRET, "older-secret")))
                 .relayIpv4(RELAY_IPV4, null)
                 .relayPorts(50000, 50999)
                 .software(null)
-                .policy(new PeerPolicy(List.of(), List.of(Cidr.parse("9.9.9.0/24")),
-                        Set.of(RELAY_IPV4, RELAY_IPV6), Set.of(LISTENER), 50000, 50999));
+                .policy(new PeerPolicy(
+                        List.of(),
+                        List.of(Cidr.parse("9.9.9.0/24")),
+                        Set.of(RELAY_IPV4, RELAY_IPV6),
+                        Set.of(LISTENER),
+                        50000,
+                        50999));
         relay = new Relay(customise.apply(builder).build(), sockets);
     }
 
@@ -140,12 +146,15 @@ final class Harness {
     StunMessage send(InetSocketAddress client, Req request) {
         List<Command> commands = fromClient(client, request.bytes());
         List<Command.SendToClient> responses = commands.stream()
-                .filter(Command.SendToClient.class::isInstance).map(Command.SendToClient.class::cast).toList();
+                .filter(Command.SendToClient.class::isInstance)
+                .map(Command.SendToClient.class::cast)
+                .toList();
         assertThat(responses).as("responses").hasSize(1);
         Command.SendToClient response = responses.get(0);
         assertThat(response.client()).isEqualTo(client);
         StunMessage message = new StunMessage();
-        assertThat(message.wrap(ByteBuffer.wrap(response.bytes()), 0, response.bytes().length)).isEqualTo(DecodeStatus.OK);
+        assertThat(message.wrap(ByteBuffer.wrap(response.bytes()), 0, response.bytes().length))
+                .isEqualTo(DecodeStatus.OK);
         assertThat(message.transactionIdHigh()).isEqualTo(request.txHigh);
         assertThat(message.transactionIdLow()).isEqualTo(request.txLow);
         return message;

@@ -55,7 +55,8 @@ class LifecycleTest {
     void aRefreshWithLifetimeZeroDeletesTheAllocationAndFreesItsPort() {
         Harness one = new Harness(b -> b.relayPorts(50000, 50000));
         one.allocate(CLIENT);
-        StunMessage deleted = one.send(CLIENT, one.signed(CLIENT, Req.request(StunMethod.REFRESH).lifetime(0)));
+        StunMessage deleted = one.send(
+                CLIENT, one.signed(CLIENT, Req.request(StunMethod.REFRESH).lifetime(0)));
         assertThat(deleted.u32Value(StunAttribute.LIFETIME, -1)).isZero();
         assertThat(one.closed).hasSize(1);
         assertThat(one.relayedAddress(one.allocate(CLIENT2)).getPort()).isEqualTo(50000);
@@ -64,7 +65,8 @@ class LifecycleTest {
     @Test
     void aRefreshForAFamilyTheAllocationLacksIs443() {
         allocate();
-        assertThat(request(CLIENT, Req.request(StunMethod.REFRESH).family(2)).errorCode()).isEqualTo(443);
+        assertThat(request(CLIENT, Req.request(StunMethod.REFRESH).family(2)).errorCode())
+                .isEqualTo(443);
     }
 
     @Test
@@ -74,7 +76,9 @@ class LifecycleTest {
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
         assertThat(h.dropped(RelayCounters.Drop.NO_PERMISSION)).isEqualTo(1);
 
-        assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(PEER)).errorCode()).isEqualTo(-1);
+        assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(PEER))
+                        .errorCode())
+                .isEqualTo(-1);
         // the permission is for the IP: any port of it may send
         h.fromPeer(endpoint, new InetSocketAddress(PEER.getAddress(), 9999), new byte[] {2});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
@@ -96,8 +100,9 @@ class LifecycleTest {
     @Test
     void aDeniedPeerIs403AndNoPermissionIsInstalledForTheOthers() {
         RelayEndpoint endpoint = allocate();
-        StunMessage response = request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION)
-                .peer(PEER).peer(new InetSocketAddress("10.0.0.1", 80)));
+        StunMessage response = request(
+                CLIENT,
+                Req.request(StunMethod.CREATE_PERMISSION).peer(PEER).peer(new InetSocketAddress("10.0.0.1", 80)));
         assertThat(response.errorCode()).isEqualTo(403);
         h.fromPeer(endpoint, PEER, new byte[] {1});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
@@ -106,23 +111,35 @@ class LifecycleTest {
     @Test
     void loopbackLinkLocalMetadataAndExtraDeniedRangesAre403() {
         allocate();
-        for (String ip : new String[] {"127.0.0.1", "169.254.169.254", "192.168.1.1", "224.0.0.1", "9.9.9.9", "0.0.0.0"}) {
-            assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(new InetSocketAddress(ip, 80))).errorCode())
-                    .as(ip).isEqualTo(403);
+        for (String ip :
+                new String[] {"127.0.0.1", "169.254.169.254", "192.168.1.1", "224.0.0.1", "9.9.9.9", "0.0.0.0"}) {
+            assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(new InetSocketAddress(ip, 80)))
+                            .errorCode())
+                    .as(ip)
+                    .isEqualTo(403);
         }
     }
 
     @Test
     void createPermissionWithoutAPeerIs400AndAPeerOfAnotherFamilyIs443() {
         allocate();
-        assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION)).errorCode()).isEqualTo(400);
-        assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(PEER6)).errorCode()).isEqualTo(443);
+        assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION)).errorCode())
+                .isEqualTo(400);
+        assertThat(request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(PEER6))
+                        .errorCode())
+                .isEqualTo(443);
     }
 
     @Test
     void channelBindInstallsAPermissionAndCarriesChannelDataBothWays() {
         RelayEndpoint endpoint = allocate();
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(PEER)).errorCode()).isEqualTo(-1);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4001)
+                                        .peer(PEER))
+                        .errorCode())
+                .isEqualTo(-1);
         h.fromPeer(endpoint, PEER, new byte[] {7, 8, 9});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
         assertThat(h.forwarded()).containsExactly(0x40, 0x01, 0, 3, 7, 8, 9);
@@ -163,17 +180,37 @@ class LifecycleTest {
     @Test
     void channelNumbersOutsideTheRfc8656RangeAre400() {
         allocate();
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x3FFF).peer(PEER)).errorCode()).isEqualTo(400);
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x5000).peer(PEER)).errorCode()).isEqualTo(400);
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).peer(PEER)).errorCode()).isEqualTo(400);
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4000)).errorCode()).isEqualTo(400);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x3FFF)
+                                        .peer(PEER))
+                        .errorCode())
+                .isEqualTo(400);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x5000)
+                                        .peer(PEER))
+                        .errorCode())
+                .isEqualTo(400);
+        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).peer(PEER))
+                        .errorCode())
+                .isEqualTo(400);
+        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4000))
+                        .errorCode())
+                .isEqualTo(400);
     }
 
     @Test
     void theRfc5766RangeIsAcceptedWhenAskedForLegacyClients() {
         Harness legacy = new Harness(b -> b.rfc5766ChannelNumbers(true));
         legacy.allocate(CLIENT);
-        StunMessage response = legacy.send(CLIENT, legacy.signed(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x7FFF).peer(PEER)));
+        StunMessage response = legacy.send(
+                CLIENT,
+                legacy.signed(
+                        CLIENT,
+                        Req.request(StunMethod.CHANNEL_BIND).channel(0x7FFF).peer(PEER)));
         assertThat(response.errorCode()).isEqualTo(-1);
         legacy.fromClient(CLIENT, new byte[] {0x7F, (byte) 0xFF, 0, 1, 5});
         assertThat(legacy.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
@@ -183,9 +220,28 @@ class LifecycleTest {
     void aChannelStandsForOnePeerAndAPeerForOneChannel() {
         allocate();
         request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(PEER));
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(PEER2)).errorCode()).isEqualTo(400);
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4002).peer(PEER)).errorCode()).isEqualTo(400);
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(PEER)).errorCode()).as("refresh").isEqualTo(-1);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4001)
+                                        .peer(PEER2))
+                        .errorCode())
+                .isEqualTo(400);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4002)
+                                        .peer(PEER))
+                        .errorCode())
+                .isEqualTo(400);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4001)
+                                        .peer(PEER))
+                        .errorCode())
+                .as("refresh")
+                .isEqualTo(-1);
     }
 
     @Test
@@ -206,13 +262,24 @@ class LifecycleTest {
                 .isEqualTo(dev.turnpike.core.stun.DecodeStatus.OK);
         assertThat(data.method()).isEqualTo(StunMethod.DATA);
         // the number is free again for another peer
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(PEER2)).errorCode()).isEqualTo(-1);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4001)
+                                        .peer(PEER2))
+                        .errorCode())
+                .isEqualTo(-1);
     }
 
     @Test
     void bindingAChannelToTheRelaysListeningAddressIs403() {
         allocate();
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(Harness.LISTENER)).errorCode())
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4001)
+                                        .peer(Harness.LISTENER))
+                        .errorCode())
                 .isEqualTo(403);
     }
 
@@ -220,6 +287,12 @@ class LifecycleTest {
     void anotherClientsRelayPortOnTheRelaysOwnAddressIsReachable() {
         InetSocketAddress other = h.relayedAddress(h.allocate(CLIENT2));
         allocate();
-        assertThat(request(CLIENT, Req.request(StunMethod.CHANNEL_BIND).channel(0x4001).peer(other)).errorCode()).isEqualTo(-1);
+        assertThat(request(
+                                CLIENT,
+                                Req.request(StunMethod.CHANNEL_BIND)
+                                        .channel(0x4001)
+                                        .peer(other))
+                        .errorCode())
+                .isEqualTo(-1);
     }
 }

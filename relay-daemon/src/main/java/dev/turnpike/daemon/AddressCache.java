@@ -54,7 +54,10 @@ final class AddressCache {
         long low = addressLow;
         int slot = slot(high ^ port, low);
         InetSocketAddress cached = values[slot];
-        if (cached != null && keysHigh[slot] == high && keysLow[slot] == low && cached.getPort() == port
+        if (cached != null
+                && keysHigh[slot] == high
+                && keysLow[slot] == low
+                && cached.getPort() == port
                 && cached.getAddress() instanceof Inet6Address) {
             return cached;
         }

@@ -39,8 +39,10 @@ final class Addresses {
     /** A numeric IPv4 or IPv6 address: names are refused so that no flag waits on DNS. */
     static InetAddress parseIp(String host, String whole) {
         boolean numeric = !host.isEmpty()
-                && (host.chars().allMatch(c -> Character.isDigit(c) || c == '.') && host.chars().filter(c -> c == '.').count() == 3
-                        || host.indexOf(':') >= 0 && host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.'));
+                && (host.chars().allMatch(c -> Character.isDigit(c) || c == '.')
+                                && host.chars().filter(c -> c == '.').count() == 3
+                        || host.indexOf(':') >= 0
+                                && host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.'));
         if (!numeric) {
             throw new IllegalArgumentException("'" + whole + "' (expected: a numeric IPv4 or IPv6 address)");
         }

@@ -47,9 +47,11 @@ final class BatchReceiver {
     private static final long MSG_LEN = 56;
 
     // sockaddr_in / sockaddr_in6: family in host order, then port and address in network order
-    private static final ValueLayout.OfShort NETWORK_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort NETWORK_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt NETWORK_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfLong NETWORK_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong NETWORK_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private static final MethodHandle RECVMMSG;
     private static final StructLayout CALL_STATE;
@@ -57,6 +59,7 @@ final class BatchReceiver {
     private static final Method FD_VAL;
     /** Why batching is off, or null when it is on. */
     static final String UNAVAILABLE_BECAUSE;
+
     static final boolean AVAILABLE;
 
     static {
@@ -66,15 +69,18 @@ final class BatchReceiver {
         Method fdVal = null;
         String reason = null;
         try {
-            if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            if (!System.getProperty("os.name", "")
+                    .toLowerCase(java.util.Locale.ROOT)
+                    .contains("linux")) {
                 throw new UnsupportedOperationException("not Linux");
             }
             Linker linker = Linker.nativeLinker();
             SymbolLookup libc = linker.defaultLookup();
             state = Linker.Option.captureStateLayout();
             errno = state.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-            recvmmsg = downcall(linker, libc.find("recvmmsg")
-                    .orElseThrow(() -> new UnsupportedOperationException("no recvmmsg in libc")));
+            recvmmsg = downcall(
+                    linker,
+                    libc.find("recvmmsg").orElseThrow(() -> new UnsupportedOperationException("no recvmmsg in libc")));
             fdVal = Class.forName("sun.nio.ch.DatagramChannelImpl").getDeclaredMethod("getFDVal");
             fdVal.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
@@ -92,14 +98,21 @@ final class BatchReceiver {
     // A restricted method: the jar's manifest grants native access (Enable-Native-Access: ALL-UNNAMED).
     @SuppressWarnings("restricted")
     private static MethodHandle downcall(Linker linker, MemorySegment symbol) {
-        return linker.downcallHandle(symbol,
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS),
+        return linker.downcallHandle(
+                symbol,
+                FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS),
                 Linker.Option.captureCallState("errno"));
     }
 
     /** The slots' memory: datagram i starts at {@link #offset}(i), with headroom in front of it. */
     final ByteBuffer buffer;
+
     private final int headroom;
     private final int slotBytes;
     private final MemorySegment messages;

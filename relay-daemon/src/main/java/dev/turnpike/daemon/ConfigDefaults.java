@@ -46,7 +46,8 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
                 defaults.file.load(reader);
             } catch (IOException e) {
                 throw new CommandLine.ParameterException(
-                        commandLine, "--config: cannot read '" + path + "' (" + e.getClass().getSimpleName() + ")");
+                        commandLine,
+                        "--config: cannot read '" + path + "' (" + e.getClass().getSimpleName() + ")");
             }
             Set<String> known = new HashSet<>();
             for (OptionSpec option : commandLine.getCommandSpec().options()) {
@@ -55,7 +56,9 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             for (String key : defaults.file.stringPropertyNames()) {
                 if (!known.contains(key) || key.equals("config")) {
                     throw new CommandLine.ParameterException(
-                            commandLine, "--config " + path + ": unknown key '" + key + "' (expected an option name without '--', e.g. listen)");
+                            commandLine,
+                            "--config " + path + ": unknown key '" + key
+                                    + "' (expected an option name without '--', e.g. listen)");
                 }
             }
         }

@@ -39,9 +39,11 @@ final class EventLoop implements Runnable, RelaySockets {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
     /** Room in front of a received datagram for a header written in place (ChannelData, Data indication). */
     static final int HEADROOM = 64;
+
     private static final int MAX_DATAGRAM = 65_535;
     /** Datagrams read from one socket per wake-up, so one busy socket cannot starve the others. */
     private static final int READ_BUDGET = 64;
+
     private static final long MAX_WAIT_MS = 1_000;
     /** How often the loop copies its counters out for other threads (metrics): a few objects a second. */
     private static final long PUBLISH_INTERVAL_NS = 1_000_000_000L;
@@ -53,12 +55,14 @@ final class EventLoop implements Runnable, RelaySockets {
     private final List<UdpSocket> listeners = new ArrayList<>();
     /** Relay sockets by port, one table per family: the core names an endpoint, the port finds its socket. */
     private final UdpSocket[] ipv4Relays = new UdpSocket[65_536];
+
     private final UdpSocket[] ipv6Relays = new UdpSocket[65_536];
     private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
     private final List<UdpSocket> closing = new ArrayList<>();
     private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
     /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
     private final BatchReceiver batch;
+
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
     private final SocketOptions socketOptions;
@@ -71,7 +75,8 @@ final class EventLoop implements Runnable, RelaySockets {
     private long epochSeconds;
 
     /** Binds the listening sockets. */
-    EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, SocketOptions socketOptions) throws IOException {
+    EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, SocketOptions socketOptions)
+            throws IOException {
         this.allocator = allocator;
         this.socketOptions = socketOptions;
         this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
@@ -100,7 +105,9 @@ final class EventLoop implements Runnable, RelaySockets {
 
     private DatagramChannel open(InetSocketAddress address) throws IOException {
         DatagramChannel channel = DatagramChannel.open(
-                address.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                address.getAddress() instanceof Inet6Address
+                        ? StandardProtocolFamily.INET6
+                        : StandardProtocolFamily.INET);
         if (socketOptions.receiveBytes() > 0) {
             channel.setOption(StandardSocketOptions.SO_RCVBUF, socketOptions.receiveBytes());
         }
@@ -141,7 +148,8 @@ final class EventLoop implements Runnable, RelaySockets {
     String receiveMode() {
         return batch != null
                 ? "recvmmsg, up to " + BatchReceiver.SLOTS + " datagrams a call"
-                : "one datagram a call (" + (socketOptions.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off") + ")";
+                : "one datagram a call ("
+                        + (socketOptions.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off") + ")";
     }
 
     /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
@@ -206,7 +214,10 @@ final class EventLoop implements Runnable, RelaySockets {
             relays(endpoint)[endpoint.port()] = socket;
             return true;
         } catch (IOException | RuntimeException e) {
-            log.atDebug().addKeyValue("relay", Addresses.format(endpoint.local())).setCause(e).log("cannot bind relay port");
+            log.atDebug()
+                    .addKeyValue("relay", Addresses.format(endpoint.local()))
+                    .setCause(e)
+                    .log("cannot bind relay port");
             if (channel != null) {
                 try {
                     channel.close();
@@ -229,7 +240,10 @@ final class EventLoop implements Runnable, RelaySockets {
                 socket.channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, endpoint.dontFragment());
             }
         } catch (IOException | RuntimeException e) {
-            log.atWarn().addKeyValue("relay", Addresses.format(held.local())).setCause(e).log("cannot set DONT-FRAGMENT");
+            log.atWarn()
+                    .addKeyValue("relay", Addresses.format(held.local()))
+                    .setCause(e)
+                    .log("cannot set DONT-FRAGMENT");
             return false;
         }
         socket.relay = endpoint;
@@ -403,7 +417,8 @@ final class EventLoop implements Runnable, RelaySockets {
         }
         for (Command command = out.poll(); command != null; command = out.poll()) {
             switch (command) {
-                case Command.SendToClient s -> send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client());
+                case Command.SendToClient s ->
+                    send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client());
                 case Command.CloseRelay c -> release(c.relay());
             }
         }
@@ -516,7 +531,10 @@ final class EventLoop implements Runnable, RelaySockets {
                     counters.bufferedNs += nowNs - packet.queuedAtNs();
                 } catch (IOException e) {
                     relay.counters().drop(RelayCounters.Drop.SEND_ERROR);
-                    log.atDebug().addKeyValue("to", packet.destination()).setCause(e).log("send failed");
+                    log.atDebug()
+                            .addKeyValue("to", packet.destination())
+                            .setCause(e)
+                            .log("send failed");
                 }
                 socket.pending.poll();
                 packet.data().release();

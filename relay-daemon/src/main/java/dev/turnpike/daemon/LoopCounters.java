@@ -7,12 +7,14 @@ final class LoopCounters {
     long datagramsSent;
     /** Datagrams the kernel took from relay sockets (to peers) and from listeners (to clients, responses too). */
     long sentToPeers;
+
     long sentToClients;
     long timerRuns;
     /** Timer runs that happened while the loop was suspended: timers do not wait for the queue to drain. */
     long timerRunsWhileSuspended;
     /** Waits for writability, and how many of them ended because a socket became writable. */
     long suspendedWaits;
+
     long suspendedWakeupsByWritability;
     /** Packets that met a full socket buffer and were queued instead of dropped. */
     long packetsBuffered;
@@ -22,6 +24,7 @@ final class LoopCounters {
     long bufferedNs;
     /** Only with the benchmark-only --benchmark-drop-when-full: packets dropped because a buffer was full. */
     long droppedFullBuffer;
+
     long receiveErrors;
     long internalErrors;
 

@@ -19,10 +19,18 @@ final class Metrics {
         StringBuilder b = new StringBuilder(4096);
         single(b, "turnpike_allocations", "gauge", "Allocations now live.", r.allocationsLive());
         single(b, "turnpike_allocations_created_total", "counter", "Allocations created.", r.allocationsCreated());
-        single(b, "turnpike_allocations_refused_no_port_total", "counter",
-                "Allocate requests answered 508 because no relay port could be had.", r.allocationsRefusedNoPort());
+        single(
+                b,
+                "turnpike_allocations_refused_no_port_total",
+                "counter",
+                "Allocate requests answered 508 because no relay port could be had.",
+                r.allocationsRefusedNoPort());
         single(b, "turnpike_stun_requests_total", "counter", "STUN and TURN requests received.", r.stunRequests());
-        single(b, "turnpike_error_responses_total", "counter", "Error responses sent (401 challenges included).",
+        single(
+                b,
+                "turnpike_error_responses_total",
+                "counter",
+                "Error responses sent (401 challenges included).",
                 r.errorResponses());
 
         header(b, "turnpike_relayed_packets_total", "counter", "Packets relayed, by direction.");
@@ -31,24 +39,57 @@ final class Metrics {
         header(b, "turnpike_relayed_bytes_total", "counter", "Payload bytes relayed, by direction.");
         sample(b, "turnpike_relayed_bytes_total", "direction", "client_to_peer", r.bytesClientToPeer());
         sample(b, "turnpike_relayed_bytes_total", "direction", "peer_to_client", r.bytesPeerToClient());
-        header(b, "turnpike_dropped_packets_total", "counter",
+        header(
+                b,
+                "turnpike_dropped_packets_total",
+                "counter",
                 "Datagrams dropped, by reason. There is no reason for a full socket buffer: those are queued.");
         for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
-            sample(b, "turnpike_dropped_packets_total", "reason", reason.name().toLowerCase(Locale.ROOT), r.dropped(reason));
+            sample(
+                    b,
+                    "turnpike_dropped_packets_total",
+                    "reason",
+                    reason.name().toLowerCase(Locale.ROOT),
+                    r.dropped(reason));
         }
 
-        single(b, "turnpike_datagrams_received_total", "counter", "Datagrams read from all sockets.", l.datagramsReceived);
+        single(
+                b,
+                "turnpike_datagrams_received_total",
+                "counter",
+                "Datagrams read from all sockets.",
+                l.datagramsReceived);
         single(b, "turnpike_datagrams_sent_total", "counter", "Datagrams handed to the kernel.", l.datagramsSent);
-        single(b, "turnpike_buffered_packets_total", "counter",
-                "Packets that met a full socket buffer and were queued instead of dropped.", l.packetsBuffered);
-        single(b, "turnpike_queued_packets", "gauge", "Packets queued now, waiting for a socket to take them.",
+        single(
+                b,
+                "turnpike_buffered_packets_total",
+                "counter",
+                "Packets that met a full socket buffer and were queued instead of dropped.",
+                l.packetsBuffered);
+        single(
+                b,
+                "turnpike_queued_packets",
+                "gauge",
+                "Packets queued now, waiting for a socket to take them.",
                 s.queuedPackets());
-        single(b, "turnpike_suspended_seconds_total", "counter",
-                "Time the loop read nothing while it waited for queued packets to go out.", l.suspendedNs / 1e9);
+        single(
+                b,
+                "turnpike_suspended_seconds_total",
+                "counter",
+                "Time the loop read nothing while it waited for queued packets to go out.",
+                l.suspendedNs / 1e9);
         single(b, "turnpike_loop_iterations_total", "counter", "Event loop iterations.", l.iterations);
-        single(b, "turnpike_receive_errors_total", "counter", "Receive calls that failed (e.g. an ICMP error).",
+        single(
+                b,
+                "turnpike_receive_errors_total",
+                "counter",
+                "Receive calls that failed (e.g. an ICMP error).",
                 l.receiveErrors);
-        single(b, "turnpike_internal_errors_total", "counter", "Inputs the core failed on (a bug; the loop went on).",
+        single(
+                b,
+                "turnpike_internal_errors_total",
+                "counter",
+                "Inputs the core failed on (a bug; the loop went on).",
                 l.internalErrors);
         return b.toString();
     }
@@ -64,7 +105,14 @@ final class Metrics {
     }
 
     private static void sample(StringBuilder b, String name, String label, String value, long count) {
-        b.append(name).append('{').append(label).append("=\"").append(value).append("\"} ").append(count).append('\n');
+        b.append(name)
+                .append('{')
+                .append(label)
+                .append("=\"")
+                .append(value)
+                .append("\"} ")
+                .append(count)
+                .append('\n');
     }
 
     private static String format(double value) {

@@ -53,7 +53,10 @@ final class MetricsServer implements AutoCloseable {
             switch (path) {
                 case "/metrics" -> {
                     exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                    reply(exchange, snapshot == null ? 503 : 200, snapshot == null ? "starting\n" : Metrics.render(snapshot));
+                    reply(
+                            exchange,
+                            snapshot == null ? 503 : 200,
+                            snapshot == null ? "starting\n" : Metrics.render(snapshot));
                 }
                 case "/healthz" -> {
                     boolean live = snapshot != null && System.nanoTime() - snapshot.takenAtNs() < STALE_NS;

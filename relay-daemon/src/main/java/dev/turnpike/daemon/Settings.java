@@ -109,7 +109,8 @@ final class Settings {
             try {
                 lines = Files.readAllLines(flags.usersFile, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw bad("--users-file " + flags.usersFile + ": cannot read it (" + e.getClass().getSimpleName() + ")");
+                throw bad("--users-file " + flags.usersFile + ": cannot read it ("
+                        + e.getClass().getSimpleName() + ")");
             }
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i).strip();
@@ -170,7 +171,8 @@ final class Settings {
         // Default: the listen address of the family when --listen named concrete ones; otherwise the address
         // the default route leaves from, falling back to a local address of that family.
         if (flags.relayAddresses.isEmpty()) {
-            boolean concrete = !flags.listen.isEmpty() && listen.stream().noneMatch(a -> a.getAddress().isAnyLocalAddress());
+            boolean concrete = !flags.listen.isEmpty()
+                    && listen.stream().noneMatch(a -> a.getAddress().isAnyLocalAddress());
             if (!concrete) {
                 relayIpv4 = defaultRouteAddress("192.0.2.1");
                 relayIpv6 = defaultRouteAddress("2001:db8::1");
@@ -188,10 +190,12 @@ final class Settings {
             }
         }
         if (publicIpv4 != null && relayIpv4 == null) {
-            throw bad("--public-address " + publicIpv4.getHostAddress() + " (expected: an IPv4 relay address to stand for)");
+            throw bad("--public-address " + publicIpv4.getHostAddress()
+                    + " (expected: an IPv4 relay address to stand for)");
         }
         if (publicIpv6 != null && relayIpv6 == null) {
-            throw bad("--public-address " + Addresses.format(publicIpv6) + " (expected: an IPv6 relay address to stand for)");
+            throw bad("--public-address " + Addresses.format(publicIpv6)
+                    + " (expected: an IPv6 relay address to stand for)");
         }
     }
 
@@ -266,7 +270,9 @@ final class Settings {
                 .addKeyValue("denyPeer", deny.toString())
                 .log("relay configured");
         if (users.isEmpty() && flags.authSecrets.isEmpty()) {
-            log.atWarn().log("no --user, --users-file or --auth-secret: every Allocate will be refused (STUN Binding still works)");
+            log.atWarn()
+                    .log(
+                            "no --user, --users-file or --auth-secret: every Allocate will be refused (STUN Binding still works)");
         }
         if (relayIpv4 == null && relayIpv6 == null) {
             log.atWarn().log("no relay address for either family: every Allocate will be refused with 440");

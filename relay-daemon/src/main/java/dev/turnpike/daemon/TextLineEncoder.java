@@ -24,7 +24,11 @@ public final class TextLineEncoder extends LineEncoder {
         }
         IThrowableProxy error = event.getThrowableProxy();
         if (error != null) {
-            line.append(" error=\"").append(error.getClassName()).append(": ").append(error.getMessage()).append('"');
+            line.append(" error=\"")
+                    .append(error.getClassName())
+                    .append(": ")
+                    .append(error.getMessage())
+                    .append('"');
         }
     }
 }

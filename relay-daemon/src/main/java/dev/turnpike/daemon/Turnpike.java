@@ -9,10 +9,10 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -28,9 +28,12 @@ import picocli.CommandLine.Option;
         versionProvider = Turnpike.Version.class,
         sortOptions = false,
         description = "A TURN/STUN relay (RFC 8489, RFC 8656) over UDP.",
-        footer = {"", "Every option may also come from an environment variable (--relay-ports: TURNPIKE_RELAY_PORTS)",
+        footer = {
+            "",
+            "Every option may also come from an environment variable (--relay-ports: TURNPIKE_RELAY_PORTS)",
             "or a key in the --config file (relay-ports = 49152-65535). Flags win, then the environment.",
-            "Repeatable options take a comma-separated list there."})
+            "Repeatable options take a comma-separated list there."
+        })
 public final class Turnpike implements Callable<Integer> {
     static final String SOFTWARE = "Turnpike";
     private static final int DEFAULT_PORT = 3478;
@@ -44,90 +47,144 @@ public final class Turnpike implements Callable<Integer> {
                     + "IPv4 and IPv6, port 3478.")
     List<InetSocketAddress> listen = new ArrayList<>();
 
-    @Option(names = "--realm", paramLabel = "REALM", defaultValue = "turnpike",
+    @Option(
+            names = "--realm",
+            paramLabel = "REALM",
+            defaultValue = "turnpike",
             description = "The long-term credential realm. Default: ${DEFAULT-VALUE}.")
     String realm;
 
-    @Option(names = "--user", paramLabel = "NAME:PASSWORD", split = ",",
+    @Option(
+            names = "--user",
+            paramLabel = "NAME:PASSWORD",
+            split = ",",
             description = "A user who may allocate; repeatable.")
     List<String> users = new ArrayList<>();
 
-    @Option(names = "--users-file", paramLabel = "PATH",
+    @Option(
+            names = "--users-file",
+            paramLabel = "PATH",
             description = "A file of NAME:PASSWORD lines ('#' starts a comment).")
     Path usersFile;
 
-    @Option(names = "--auth-secret", paramLabel = "SECRET", split = ",",
+    @Option(
+            names = "--auth-secret",
+            paramLabel = "SECRET",
+            split = ",",
             description = "A shared secret for time-limited credentials (TURN REST API): username "
                     + "EXPIRY[:name], password base64(HMAC-SHA1(secret, username)); repeatable, for rotation.")
     List<String> authSecrets = new ArrayList<>();
 
-    @Option(names = "--relay-ports", paramLabel = "LOW-HIGH", defaultValue = "49152-65535",
+    @Option(
+            names = "--relay-ports",
+            paramLabel = "LOW-HIGH",
+            defaultValue = "49152-65535",
             description = "The UDP ports relayed addresses are taken from. Default: ${DEFAULT-VALUE}.")
     String relayPorts;
 
-    @Option(names = "--relay-address", paramLabel = "IP", split = ",",
+    @Option(
+            names = "--relay-address",
+            paramLabel = "IP",
+            split = ",",
             description = "The local address relay sockets bind, at most one per family. Default: the listen "
                     + "address when it is a concrete one, else the address of the default route.")
     List<String> relayAddresses = new ArrayList<>();
 
-    @Option(names = "--public-address", paramLabel = "IP", split = ",",
+    @Option(
+            names = "--public-address",
+            paramLabel = "IP",
+            split = ",",
             description = "What XOR-RELAYED-ADDRESS advertises instead of the relay address (behind a 1:1 NAT); "
                     + "at most one per family.")
     List<String> publicAddresses = new ArrayList<>();
 
-    @Option(names = "--max-lifetime", paramLabel = "SECONDS", defaultValue = "3600",
+    @Option(
+            names = "--max-lifetime",
+            paramLabel = "SECONDS",
+            defaultValue = "3600",
             description = "The longest allocation lifetime granted. Default: ${DEFAULT-VALUE}.")
     long maxLifetime;
 
-    @Option(names = "--nonce-lifetime", paramLabel = "SECONDS", defaultValue = "600",
+    @Option(
+            names = "--nonce-lifetime",
+            paramLabel = "SECONDS",
+            defaultValue = "600",
             description = "How long a nonce is good for before 438 Stale Nonce. Default: ${DEFAULT-VALUE}.")
     long nonceLifetime;
 
-    @Option(names = "--allow-peer", paramLabel = "CIDR", split = ",",
+    @Option(
+            names = "--allow-peer",
+            paramLabel = "CIDR",
+            split = ",",
             description = "Relay to these peers even if in a range refused by default (loopback, private, ...); "
                     + "repeatable; an allow wins over every deny.")
     List<String> allowPeers = new ArrayList<>();
 
-    @Option(names = "--deny-peer", paramLabel = "CIDR", split = ",",
+    @Option(
+            names = "--deny-peer",
+            paramLabel = "CIDR",
+            split = ",",
             description = "Refuse these peers too (e.g. a cloud metadata address); repeatable.")
     List<String> denyPeers = new ArrayList<>();
 
-    @Option(names = "--rfc5766-channel-numbers",
+    @Option(
+            names = "--rfc5766-channel-numbers",
             description = "Also accept channel numbers 0x5000-0x7FFF (RFC 5766), for legacy clients.")
     boolean rfc5766ChannelNumbers;
 
-    @Option(names = "--receive-buffer", paramLabel = "BYTES", defaultValue = "4194304",
+    @Option(
+            names = "--receive-buffer",
+            paramLabel = "BYTES",
+            defaultValue = "4194304",
             description = "SO_RCVBUF of every socket (the kernel caps it at net.core.rmem_max); 0 keeps the "
                     + "kernel's default. Default: ${DEFAULT-VALUE}.")
     int receiveBuffer;
 
-    @Option(names = "--send-buffer", paramLabel = "BYTES", defaultValue = "0",
+    @Option(
+            names = "--send-buffer",
+            paramLabel = "BYTES",
+            defaultValue = "0",
             description = "SO_SNDBUF of every socket; 0 keeps the kernel's default, which lets a socket block "
                     + "(and Turnpike queue) before the interface's queue would drop. Default: ${DEFAULT-VALUE}.")
     int sendBuffer;
 
-    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", converter = HostPortConverter.class,
+    @Option(
+            names = "--metrics-listen",
+            paramLabel = "ADDR:PORT",
+            converter = HostPortConverter.class,
             description = "Serve GET /metrics (Prometheus text) and GET /healthz over HTTP here, e.g. 127.0.0.1:9641. "
                     + "Default: off. The counters reveal traffic volumes: keep it on a private address.")
     InetSocketAddress metricsListen;
 
-    @Option(names = "--benchmark-plain-receive", hidden = true,
+    @Option(
+            names = "--benchmark-plain-receive",
+            hidden = true,
             description = "Benchmark-only: receive one datagram per call even where recvmmsg is available.")
     boolean benchmarkPlainReceive;
 
-    @Option(names = "--benchmark-drop-when-full", hidden = true,
+    @Option(
+            names = "--benchmark-drop-when-full",
+            hidden = true,
             description = "Benchmark-only: drop instead of queueing when a send buffer is full.")
     boolean benchmarkDropWhenFull;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+    @Option(
+            names = "--log-level",
+            paramLabel = "LEVEL",
+            defaultValue = "info",
             description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     LogLevel logLevel;
 
-    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text",
+    @Option(
+            names = "--log-format",
+            paramLabel = "FORMAT",
+            defaultValue = "text",
             description = "text, or json: one JSON object a line. Default: ${DEFAULT-VALUE}.")
     Logging.Format logFormat;
 
-    @Option(names = "--config", paramLabel = "FILE",
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
             description = "A properties file of option names and values (listen = 127.0.0.1:3478).")
     String config;
 
@@ -185,7 +242,9 @@ public final class Turnpike implements Callable<Integer> {
         Settings settings = Settings.from(this, listenAddresses);
         EventLoop loop;
         try {
-            loop = new EventLoop(listenAddresses, PooledByteBufAllocator.DEFAULT,
+            loop = new EventLoop(
+                    listenAddresses,
+                    PooledByteBufAllocator.DEFAULT,
                     new SocketOptions(receiveBuffer, sendBuffer, benchmarkDropWhenFull, !benchmarkPlainReceive));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
@@ -200,8 +259,11 @@ public final class Turnpike implements Callable<Integer> {
         log.atInfo().addKeyValue("receive", loop.receiveMode()).log("sockets ready");
         int granted = loop.effectiveReceiveBuffer();
         if (receiveBuffer > 0 && granted < receiveBuffer) {
-            log.atWarn().addKeyValue("requested", receiveBuffer).addKeyValue("granted", granted)
-                    .log("the kernel capped the receive buffer: raise net.core.rmem_max (sysctl) so bursts are not dropped");
+            log.atWarn()
+                    .addKeyValue("requested", receiveBuffer)
+                    .addKeyValue("granted", granted)
+                    .log(
+                            "the kernel capped the receive buffer: raise net.core.rmem_max (sysctl) so bursts are not dropped");
         }
 
         MetricsServer metrics = null;
@@ -209,9 +271,11 @@ public final class Turnpike implements Callable<Integer> {
             try {
                 metrics = new MetricsServer(metricsListen, loop::published);
             } catch (IOException e) {
-                throw new StartupException("cannot serve metrics on " + Addresses.format(metricsListen) + ": " + e.getMessage(), 1);
+                throw new StartupException(
+                        "cannot serve metrics on " + Addresses.format(metricsListen) + ": " + e.getMessage(), 1);
             }
-            log.atInfo().addKeyValue("metrics", "http://" + Addresses.format(metrics.address()) + "/metrics")
+            log.atInfo()
+                    .addKeyValue("metrics", "http://" + Addresses.format(metrics.address()) + "/metrics")
                     .addKeyValue("health", "http://" + Addresses.format(metrics.address()) + "/healthz")
                     .log("metrics served");
         }
@@ -219,21 +283,24 @@ public final class Turnpike implements Callable<Integer> {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
         Thread thread = new FastThreadLocalThread(guarded(loop, failure, log), "turnpike-loop");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (exitingOnPurpose) {
-                return;
-            }
-            // SIGTERM or SIGINT: stop the loop, say so, and exit 0 rather than the JVM's 128+signal.
-            loop.stop();
-            try {
-                thread.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Settings.logCounters(log, relay, loop);
-            Logging.stop();
-            Runtime.getRuntime().halt(failure.get() == null ? 0 : 1);
-        }, "turnpike-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            if (exitingOnPurpose) {
+                                return;
+                            }
+                            // SIGTERM or SIGINT: stop the loop, say so, and exit 0 rather than the JVM's 128+signal.
+                            loop.stop();
+                            try {
+                                thread.join(5_000);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            Settings.logCounters(log, relay, loop);
+                            Logging.stop();
+                            Runtime.getRuntime().halt(failure.get() == null ? 0 : 1);
+                        },
+                        "turnpike-shutdown"));
         thread.start();
         log.atInfo().addKeyValue("version", Version.VERSION).log("turnpike started");
         thread.join();

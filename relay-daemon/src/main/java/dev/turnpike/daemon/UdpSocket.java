@@ -20,9 +20,11 @@ final class UdpSocket {
     final int listener;
     /** The core's relay endpoint for a relay socket; null for a listener. Replaced when a reserved port is claimed. */
     RelayEndpoint relay;
+
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
     /** The file descriptor, for batched receives; -1 when the loop receives through the JDK. */
     int fd = -1;
+
     SelectionKey readKey;
     /** Registered with the loop's write selector the first time a send would block; interest 0 when idle. */
     SelectionKey writeKey;

@@ -28,7 +28,8 @@ class AddressCacheTest {
     @Test
     void collisionsReplaceButNeverConfuseAddresses() {
         for (int i = 0; i < 1000; i++) {
-            assertThat(cache.ipv4(0x0A000000 + i, 1000 + i)).isEqualTo(new InetSocketAddress("10.0." + (i >> 8) + "." + (i & 0xFF), 1000 + i));
+            assertThat(cache.ipv4(0x0A000000 + i, 1000 + i))
+                    .isEqualTo(new InetSocketAddress("10.0." + (i >> 8) + "." + (i & 0xFF), 1000 + i));
         }
     }
 }

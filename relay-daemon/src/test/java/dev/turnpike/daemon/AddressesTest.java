@@ -24,8 +24,10 @@ class AddressesTest {
     @Test
     void ipv6IsPrintedInItsShortestCanonicalForm() {
         assertThat(Addresses.format(new InetSocketAddress("::1", 3478))).isEqualTo("[::1]:3478");
-        assertThat(Addresses.format(new InetSocketAddress("2001:db8:0:0:1:0:0:1", 1))).isEqualTo("[2001:db8::1:0:0:1]:1");
-        assertThat(Addresses.format(new InetSocketAddress("2001:db8:0:1:1:1:1:1", 1))).isEqualTo("[2001:db8:0:1:1:1:1:1]:1");
+        assertThat(Addresses.format(new InetSocketAddress("2001:db8:0:0:1:0:0:1", 1)))
+                .isEqualTo("[2001:db8::1:0:0:1]:1");
+        assertThat(Addresses.format(new InetSocketAddress("2001:db8:0:1:1:1:1:1", 1)))
+                .isEqualTo("[2001:db8:0:1:1:1:1:1]:1");
         assertThat(Addresses.format(new InetSocketAddress("::", 1))).isEqualTo("[::]:1");
         assertThat(Addresses.format(new InetSocketAddress("fe80::", 1))).isEqualTo("[fe80::]:1");
         assertThat(Addresses.format(new InetSocketAddress("192.0.2.1", 80))).isEqualTo("192.0.2.1:80");

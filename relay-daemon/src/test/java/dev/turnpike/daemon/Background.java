@@ -17,7 +17,10 @@ final class Background implements AutoCloseable {
 
     static Background start(String... command) throws IOException {
         Path output = Files.createTempFile("background", ".log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
         return new Background(process, output);
     }
 

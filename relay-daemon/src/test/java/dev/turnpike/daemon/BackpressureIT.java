@@ -41,7 +41,8 @@ class BackpressureIT {
     /** Datagrams the kernel dropped because a UDP receive buffer was full (all sockets, from /proc/net/snmp). */
     private static long udpRcvbufErrors() throws java.io.IOException {
         List<String> udp = java.nio.file.Files.readAllLines(Path.of("/proc/net/snmp")).stream()
-                .filter(line -> line.startsWith("Udp: ")).toList();
+                .filter(line -> line.startsWith("Udp: "))
+                .toList();
         List<String> names = List.of(udp.get(0).split(" "));
         return Long.parseLong(udp.get(1).split(" ")[names.indexOf("RcvbufErrors")]);
     }
@@ -50,19 +51,30 @@ class BackpressureIT {
     void aSlowLinkDelaysPacketsInsteadOfDroppingThem() throws Exception {
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
         try (NetworkNamespace ns = NetworkNamespace.create("8mbit")) {
-            EventLoop loop = new EventLoop(List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, SocketOptions.KERNEL_DEFAULTS);
+            EventLoop loop = new EventLoop(
+                    List.of(new InetSocketAddress("127.0.0.1", 0)),
+                    PooledByteBufAllocator.DEFAULT,
+                    SocketOptions.KERNEL_DEFAULTS);
             List<InetSocketAddress> bound = loop.boundListeners();
-            Relay relay = new Relay(RelayConfig.builder(bound)
-                    .credentials(new Credentials("example.org", Map.of("alice", "wonderland"), List.of()))
-                    .relayIpv4(InetAddress.getByName(ns.hostAddress), null)
-                    .relayPorts(50000, 50999)
-                    .policy(new PeerPolicy(List.of(Cidr.parse("10.231.77.0/30")), List.of(),
-                            Set.of(InetAddress.getByName("127.0.0.1")), Set.copyOf(bound), 50000, 50999))
-                    .build(), loop);
+            Relay relay = new Relay(
+                    RelayConfig.builder(bound)
+                            .credentials(new Credentials("example.org", Map.of("alice", "wonderland"), List.of()))
+                            .relayIpv4(InetAddress.getByName(ns.hostAddress), null)
+                            .relayPorts(50000, 50999)
+                            .policy(new PeerPolicy(
+                                    List.of(Cidr.parse("10.231.77.0/30")),
+                                    List.of(),
+                                    Set.of(InetAddress.getByName("127.0.0.1")),
+                                    Set.copyOf(bound),
+                                    50000,
+                                    50999))
+                            .build(),
+                    loop);
             loop.attach(relay);
             AtomicReference<Snapshot> snapshot = new AtomicReference<>();
             loop.onIteration(l -> {
-                snapshot.set(new Snapshot(l.counters().copy(), relay.counters().packetsClientToPeer(), l.queuedPackets()));
+                snapshot.set(
+                        new Snapshot(l.counters().copy(), relay.counters().packetsClientToPeer(), l.queuedPackets()));
                 return null;
             });
             Thread thread = new Thread(loop, "test-loop");
@@ -102,7 +114,8 @@ class BackpressureIT {
                         echoes++;
                     }
                     s = snapshot.get();
-                } while ((s == null || s.queued() > 0 || s.loop().sentToPeers < s.accepted()) && System.nanoTime() < deadline);
+                } while ((s == null || s.queued() > 0 || s.loop().sentToPeers < s.accepted())
+                        && System.nanoTime() < deadline);
                 assertThat(s.queued()).as("packets still queued after 60 s").isZero();
                 // The qdisc still holds up to a second of packets; their echoes come back through the relay.
                 // Idle means: no echo for a whole second (at most 30 s of waiting).
@@ -131,30 +144,55 @@ class BackpressureIT {
                         "backpressure: offered %d, accepted %d, sent to peer %d, buffered %d, suspended %d ms in %d waits "
                                 + "(%d woken by writability), timer runs while suspended %d, echoes %d, kernel receive-buffer "
                                 + "drops %d, idle: %d iterations and %d ms CPU in %d ms%n%s%n",
-                        offered, accepted, counters.sentToPeers, counters.packetsBuffered, counters.suspendedNs / 1_000_000,
-                        counters.suspendedWaits, counters.suspendedWakeupsByWritability, counters.timerRunsWhileSuspended,
-                        echoes, kernelDrops, idleIterations, idleCpuNs / 1_000_000, idleNs / 1_000_000, qdisc);
+                        offered,
+                        accepted,
+                        counters.sentToPeers,
+                        counters.packetsBuffered,
+                        counters.suspendedNs / 1_000_000,
+                        counters.suspendedWaits,
+                        counters.suspendedWakeupsByWritability,
+                        counters.timerRunsWhileSuspended,
+                        echoes,
+                        kernelDrops,
+                        idleIterations,
+                        idleCpuNs / 1_000_000,
+                        idleNs / 1_000_000,
+                        qdisc);
 
                 assertThat(peer.alive()).isTrue();
                 // While suspended the relay reads nothing, so the kernel may drop in its receive buffer (UDP has
                 // no backpressure); every offered packet is either accepted by the relay or counted there.
                 assertThat(accepted).as("packets the relay accepted").isPositive();
-                assertThat(accepted + kernelDrops).as("accepted + kernel receive-buffer drops").isGreaterThanOrEqualTo(offered);
-                assertThat(counters.sentToPeers).as("every accepted packet was sent").isEqualTo(accepted);
-                assertThat(relay.counters().dropped(RelayCounters.Drop.SEND_ERROR)).isZero();
-                assertThat(counters.packetsBuffered).as("the link was slow enough to buffer").isPositive();
+                assertThat(accepted + kernelDrops)
+                        .as("accepted + kernel receive-buffer drops")
+                        .isGreaterThanOrEqualTo(offered);
+                assertThat(counters.sentToPeers)
+                        .as("every accepted packet was sent")
+                        .isEqualTo(accepted);
+                assertThat(relay.counters().dropped(RelayCounters.Drop.SEND_ERROR))
+                        .isZero();
+                assertThat(counters.packetsBuffered)
+                        .as("the link was slow enough to buffer")
+                        .isPositive();
                 assertThat(counters.suspendedNs).isPositive();
-                assertThat(counters.timerRunsWhileSuspended).as("timers ran while suspended").isPositive();
+                assertThat(counters.timerRunsWhileSuspended)
+                        .as("timers ran while suspended")
+                        .isPositive();
                 // A suspended wait ends when a socket can take more, or at a timer deadline; never does it hang on
                 // until some unrelated event comes along.
                 assertThat(counters.suspendedWakeupsByWritability).isPositive();
                 assertThat(counters.suspendedWaits - counters.suspendedWakeupsByWritability)
                         .as("suspended waits not ended by writability")
                         .isLessThanOrEqualTo(counters.timerRuns + 1);
-                Matcher sentByQdisc = Pattern.compile("Sent \\d+ bytes (\\d+) pkt \\(dropped (\\d+)").matcher(qdisc);
+                Matcher sentByQdisc = Pattern.compile("Sent \\d+ bytes (\\d+) pkt \\(dropped (\\d+)")
+                        .matcher(qdisc);
                 assertThat(sentByQdisc.find()).as(qdisc).isTrue();
-                assertThat(Long.parseLong(sentByQdisc.group(2))).as("dropped by the qdisc").isZero();
-                assertThat(Long.parseLong(sentByQdisc.group(1))).as("sent over the link").isGreaterThanOrEqualTo(accepted);
+                assertThat(Long.parseLong(sentByQdisc.group(2)))
+                        .as("dropped by the qdisc")
+                        .isZero();
+                assertThat(Long.parseLong(sentByQdisc.group(1)))
+                        .as("sent over the link")
+                        .isGreaterThanOrEqualTo(accepted);
                 // An idle loop wakes for its 1 s timer, not thousands of times: no spin on write interest.
                 assertThat(idleIterations).as("loop iterations in 2 s idle").isLessThan(10);
                 assertThat(idleCpuNs).as("loop CPU in 2 s idle").isLessThan(200_000_000L);

@@ -18,7 +18,8 @@ class BatchReceiverTest {
     void oneCallReceivesEveryWaitingDatagramWithItsSourceAndBytes() throws Exception {
         AddressCache cache = new AddressCache(64);
         BatchReceiver batch = new BatchReceiver(EventLoop.HEADROOM, 3, cache);
-        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel a = DatagramChannel.open();
+        try (DatagramChannel server = DatagramChannel.open();
+                DatagramChannel a = DatagramChannel.open();
                 DatagramChannel b = DatagramChannel.open()) {
             server.bind(new InetSocketAddress("127.0.0.1", 0));
             server.configureBlocking(false);
@@ -34,7 +35,9 @@ class BatchReceiverTest {
                 assertThat(batch.buffer.get(batch.offset(i))).isEqualTo((byte) i);
                 assertThat(batch.source(i)).isEqualTo((i % 2 == 0 ? a : b).getLocalAddress());
             }
-            assertThat(batch.source(2)).as("the same object for the same sender").isSameAs(batch.source(0));
+            assertThat(batch.source(2))
+                    .as("the same object for the same sender")
+                    .isSameAs(batch.source(0));
             assertThat(batch.receive(fd)).isEqualTo(40 - BatchReceiver.SLOTS);
             assertThat(batch.receive(fd)).as("nothing waiting").isZero();
         }
@@ -43,7 +46,8 @@ class BatchReceiverTest {
     @Test
     void ipv6SourcesAreDecodedToo() throws Exception {
         BatchReceiver batch = new BatchReceiver(EventLoop.HEADROOM, 3, new AddressCache(64));
-        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel client = DatagramChannel.open()) {
+        try (DatagramChannel server = DatagramChannel.open();
+                DatagramChannel client = DatagramChannel.open()) {
             server.bind(new InetSocketAddress("::1", 0));
             server.configureBlocking(false);
             client.bind(new InetSocketAddress("::1", 0));

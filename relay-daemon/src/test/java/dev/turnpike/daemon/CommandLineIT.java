@@ -51,21 +51,39 @@ class CommandLineIT {
 
     @Test
     void aMetricsPortInUseIsOneLineAndExitCode1() throws Exception {
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            Interop.Result result = java("--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:" + taken.getLocalPort());
+        try (java.net.ServerSocket taken =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Interop.Result result =
+                    java("--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:" + taken.getLocalPort());
             assertThat(result.exitCode()).isEqualTo(1);
-            assertThat(result.output().strip().lines().filter(l -> l.startsWith("turnpike:")).toList())
-                    .singleElement().asString().contains("cannot serve metrics on 127.0.0.1:" + taken.getLocalPort());
+            assertThat(result.output()
+                            .strip()
+                            .lines()
+                            .filter(l -> l.startsWith("turnpike:"))
+                            .toList())
+                    .singleElement()
+                    .asString()
+                    .contains("cannot serve metrics on 127.0.0.1:" + taken.getLocalPort());
         }
     }
 
     @Test
     void aPasswordNeverAppearsInTheLog() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--log-level", "trace",
-                "--user", "alice:sup3r-secret-pw", "--auth-secret", "an0ther-secret")) {
+        try (DaemonProcess daemon = DaemonProcess.start(
+                "--listen",
+                "127.0.0.1:" + port,
+                "--log-level",
+                "trace",
+                "--user",
+                "alice:sup3r-secret-pw",
+                "--auth-secret",
+                "an0ther-secret")) {
             daemon.terminate();
-            assertThat(daemon.output()).doesNotContain("sup3r-secret-pw").doesNotContain("an0ther-secret").contains("users=1");
+            assertThat(daemon.output())
+                    .doesNotContain("sup3r-secret-pw")
+                    .doesNotContain("an0ther-secret")
+                    .contains("users=1");
         }
         Interop.Result bad = java("--listen", "127.0.0.1:0", "--user", "alice:bad\u0007pw".translateEscapes());
         assertThat(bad.exitCode()).isEqualTo(2);
@@ -95,10 +113,15 @@ class CommandLineIT {
         try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--log-format", "json")) {
             daemon.terminate();
             List<String> lines = daemon.output().strip().lines().toList();
-            assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line)
-                    .matches("\\{\"time\":\"[^\"]+Z\",\"level\":\"[A-Z]+\",\"logger\":\"[^\"]+\",\"thread\":\"[^\"]+\",\"message\":\".*\\}"));
-            assertThat(lines).anySatisfy(line -> assertThat(line)
-                    .contains("\"message\":\"listening\"", "\"listen\":\"127.0.0.1:" + port + "\""));
+            assertThat(lines)
+                    .isNotEmpty()
+                    .allSatisfy(
+                            line -> assertThat(line)
+                                    .matches(
+                                            "\\{\"time\":\"[^\"]+Z\",\"level\":\"[A-Z]+\",\"logger\":\"[^\"]+\",\"thread\":\"[^\"]+\",\"message\":\".*\\}"));
+            assertThat(lines)
+                    .anySatisfy(line -> assertThat(line)
+                            .contains("\"message\":\"listening\"", "\"listen\":\"127.0.0.1:" + port + "\""));
         }
     }
 

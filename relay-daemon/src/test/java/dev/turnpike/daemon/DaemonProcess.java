@@ -15,7 +15,8 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts the daemon and waits (at most 20 s) until it logs that it started. */
     static DaemonProcess start(String... args) throws IOException, InterruptedException {
-        DaemonProcess daemon = new DaemonProcess(Background.start(Interop.javaCommand(args).toArray(String[]::new)));
+        DaemonProcess daemon =
+                new DaemonProcess(Background.start(Interop.javaCommand(args).toArray(String[]::new)));
         Process process = daemon.process.process();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!daemon.output().contains("turnpike started")) {

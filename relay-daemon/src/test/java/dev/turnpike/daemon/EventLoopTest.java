@@ -29,7 +29,10 @@ class EventLoopTest {
 
     @BeforeEach
     void start() throws Exception {
-        loop = new EventLoop(List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, SocketOptions.KERNEL_DEFAULTS);
+        loop = new EventLoop(
+                List.of(new InetSocketAddress("127.0.0.1", 0)),
+                PooledByteBufAllocator.DEFAULT,
+                SocketOptions.KERNEL_DEFAULTS);
         List<InetSocketAddress> bound = loop.boundListeners();
         server = bound.get(0);
         relay = new Relay(RelayConfig.builder(bound).build(), loop);

@@ -58,7 +58,10 @@ final class Interop {
      * anywhere above 20000: the relay then tries other ports if one is taken.
      */
     static PortRange relayPorts(int size) throws IOException {
-        String[] ephemeral = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
+        String[] ephemeral = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                .get(0)
+                .trim()
+                .split("\\s+");
         int ephemeralLow = Integer.parseInt(ephemeral[0]);
         int ephemeralHigh = Integer.parseInt(ephemeral[1]);
         int bottom = 20_000;

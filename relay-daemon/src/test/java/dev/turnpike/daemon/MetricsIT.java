@@ -26,10 +26,21 @@ class MetricsIT {
     @Test
     void aScrapeShowsTheAllocationAndThePacketsItRelayed() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port,
-                        "--relay-ports", Interop.relayPorts(100).flag(), "--realm", "example.org",
-                        "--user", "alice:wonderland", "--allow-peer", "127.0.0.0/8", "--metrics-listen", "127.0.0.1:0");
-                TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org");
+        try (DaemonProcess daemon = DaemonProcess.start(
+                        "--listen",
+                        "127.0.0.1:" + port,
+                        "--relay-ports",
+                        Interop.relayPorts(100).flag(),
+                        "--realm",
+                        "example.org",
+                        "--user",
+                        "alice:wonderland",
+                        "--allow-peer",
+                        "127.0.0.0/8",
+                        "--metrics-listen",
+                        "127.0.0.1:0");
+                TestTurnClient client = new TestTurnClient(
+                        new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org");
                 DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             Matcher url = METRICS_URL.matcher(daemon.output());
             assertThat(url.find()).as(daemon.output()).isTrue();
@@ -40,7 +51,8 @@ class MetricsIT {
             client.channelBind(0x4001, (InetSocketAddress) peer.getLocalSocketAddress());
             peer.setSoTimeout(5_000);
             for (int i = 0; i < 5; i++) {
-                assertThat(client.sendChannelData(0x4001, ByteBuffer.wrap(new byte[] {1, 2, 3, (byte) i}))).isTrue();
+                assertThat(client.sendChannelData(0x4001, ByteBuffer.wrap(new byte[] {1, 2, 3, (byte) i})))
+                        .isTrue();
                 DatagramPacket packet = new DatagramPacket(new byte[64], 64);
                 peer.receive(packet);
                 peer.send(packet); // back to where it came from: the relay port
@@ -50,17 +62,19 @@ class MetricsIT {
             // The loop publishes its counters about once a second: wait for them (at most 10 s).
             String metrics = "";
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (System.nanoTime() < deadline && !metrics.contains("turnpike_relayed_packets_total{direction=\"peer_to_client\"} 5\n")) {
+            while (System.nanoTime() < deadline
+                    && !metrics.contains("turnpike_relayed_packets_total{direction=\"peer_to_client\"} 5\n")) {
                 metrics = get(base, "/metrics").body();
                 Thread.sleep(100); // polling a scrape; the condition above is what we wait on
             }
-            assertThat(metrics).contains(
-                    "turnpike_allocations 1\n",
-                    "turnpike_allocations_created_total 1\n",
-                    "turnpike_relayed_packets_total{direction=\"client_to_peer\"} 5\n",
-                    "turnpike_relayed_packets_total{direction=\"peer_to_client\"} 5\n",
-                    "turnpike_relayed_bytes_total{direction=\"client_to_peer\"} 20\n",
-                    "turnpike_dropped_packets_total{reason=\"no_permission\"} 0\n");
+            assertThat(metrics)
+                    .contains(
+                            "turnpike_allocations 1\n",
+                            "turnpike_allocations_created_total 1\n",
+                            "turnpike_relayed_packets_total{direction=\"client_to_peer\"} 5\n",
+                            "turnpike_relayed_packets_total{direction=\"peer_to_client\"} 5\n",
+                            "turnpike_relayed_bytes_total{direction=\"client_to_peer\"} 20\n",
+                            "turnpike_dropped_packets_total{reason=\"no_permission\"} 0\n");
             assertThat(get(base, "/nothing-here").statusCode()).isEqualTo(404);
             assertThat(daemon.terminate()).isZero();
         }

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 class MetricsTest {
     /** A sample line of the Prometheus text format: name, optional labels, a number. */
     private static final Pattern SAMPLE = Pattern.compile("[a-z_]+(\\{[a-z_]+=\"[a-z_]+\"\\})? -?[0-9]+(\\.[0-9]+)?");
+
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private static Metrics.Snapshot snapshot(long takenAtNs) {
@@ -39,30 +40,37 @@ class MetricsTest {
             if (line.startsWith("# TYPE ")) {
                 String[] parts = line.split(" ");
                 assertThat(parts[3]).isIn("counter", "gauge");
-                assertThat(declared.add(parts[2])).as("declared once: " + parts[2]).isTrue();
+                assertThat(declared.add(parts[2]))
+                        .as("declared once: " + parts[2])
+                        .isTrue();
             } else if (!line.startsWith("# HELP ")) {
                 assertThat(line).matches(SAMPLE);
                 assertThat(declared).contains(line.split("[{ ]")[0]);
             }
         }
-        assertThat(declared).contains("turnpike_allocations", "turnpike_relayed_packets_total", "turnpike_dropped_packets_total");
+        assertThat(declared)
+                .contains("turnpike_allocations", "turnpike_relayed_packets_total", "turnpike_dropped_packets_total");
     }
 
     @Test
     void countersAppearWithTheirLabelsAndUnits() {
         String text = Metrics.render(snapshot(0));
-        assertThat(text).contains(
-                "turnpike_dropped_packets_total{reason=\"no_permission\"} 2\n",
-                "turnpike_dropped_packets_total{reason=\"malformed\"} 0\n",
-                "turnpike_buffered_packets_total 7\n",
-                "turnpike_queued_packets 3\n",
-                "turnpike_suspended_seconds_total 1.500000\n",
-                "turnpike_relayed_packets_total{direction=\"client_to_peer\"} 0\n");
+        assertThat(text)
+                .contains(
+                        "turnpike_dropped_packets_total{reason=\"no_permission\"} 2\n",
+                        "turnpike_dropped_packets_total{reason=\"malformed\"} 0\n",
+                        "turnpike_buffered_packets_total 7\n",
+                        "turnpike_queued_packets 3\n",
+                        "turnpike_suspended_seconds_total 1.500000\n",
+                        "turnpike_relayed_packets_total{direction=\"client_to_peer\"} 0\n");
     }
 
     private static HttpResponse<String> get(MetricsServer server, String method, String path) throws Exception {
         URI uri = URI.create("http://127.0.0.1:" + server.address().getPort() + path);
-        return HTTP.send(HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+        return HTTP.send(
+                HttpRequest.newBuilder(uri)
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -70,7 +78,9 @@ class MetricsTest {
     void theServerAnswersMetricsHealthAndNothingElse() throws Exception {
         AtomicReference<Metrics.Snapshot> latest = new AtomicReference<>();
         try (MetricsServer server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), latest::get)) {
-            assertThat(get(server, "GET", "/healthz").statusCode()).as("before the loop published").isEqualTo(503);
+            assertThat(get(server, "GET", "/healthz").statusCode())
+                    .as("before the loop published")
+                    .isEqualTo(503);
             assertThat(get(server, "GET", "/metrics").statusCode()).isEqualTo(503);
 
             latest.set(snapshot(System.nanoTime()));
@@ -79,7 +89,8 @@ class MetricsTest {
             assertThat(health.body()).isEqualTo("ok\n");
             HttpResponse<String> metrics = get(server, "GET", "/metrics");
             assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+            assertThat(metrics.headers().firstValue("Content-Type"))
+                    .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
             assertThat(metrics.body()).contains("turnpike_buffered_packets_total 7");
 
             assertThat(get(server, "GET", "/metricsx").statusCode()).isEqualTo(404);
@@ -98,7 +109,9 @@ class MetricsTest {
             HttpResponse<String> health = get(server, "GET", "/healthz");
             assertThat(health.statusCode()).isEqualTo(503);
             assertThat(health.body()).contains("has not run");
-            assertThat(get(server, "GET", "/metrics").statusCode()).as("the last counters are still served").isEqualTo(200);
+            assertThat(get(server, "GET", "/metrics").statusCode())
+                    .as("the last counters are still served")
+                    .isEqualTo(200);
         }
     }
 }

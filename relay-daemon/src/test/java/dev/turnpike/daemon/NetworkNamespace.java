@@ -44,17 +44,21 @@ final class NetworkNamespace implements AutoCloseable {
         steps.add(new String[] {"ip", "link", "set", peerDevice, "netns", name});
         steps.add(new String[] {"ip", "addr", "add", hostAddress + "/30", "dev", hostDevice});
         steps.add(new String[] {"ip", "link", "set", hostDevice, "up"});
-        steps.add(new String[] {"ip", "netns", "exec", name, "ip", "addr", "add", peerAddress + "/30", "dev", peerDevice});
+        steps.add(new String[] {"ip", "netns", "exec", name, "ip", "addr", "add", peerAddress + "/30", "dev", peerDevice
+        });
         steps.add(new String[] {"ip", "netns", "exec", name, "ip", "link", "set", peerDevice, "up"});
         steps.add(new String[] {"ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"});
         // The queue holds a full second at this rate, more than a socket's send buffer: the sender blocks
         // before the qdisc would drop.
-        steps.add(new String[] {"tc", "qdisc", "add", "dev", hostDevice, "root", "tbf", "rate", rate, "burst", "16kb", "latency", "1s"});
+        steps.add(new String[] {
+            "tc", "qdisc", "add", "dev", hostDevice, "root", "tbf", "rate", rate, "burst", "16kb", "latency", "1s"
+        });
         for (String[] step : steps) {
             Interop.Result result = Interop.run(20, step);
             if (result.exitCode() != 0) {
                 ns.close();
-                String message = "cannot set up a network namespace (" + String.join(" ", step) + "): " + result.output().strip();
+                String message = "cannot set up a network namespace (" + String.join(" ", step) + "): "
+                        + result.output().strip();
                 if (Boolean.getBoolean("interop.required")) {
                     fail(message + "; interop.required=true");
                 }

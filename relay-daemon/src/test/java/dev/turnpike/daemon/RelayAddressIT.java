@@ -14,9 +14,17 @@ class RelayAddressIT {
     void theRelayAddressDefaultsToTheConcreteListenAddress() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
         Interop.PortRange ports = Interop.relayPorts(100);
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", ports.flag(),
-                        "--user", "alice:wonderland", "--realm", "example.org");
-                TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
+        try (DaemonProcess daemon = DaemonProcess.start(
+                        "--listen",
+                        "127.0.0.1:" + port,
+                        "--relay-ports",
+                        ports.flag(),
+                        "--user",
+                        "alice:wonderland",
+                        "--realm",
+                        "example.org");
+                TestTurnClient client = new TestTurnClient(
+                        new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             InetSocketAddress relayed = client.allocate();
             assertThat(relayed.getAddress().getHostAddress()).isEqualTo("127.0.0.1");
             assertThat(relayed.getPort()).isBetween(ports.low(), ports.high());
@@ -28,9 +36,19 @@ class RelayAddressIT {
     void thePublicAddressIsWhatTheClientIsToldWhileTheRelayBindsLocally() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
         Interop.PortRange ports = Interop.relayPorts(100);
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", ports.flag(),
-                        "--user", "alice:wonderland", "--realm", "example.org", "--public-address", "203.0.113.5");
-                TestTurnClient client = new TestTurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
+        try (DaemonProcess daemon = DaemonProcess.start(
+                        "--listen",
+                        "127.0.0.1:" + port,
+                        "--relay-ports",
+                        ports.flag(),
+                        "--user",
+                        "alice:wonderland",
+                        "--realm",
+                        "example.org",
+                        "--public-address",
+                        "203.0.113.5");
+                TestTurnClient client = new TestTurnClient(
+                        new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             InetSocketAddress relayed = client.allocate();
             assertThat(relayed.getAddress().getHostAddress()).isEqualTo("203.0.113.5");
             assertThat(relayed.getPort()).isBetween(ports.low(), ports.high());
@@ -46,8 +64,15 @@ class RelayAddressIT {
         InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
         try {
             Files.writeString(users, "# operators\nbob:build:er\n\ncarol:x\n");
-            try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", ports.flag(),
-                    "--users-file", users.toString(), "--realm", "example.org")) {
+            try (DaemonProcess daemon = DaemonProcess.start(
+                    "--listen",
+                    "127.0.0.1:" + port,
+                    "--relay-ports",
+                    ports.flag(),
+                    "--users-file",
+                    users.toString(),
+                    "--realm",
+                    "example.org")) {
                 try (TestTurnClient bob = new TestTurnClient(server, "bob", "build:er", "example.org")) {
                     assertThat(bob.allocate().getPort()).isBetween(ports.low(), ports.high());
                 }

@@ -79,13 +79,16 @@ final class TestTurnClient implements AutoCloseable {
     }
 
     InetSocketAddress allocate() throws IOException {
-        StunMessage response = request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
+        StunMessage response =
+                request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
         return response.xorAddress(response.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
     }
 
     void channelBind(int number, InetSocketAddress peer) throws IOException {
-        request(StunMethod.CHANNEL_BIND, w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
-                .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
+        request(
+                StunMethod.CHANNEL_BIND,
+                w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
+                        .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
     }
 
     void createPermission(InetSocketAddress peer) throws IOException {
@@ -95,7 +98,10 @@ final class TestTurnClient implements AutoCloseable {
     /** Sends ChannelData; answers false if the socket buffer was full (the datagram was not sent). */
     boolean sendChannelData(int number, ByteBuffer payload) throws IOException {
         out.clear();
-        out.putShort((short) number).putShort((short) payload.remaining()).put(payload.duplicate()).flip();
+        out.putShort((short) number)
+                .putShort((short) payload.remaining())
+                .put(payload.duplicate())
+                .flip();
         return channel.send(out, server) > 0;
     }
 

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class TurnClientInteropIT {
     private static final int CLIENTS = 2;
     private static final int MESSAGES = 100;
-    private static final Pattern TOTALS = Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
+    private static final Pattern TOTALS =
+            Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
     private static final Pattern LOST = Pattern.compile("Total lost packets (\\d+)");
 
     @ParameterizedTest(name = "{0} {1} {2}")
@@ -29,7 +30,8 @@ class TurnClientInteropIT {
         "::1, channels, user",
         "::1, send-indications, secret"
     })
-    void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(String ip, String mode, String credentials) throws Exception {
+    void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(String ip, String mode, String credentials)
+            throws Exception {
         Path uclient = Interop.tool("turnutils_uclient", "coturn");
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
         int port = Interop.freeUdpPort(ip);
@@ -37,10 +39,23 @@ class TurnClientInteropIT {
         String listen = ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
         Interop.PortRange relayPorts = Interop.relayPorts(1000);
         try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen", listen, "--relay-ports", relayPorts.flag(), "--realm", "example.org",
-                        "--user", "alice:wonderland", "--auth-secret", "s3cret",
-                        "--allow-peer", "127.0.0.0/8", "--allow-peer", "::1/128",
-                        "--rfc5766-channel-numbers", "--log-level", "debug");
+                        "--listen",
+                        listen,
+                        "--relay-ports",
+                        relayPorts.flag(),
+                        "--realm",
+                        "example.org",
+                        "--user",
+                        "alice:wonderland",
+                        "--auth-secret",
+                        "s3cret",
+                        "--allow-peer",
+                        "127.0.0.0/8",
+                        "--allow-peer",
+                        "::1/128",
+                        "--rfc5766-channel-numbers",
+                        "--log-level",
+                        "debug");
                 Background peer = Background.start(peerTool.toString(), "-p", String.valueOf(peerPort), "-L", ip)) {
             List<String> command = new ArrayList<>(List.of(uclient.toString()));
             if (credentials.equals("user")) {
@@ -51,10 +66,24 @@ class TurnClientInteropIT {
             if (mode.equals("send-indications")) {
                 command.add("-s");
             }
-            command.addAll(List.of("-e", ip, "-r", String.valueOf(peerPort), "-n", String.valueOf(MESSAGES),
-                    "-m", String.valueOf(CLIENTS), "-l", "170", "-p", String.valueOf(port), ip));
+            command.addAll(List.of(
+                    "-e",
+                    ip,
+                    "-r",
+                    String.valueOf(peerPort),
+                    "-n",
+                    String.valueOf(MESSAGES),
+                    "-m",
+                    String.valueOf(CLIENTS),
+                    "-l",
+                    "170",
+                    "-p",
+                    String.valueOf(port),
+                    ip));
             Interop.Result result = Interop.run(120, command.toArray(String[]::new));
-            assertThat(peer.alive()).as("the echo peer ran throughout: " + peer.output()).isTrue();
+            assertThat(peer.alive())
+                    .as("the echo peer ran throughout: " + peer.output())
+                    .isTrue();
             // On failure, show both sides: the client's transcript and the relay's log (debug: bind failures).
             String transcript = "turnutils_uclient:\n" + result.output() + "\nturnpike:\n" + daemon.output();
 
@@ -73,8 +102,11 @@ class TurnClientInteropIT {
 
             assertThat(daemon.terminate()).isZero();
             String log = daemon.output();
-            assertThat(log).contains("allocationsRefusedNoPort=0",
-                    "packetsClientToPeer=" + CLIENTS * MESSAGES, "packetsPeerToClient=" + CLIENTS * MESSAGES);
+            assertThat(log)
+                    .contains(
+                            "allocationsRefusedNoPort=0",
+                            "packetsClientToPeer=" + CLIENTS * MESSAGES,
+                            "packetsPeerToClient=" + CLIENTS * MESSAGES);
             for (String reason : new String[] {"MALFORMED", "NO_PERMISSION", "PEER_DENIED", "SEND_ERROR"}) {
                 assertThat(log).contains("dropped" + reason + "=0");
             }

@@ -10,7 +10,8 @@ class TurnpikeTest {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private void runGuarded(Runnable loop) {
-        Turnpike.guarded(loop, failure, LoggerFactory.getLogger(TurnpikeTest.class)).run();
+        Turnpike.guarded(loop, failure, LoggerFactory.getLogger(TurnpikeTest.class))
+                .run();
     }
 
     @Test

@@ -23,20 +23,42 @@ class WebRtcInteropIT {
         assertThat(chromium).isEqualTo(Path.of("/usr/bin/chromium"));
         if (!Files.isDirectory(SCRIPT_DIR.resolve("node_modules/playwright-core"))) {
             // playwright-core only (no browser download): the version pinned in package-lock.json.
-            Interop.Result install = Interop.run(300, npm.toString(), "ci", "--prefix", SCRIPT_DIR.toString(),
-                    "--no-audit", "--no-fund", "--loglevel=error");
+            Interop.Result install = Interop.run(
+                    300,
+                    npm.toString(),
+                    "ci",
+                    "--prefix",
+                    SCRIPT_DIR.toString(),
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error");
             assertThat(install.exitCode()).as("npm ci: " + install.output()).isZero();
         }
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--relay-ports", Interop.relayPorts(1000).flag(),
-                "--realm", "example.org", "--user", "alice:wonderland")) {
-            Interop.Result result = Interop.run(180, node.toString(), SCRIPT_DIR.resolve("relay-only.mjs").toString(),
-                    "127.0.0.1", String.valueOf(port), "alice", "wonderland");
+        try (DaemonProcess daemon = DaemonProcess.start(
+                "--listen",
+                "127.0.0.1:" + port,
+                "--relay-ports",
+                Interop.relayPorts(1000).flag(),
+                "--realm",
+                "example.org",
+                "--user",
+                "alice:wonderland")) {
+            Interop.Result result = Interop.run(
+                    180,
+                    node.toString(),
+                    SCRIPT_DIR.resolve("relay-only.mjs").toString(),
+                    "127.0.0.1",
+                    String.valueOf(port),
+                    "alice",
+                    "wonderland");
             assertThat(result.output()).contains("\"ok\":true", "\"echoed\":50", "\"type\":\"relay\"");
             assertThat(result.exitCode()).as(result.output()).isZero();
             assertThat(daemon.terminate()).isZero();
             String log = daemon.output();
-            assertThat(log).contains("allocations=2", "droppedPEER_DENIED=0", "droppedSEND_ERROR=0").doesNotContain("packetsClientToPeer=0 ");
+            assertThat(log)
+                    .contains("allocations=2", "droppedPEER_DENIED=0", "droppedSEND_ERROR=0")
+                    .doesNotContain("packetsClientToPeer=0 ");
         }
     }
 }

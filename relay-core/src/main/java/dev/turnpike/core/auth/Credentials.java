@@ -107,7 +107,8 @@ public final class Credentials {
     }
 
     private Key derive(String username, String password) {
-        return new Key(username, LongTermKey.md5(username, realm, password), LongTermKey.sha256(username, realm, password));
+        return new Key(
+                username, LongTermKey.md5(username, realm, password), LongTermKey.sha256(username, realm, password));
     }
 
     private static String hex(byte[] bytes) {

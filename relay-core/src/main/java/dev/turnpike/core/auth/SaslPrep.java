@@ -27,8 +27,8 @@ public final class SaslPrep {
                 throw new IllegalArgumentException(String.format("SASLprep prohibits U+%04X", cp));
             }
             byte d = Character.getDirectionality(cp);
-            hasRandAl |= d == Character.DIRECTIONALITY_RIGHT_TO_LEFT
-                    || d == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC;
+            hasRandAl |=
+                    d == Character.DIRECTIONALITY_RIGHT_TO_LEFT || d == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC;
             hasL |= d == Character.DIRECTIONALITY_LEFT_TO_RIGHT;
         }
         if (hasRandAl) {

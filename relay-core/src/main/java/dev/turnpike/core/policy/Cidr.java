@@ -19,8 +19,10 @@ public record Cidr(byte[] network, int prefixLength) {
                 throw new IllegalArgumentException("'" + text + "' (expected: ADDRESS/PREFIX, e.g. 10.0.0.0/8)");
             }
         }
-        if (address.isEmpty() || !(address.indexOf(':') >= 0 || address.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
-            throw new IllegalArgumentException("'" + text + "' (expected: a numeric address and prefix, e.g. 10.0.0.0/8)");
+        if (address.isEmpty()
+                || !(address.indexOf(':') >= 0 || address.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
+            throw new IllegalArgumentException(
+                    "'" + text + "' (expected: a numeric address and prefix, e.g. 10.0.0.0/8)");
         }
         byte[] bytes;
         try {

@@ -21,12 +21,37 @@ public final class PeerPolicy {
      * their addresses are judged by the IPv4 address inside.
      */
     public static final List<String> DEFAULT_DENY = List.of(
-            "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-            "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
-            "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-            "224.0.0.0/4", "240.0.0.0/4",
-            "::/128", "::1/128", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32",
-            "2620:4f:8000::/48", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8");
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.0.0.0/24",
+            "192.0.2.0/24",
+            "192.31.196.0/24",
+            "192.52.193.0/24",
+            "192.88.99.0/24",
+            "192.168.0.0/16",
+            "192.175.48.0/24",
+            "198.18.0.0/15",
+            "198.51.100.0/24",
+            "203.0.113.0/24",
+            "224.0.0.0/4",
+            "240.0.0.0/4",
+            "::/128",
+            "::1/128",
+            "100::/64",
+            "100:0:0:1::/64",
+            "2001::/23",
+            "2001:db8::/32",
+            "2620:4f:8000::/48",
+            "3fff::/20",
+            "5f00::/16",
+            "fc00::/7",
+            "fe80::/10",
+            "fec0::/10",
+            "ff00::/8");
 
     /** What the policy says about a peer transport address. */
     public enum Verdict {
@@ -108,7 +133,8 @@ public final class PeerPolicy {
         for (InetSocketAddress listener : listeners) {
             if (listener.getPort() == port
                     && (listener.getAddress().equals(ip)
-                            || (listener.getAddress().isAnyLocalAddress() && (ownAddresses.contains(ip) || ip.isLoopbackAddress())))) {
+                            || (listener.getAddress().isAnyLocalAddress()
+                                    && (ownAddresses.contains(ip) || ip.isLoopbackAddress())))) {
                 return true;
             }
         }
@@ -137,7 +163,8 @@ public final class PeerPolicy {
         if (raw.length != 16) {
             return null;
         }
-        if (allZero(raw, 0, 10) && ((raw[10] == (byte) 0xFF && raw[11] == (byte) 0xFF) || (raw[10] == 0 && raw[11] == 0))) {
+        if (allZero(raw, 0, 10)
+                && ((raw[10] == (byte) 0xFF && raw[11] == (byte) 0xFF) || (raw[10] == 0 && raw[11] == 0))) {
             boolean compatible = raw[10] == 0;
             if (compatible && allZero(raw, 12, 15) && (raw[15] == 0 || raw[15] == 1)) {
                 return null; // :: and ::1 are themselves

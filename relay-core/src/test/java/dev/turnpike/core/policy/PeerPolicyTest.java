@@ -14,8 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PeerPolicyTest {
     private static final InetAddress OWN = ip("203.0.114.1");
-    private final PeerPolicy policy = new PeerPolicy(
-            List.of(), List.of(), Set.of(OWN), Set.of(new InetSocketAddress(OWN, 3478)), 49152, 65535);
+    private final PeerPolicy policy =
+            new PeerPolicy(List.of(), List.of(), Set.of(OWN), Set.of(new InetSocketAddress(OWN, 3478)), 49152, 65535);
 
     static InetAddress ip(String text) {
         try {
@@ -45,12 +45,43 @@ class PeerPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "0.0.0.0", "10.1.2.3", "100.64.0.1", "127.0.0.1", "127.255.255.254", "169.254.169.254", "172.16.0.1",
-        "172.31.255.255", "192.0.0.8", "192.0.2.1", "192.168.1.1", "198.18.0.1", "198.51.100.7", "203.0.113.9",
-        "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255", "::", "::1", "fc00::1", "fd00:ec2::254",
-        "fe80::1", "fec0::1", "ff02::1", "2001:db8::1", "100::1", "2001::1", "3fff::1", "5f00::1",
-        "::127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:c0a8:0101::1", "64:ff9b:1:7f00:0:100::"})
+    @ValueSource(
+            strings = {
+                "0.0.0.0",
+                "10.1.2.3",
+                "100.64.0.1",
+                "127.0.0.1",
+                "127.255.255.254",
+                "169.254.169.254",
+                "172.16.0.1",
+                "172.31.255.255",
+                "192.0.0.8",
+                "192.0.2.1",
+                "192.168.1.1",
+                "198.18.0.1",
+                "198.51.100.7",
+                "203.0.113.9",
+                "224.0.0.1",
+                "239.255.255.250",
+                "240.0.0.1",
+                "255.255.255.255",
+                "::",
+                "::1",
+                "fc00::1",
+                "fd00:ec2::254",
+                "fe80::1",
+                "fec0::1",
+                "ff02::1",
+                "2001:db8::1",
+                "100::1",
+                "2001::1",
+                "3fff::1",
+                "5f00::1",
+                "::127.0.0.1",
+                "64:ff9b::a9fe:a9fe",
+                "2002:c0a8:0101::1",
+                "64:ff9b:1:7f00:0:100::"
+            })
     void specialPurposeAddressesAreRefusedByDefault(String address) {
         assertThat(policy.judge(ip(address))).as(address).isEqualTo(PeerPolicy.Verdict.DENIED);
     }
@@ -63,7 +94,16 @@ class PeerPolicyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "172.32.0.1", "100.128.0.1"})
+    @ValueSource(
+            strings = {
+                "8.8.8.8",
+                "1.1.1.1",
+                "2606:4700::1111",
+                "64:ff9b::808:808",
+                "2002:808:808::1",
+                "172.32.0.1",
+                "100.128.0.1"
+            })
     void publicAddressesAreAllowed(String address) {
         assertThat(policy.judge(ip(address))).as(address).isEqualTo(PeerPolicy.Verdict.ALLOWED);
     }
@@ -79,8 +119,13 @@ class PeerPolicyTest {
     @Test
     void anExplicitAllowWinsButNeverOpensTheListeningAddress() {
         InetAddress loopback = ip("127.0.0.1");
-        PeerPolicy open = new PeerPolicy(List.of(Cidr.parse("127.0.0.0/8")), List.of(), Set.of(loopback),
-                Set.of(new InetSocketAddress(loopback, 3478)), 50000, 50999);
+        PeerPolicy open = new PeerPolicy(
+                List.of(Cidr.parse("127.0.0.0/8")),
+                List.of(),
+                Set.of(loopback),
+                Set.of(new InetSocketAddress(loopback, 3478)),
+                50000,
+                50999);
         assertThat(open.judge(loopback)).isEqualTo(PeerPolicy.Verdict.ALLOWED);
         assertThat(open.judge(ip6("::ffff:127.0.0.2"))).isEqualTo(PeerPolicy.Verdict.ALLOWED);
         assertThat(open.permits(new InetSocketAddress(loopback, 40000))).isTrue();
@@ -89,7 +134,8 @@ class PeerPolicyTest {
 
     @Test
     void anExtraDenyRefusesAPublicRangeSuchAsACloudMetadataAddress() {
-        PeerPolicy strict = new PeerPolicy(List.of(), List.of(Cidr.parse("168.63.129.16/32")), Set.of(), Set.of(), 49152, 65535);
+        PeerPolicy strict =
+                new PeerPolicy(List.of(), List.of(Cidr.parse("168.63.129.16/32")), Set.of(), Set.of(), 49152, 65535);
         assertThat(strict.judge(ip("168.63.129.16"))).isEqualTo(PeerPolicy.Verdict.DENIED);
         assertThat(strict.judge(ip("168.63.129.17"))).isEqualTo(PeerPolicy.Verdict.ALLOWED);
     }

@@ -19,15 +19,19 @@ class CodecRoundTripTest {
 
     private StunWriter begin() {
         return new StunWriter(integrity)
-                .begin(ByteBuffer.allocate(512), 0, StunMethod.messageType(StunMethod.ALLOCATE, StunMethod.CLASS_SUCCESS), 5L, 6);
+                .begin(
+                        ByteBuffer.allocate(512),
+                        0,
+                        StunMethod.messageType(StunMethod.ALLOCATE, StunMethod.CLASS_SUCCESS),
+                        5L,
+                        6);
     }
 
     @Test
     void plainAndXorAddressesOfBothFamiliesDecodeToWhatWasWritten() {
         InetSocketAddress v4 = new InetSocketAddress("192.0.2.44", 1234);
         InetSocketAddress v6 = new InetSocketAddress("2001:db8::44", 65535);
-        StunMessage m = roundTrip(begin()
-                .addPlainAddress(StunAttribute.MAPPED_ADDRESS, v4)
+        StunMessage m = roundTrip(begin().addPlainAddress(StunAttribute.MAPPED_ADDRESS, v4)
                 .addPlainAddress(StunAttribute.ALTERNATE_SERVER, v6)
                 .addXorAddress(StunAttribute.XOR_RELAYED_ADDRESS, v4)
                 .addXorAddress(StunAttribute.XOR_RELAYED_ADDRESS, v6));
@@ -35,13 +39,13 @@ class CodecRoundTripTest {
         assertThat(m.plainAddress(m.indexOf(StunAttribute.ALTERNATE_SERVER))).isEqualTo(v6);
         int first = m.indexOf(StunAttribute.XOR_RELAYED_ADDRESS);
         assertThat(m.xorAddress(first)).isEqualTo(v4);
-        assertThat(m.xorAddress(m.indexOf(StunAttribute.XOR_RELAYED_ADDRESS, first + 1))).isEqualTo(v6);
+        assertThat(m.xorAddress(m.indexOf(StunAttribute.XOR_RELAYED_ADDRESS, first + 1)))
+                .isEqualTo(v6);
     }
 
     @Test
     void errorCodesUnknownAttributesAndNumbersDecodeToWhatWasWritten() {
-        StunMessage m = roundTrip(begin()
-                .addErrorCode(438, "Stale Nonce")
+        StunMessage m = roundTrip(begin().addErrorCode(438, "Stale Nonce")
                 .addUnknownAttributes(new int[] {0x7F01, 0x001A}, 2)
                 .addU32(StunAttribute.LIFETIME, 3600)
                 .addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17)

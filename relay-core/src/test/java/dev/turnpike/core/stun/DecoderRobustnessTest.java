@@ -27,7 +27,8 @@ class DecoderRobustnessTest {
         int ok = 0;
         int[] statuses = new int[DecodeStatus.values().length];
         for (int round = 0; round < ROUNDS; round++) {
-            byte[] datagram = round % 4 == 0 ? randomBytes(random) : mutate(seeds.get(random.nextInt(seeds.size())), random);
+            byte[] datagram =
+                    round % 4 == 0 ? randomBytes(random) : mutate(seeds.get(random.nextInt(seeds.size())), random);
             ByteBuffer buffer = ByteBuffer.allocate(datagram.length);
             buffer.put(0, datagram);
             DecodeStatus status = message.wrap(buffer, 0, datagram.length);
@@ -61,8 +62,9 @@ class DecoderRobustnessTest {
         for (int i = 0; i < message.attributeCount(); i++) {
             message.bytes(i);
             switch (message.attributeType(i)) {
-                case StunAttribute.XOR_MAPPED_ADDRESS, StunAttribute.XOR_PEER_ADDRESS, StunAttribute.XOR_RELAYED_ADDRESS ->
-                    message.xorAddress(i);
+                case StunAttribute.XOR_MAPPED_ADDRESS,
+                        StunAttribute.XOR_PEER_ADDRESS,
+                        StunAttribute.XOR_RELAYED_ADDRESS -> message.xorAddress(i);
                 case StunAttribute.MAPPED_ADDRESS, StunAttribute.ALTERNATE_SERVER -> message.plainAddress(i);
                 default -> {}
             }

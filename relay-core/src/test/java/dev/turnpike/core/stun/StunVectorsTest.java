@@ -40,7 +40,8 @@ class StunVectorsTest {
         assertThat(request.string(StunAttribute.SOFTWARE)).isEqualTo("STUN test client");
         assertThat(integrity.verifySha1(request, SHORT_TERM_KEY)).isTrue();
         assertThat(integrity.verifyFingerprint(request)).isTrue();
-        assertThat(integrity.verifySha1(request, "wrong".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThat(integrity.verifySha1(request, "wrong".getBytes(StandardCharsets.UTF_8)))
+                .isFalse();
     }
 
     @Test
@@ -95,7 +96,8 @@ class StunVectorsTest {
         byte[] key = LongTermKey.md5(USERNAME, "example.org", PASSWORD);
         assertThat(key).isEqualTo(LongTermKey.md5(USERNAME, "example.org", "TheMatrIX"));
         assertThat(integrity.verifySha1(request, key)).isTrue();
-        assertThat(integrity.verifySha1(request, LongTermKey.md5(USERNAME, "example.org", "TheMatrix"))).isFalse();
+        assertThat(integrity.verifySha1(request, LongTermKey.md5(USERNAME, "example.org", "TheMatrix")))
+                .isFalse();
     }
 
     @Test
