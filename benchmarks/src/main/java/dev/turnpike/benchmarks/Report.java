@@ -163,8 +163,7 @@ public final class Report {
                     ratios[i] = Double.parseDouble(runs.get(i).get("cpuSecondsPerMillionPackets"))
                             / Double.parseDouble(base.get(i).get("cpuSecondsPerMillionPackets"));
                 }
-                java.util.Arrays.sort(ratios);
-                double median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+                double median = median(ratios); // sorts ratios: [0] and [n - 1] are the range
                 md.append(String.format(
                         Locale.ROOT,
                         "%s CPU / %s CPU, round by round: median %.2fx, range %.2fx-%.2fx (%d rounds)%n",
@@ -205,10 +204,13 @@ public final class Report {
     }
 
     static double median(List<Map<String, String>> rows, String field) {
-        double[] values = rows.stream()
-                .mapToDouble(r -> Double.parseDouble(r.get(field)))
-                .sorted()
-                .toArray();
+        return median(
+                rows.stream().mapToDouble(r -> Double.parseDouble(r.get(field))).toArray());
+    }
+
+    /** The median of {@code values}, which it sorts. */
+    static double median(double[] values) {
+        java.util.Arrays.sort(values);
         int n = values.length;
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
