@@ -14,6 +14,11 @@ final class Allocation {
     final int listener;
     final InetSocketAddress client;
     final Credentials.Key credentials;
+    /** Whom the per-user quota counts this allocation against. */
+    final String account;
+    /** --max-bps for this allocation, or null for no limit. */
+    TokenBucket bandwidth;
+
     RelayEndpoint ipv4;
     RelayEndpoint ipv6;
     long expiresAtNs;
@@ -37,10 +42,11 @@ final class Allocation {
     int allocateTxLow;
     byte[] allocateResponse;
 
-    Allocation(int listener, InetSocketAddress client, Credentials.Key credentials) {
+    Allocation(int listener, InetSocketAddress client, Credentials.Key credentials, String account) {
         this.listener = listener;
         this.client = client;
         this.credentials = credentials;
+        this.account = account;
     }
 
     RelayEndpoint endpointFor(InetAddress peer) {

@@ -65,6 +65,13 @@ public final class Relay {
     private final RelayPortPool ipv4Ports;
     private final RelayPortPool ipv6Ports;
     private final HashMap<Long, Reservation> reservations = new HashMap<>();
+    private final ChallengeLimiter challenges;
+    /** --total-bps across every allocation, or null for no limit. */
+    private final TokenBucket totalBandwidth;
+    /** Live allocations per account (see {@link #account}) and per client IP, for the quotas. */
+    private final HashMap<String, int[]> allocationsByAccount = new HashMap<>();
+
+    private final HashMap<InetAddress, int[]> allocationsByClientIp = new HashMap<>();
     private int allocationCount;
     private long nextSweepNs;
     private boolean sweepScheduled;
@@ -85,6 +92,14 @@ public final class Relay {
         }
         this.ipv4Ports = new RelayPortPool(config.relayPortLow, config.relayPortHigh);
         this.ipv6Ports = new RelayPortPool(config.relayPortLow, config.relayPortHigh);
+        this.challenges = new ChallengeLimiter(config.challengeRate, config.challengeBurst);
+        this.totalBandwidth = config.totalBps == 0 ? null : bandwidthBucket(config.totalBps, 0);
+    }
+
+    /** Bytes a second from bits a second; room for one second's worth, and at least the largest datagram. */
+    private static TokenBucket bandwidthBucket(long bitsPerSecond, long nowNs) {
+        long bytesPerSecond = Math.max(1, bitsPerSecond / 8);
+        return new TokenBucket(bytesPerSecond, Math.max(bytesPerSecond, 65_535), nowNs);
     }
 
     public RelayCounters counters() {
@@ -191,12 +206,13 @@ public final class Relay {
             challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
             return false;
         }
+        // Until a key verifies, every reply below goes through challenge() or refuseUnauthenticated(): rate-limited.
         int username = request.indexOf(StunAttribute.USERNAME);
         int userHash = request.indexOf(StunAttribute.USERHASH);
         String realm = request.string(StunAttribute.REALM);
         String nonce = request.string(StunAttribute.NONCE);
         if ((username < 0 && userHash < 0) || realm == null || nonce == null) {
-            respondError(listener, client, ErrorCode.BAD_REQUEST, out);
+            refuseUnauthenticated(nowNs, listener, client, out);
             return false;
         }
         if (nonces.check(nonce, client, nowNs) != NonceIssuer.Check.VALID) {
@@ -210,12 +226,12 @@ public final class Relay {
         int algorithm = LongTermKey.ALGORITHM_MD5;
         if (algorithms >= 0 || chosen >= 0) {
             if (algorithms < 0 || chosen < 0 || !isOurAlgorithmList(algorithms) || request.valueLength(chosen) < 4) {
-                respondError(listener, client, ErrorCode.BAD_REQUEST, out);
+                refuseUnauthenticated(nowNs, listener, client, out);
                 return false;
             }
             algorithm = request.buffer().getShort(request.valueOffset(chosen)) & 0xFFFF;
             if (algorithm != LongTermKey.ALGORITHM_MD5 && algorithm != LongTermKey.ALGORITHM_SHA256) {
-                respondError(listener, client, ErrorCode.BAD_REQUEST, out);
+                refuseUnauthenticated(nowNs, listener, client, out);
                 return false;
             }
         }
@@ -247,6 +263,22 @@ public final class Relay {
         return true;
     }
 
+    /** 400 to a request whose authentication attributes are malformed; rate-limited like a challenge. */
+    private void refuseUnauthenticated(long nowNs, int listener, InetSocketAddress client, Outbox out) {
+        if (withinChallengeRate(client, nowNs)) {
+            respondError(listener, client, ErrorCode.BAD_REQUEST, out);
+        }
+    }
+
+    private boolean withinChallengeRate(InetSocketAddress client, long nowNs) {
+        if (challenges.allow(client.getAddress(), nowNs)) {
+            scheduleSweep(nowNs); // so that the limiter forgets sources that went quiet
+            return true;
+        }
+        counters.drop(RelayCounters.Drop.CHALLENGE_LIMITED);
+        return false;
+    }
+
     private boolean isOurAlgorithmList(int index) {
         // We offer MD5 then SHA-256, each with empty parameters: 0001 0000 0002 0000.
         if (request.valueLength(index) != 8) {
@@ -258,8 +290,14 @@ public final class Relay {
                 && b.getInt(at + 4) == (LongTermKey.ALGORITHM_SHA256 << 16);
     }
 
-    /** 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS, unsigned (RFC 8489 §9.2.4). */
+    /**
+     * 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS, unsigned (RFC 8489 §9.2.4); nothing when the
+     * source is over its reply rate (anyone can send these with a forged source address).
+     */
     private void challenge(ErrorCode error, long nowNs, int listener, InetSocketAddress client, Outbox out) {
+        if (!withinChallengeRate(client, nowNs)) {
+            return;
+        }
         counters.errorResponses++;
         begin(StunMethod.CLASS_ERROR)
                 .addErrorCode(error.code, error.reason)
@@ -342,7 +380,16 @@ public final class Relay {
             return;
         }
 
-        Allocation allocation = new Allocation(listener, client, authenticated);
+        String account = account(authenticated);
+        if (overQuota(account, client.getAddress())) {
+            counters.allocationsRefusedQuota++;
+            respondError(listener, client, ErrorCode.ALLOCATION_QUOTA_REACHED, out);
+            return;
+        }
+        Allocation allocation = new Allocation(listener, client, authenticated, account);
+        if (config.maxBps > 0) {
+            allocation.bandwidth = bandwidthBucket(config.maxBps, nowNs);
+        }
         RelayEndpoint held = null;
         if (hasToken) {
             // The port was bound when it was reserved; the held socket now serves this allocation.
@@ -396,6 +443,8 @@ public final class Relay {
         allocation.expiresAtNs = nowNs + lifetime * NS_PER_SECOND;
         byClient.put(client, allocation);
         allocationCount++;
+        count(allocationsByAccount, account, +1);
+        count(allocationsByClientIp, client.getAddress(), +1);
         counters.allocationsCreated++;
         scheduleSweep(nowNs);
 
@@ -419,6 +468,35 @@ public final class Relay {
         allocation.allocateTxHigh = request.transactionIdHigh();
         allocation.allocateTxLow = request.transactionIdLow();
         allocation.allocateResponse = finish(listener, client, out);
+    }
+
+    /**
+     * Whom the per-user quota counts: the username, or for a time-limited (REST) username "EXPIRY:name" the name,
+     * so that minting fresh expiries does not mint fresh quota.
+     */
+    private static String account(Credentials.Key key) {
+        String username = key.username();
+        int colon = username.indexOf(':');
+        return colon < 0 ? username : username.substring(colon + 1);
+    }
+
+    private boolean overQuota(String account, InetAddress clientIp) {
+        return (config.maxAllocations > 0 && allocationCount >= config.maxAllocations)
+                || (config.userQuota > 0 && live(allocationsByAccount, account) >= config.userQuota)
+                || (config.clientQuota > 0 && live(allocationsByClientIp, clientIp) >= config.clientQuota);
+    }
+
+    private static <K> int live(HashMap<K, int[]> counts, K key) {
+        int[] count = counts.get(key);
+        return count == null ? 0 : count[0];
+    }
+
+    private static <K> void count(HashMap<K, int[]> counts, K key, int delta) {
+        int[] count = counts.computeIfAbsent(key, k -> new int[1]);
+        count[0] += delta;
+        if (count[0] <= 0) {
+            counts.remove(key);
+        }
     }
 
     private void refuseNoPort(int listener, InetSocketAddress client, Outbox out) {
@@ -580,12 +658,51 @@ public final class Relay {
                 return;
             }
         }
+        if (config.maxPermissions > 0) {
+            allocation.sweep(nowNs); // expired permissions no longer count
+            int added = 0;
+            for (int i = first; i >= 0; i = request.indexOf(StunAttribute.XOR_PEER_ADDRESS, i + 1)) {
+                InetAddress peer = request.xorAddress(i).getAddress();
+                if (!allocation.permissions.containsKey(peer) && !repeated(peer, first, i)) {
+                    added++;
+                }
+            }
+            if (allocation.permissionCount + added > config.maxPermissions) {
+                refuseOverLimit(listener, client, out); // RFC 8656 §9.2: 508 when it cannot install them
+                return;
+            }
+        }
         for (int i = first; i >= 0; i = request.indexOf(StunAttribute.XOR_PEER_ADDRESS, i + 1)) {
             InetAddress peer = request.xorAddress(i).getAddress();
             installPermission(allocation, peer, nowNs);
         }
         begin(StunMethod.CLASS_SUCCESS);
         finish(listener, client, out);
+    }
+
+    /** Whether an XOR-PEER-ADDRESS before {@code index} (from {@code first}) names {@code peer} too. */
+    private boolean repeated(InetAddress peer, int first, int index) {
+        for (int i = first; i >= 0 && i < index; i = request.indexOf(StunAttribute.XOR_PEER_ADDRESS, i + 1)) {
+            if (peer.equals(request.xorAddress(i).getAddress())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void refuseOverLimit(int listener, InetSocketAddress client, Outbox out) {
+        counters.refusedOverLimit++;
+        respondError(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
+    }
+
+    /**
+     * The allocation's own relayed transport address: relaying to it would echo every packet back into the
+     * allocation. A peer IP of the relay's own (SELF) on the allocation's relay port is it, whichever of the
+     * relay's addresses (bound or advertised) names it.
+     */
+    private boolean isOwnRelayedAddress(Allocation allocation, InetAddress peerIp, boolean self, int port) {
+        RelayEndpoint endpoint = allocation.endpointFor(peerIp);
+        return self && endpoint != null && endpoint.port() == port;
     }
 
     /** 443 when the allocation has no relay address of the peer's family, 403 when policy refuses it. */
@@ -625,7 +742,13 @@ public final class Relay {
             return;
         }
         ErrorCode refusal = refusePeerIp(allocation, peer.getAddress());
-        if (refusal == null && !policy.permits(peer)) {
+        if (refusal == null
+                && (!policy.permits(peer)
+                        || isOwnRelayedAddress(
+                                allocation,
+                                peer.getAddress(),
+                                policy.judge(peer.getAddress()) == PeerPolicy.Verdict.SELF,
+                                peer.getPort()))) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
             refusal = ErrorCode.FORBIDDEN;
         }
@@ -639,6 +762,13 @@ public final class Relay {
         // RFC 8656 §12.2: a number stands for one peer and a peer has one number, for the binding's life.
         if ((byNumber != null && !byNumber.peer.equals(peer)) || (byPeer != null && byPeer.number != number)) {
             respondError(listener, client, ErrorCode.BAD_REQUEST, out);
+            return;
+        }
+        if ((byNumber == null && config.maxChannels > 0 && allocation.channelCount >= config.maxChannels)
+                || (config.maxPermissions > 0
+                        && !allocation.permissions.containsKey(peer.getAddress())
+                        && allocation.permissionCount >= config.maxPermissions)) {
+            refuseOverLimit(listener, client, out);
             return;
         }
         if (byNumber == null) {
@@ -683,6 +813,9 @@ public final class Relay {
             counters.drop(RelayCounters.Drop.NO_PERMISSION);
             return;
         }
+        if (!withinBandwidth(allocation, payloadLength, nowNs)) {
+            return;
+        }
         counters.packetsClientToPeer++;
         counters.bytesClientToPeer += payloadLength;
         out.forwardToPeer(
@@ -721,8 +854,13 @@ public final class Relay {
             return;
         }
         int port = (request.buffer().getShort(value + 2) & 0xFFFF) ^ (StunMessage.MAGIC_COOKIE >>> 16);
-        if ((permission.self && !policy.isRelayPort(port)) || policy.isListener(permission.peer, port)) {
+        if ((permission.self && !policy.isRelayPort(port))
+                || policy.isListener(permission.peer, port)
+                || isOwnRelayedAddress(allocation, permission.peer, permission.self, port)) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
+            return;
+        }
+        if (!withinBandwidth(allocation, request.valueLength(dataIndex), nowNs)) {
             return;
         }
         counters.packetsClientToPeer++;
@@ -732,6 +870,16 @@ public final class Relay {
                 permission.destination(port),
                 request.valueOffset(dataIndex),
                 request.valueLength(dataIndex));
+    }
+
+    /** Takes {@code bytes} from the allocation's and the relay's bandwidth; false (counted) when either is out. */
+    private boolean withinBandwidth(Allocation allocation, int bytes, long nowNs) {
+        if ((allocation.bandwidth != null && !allocation.bandwidth.take(bytes, nowNs))
+                || (totalBandwidth != null && !totalBandwidth.take(bytes, nowNs))) {
+            counters.drop(RelayCounters.Drop.BANDWIDTH);
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -760,6 +908,9 @@ public final class Relay {
         }
         if (permission.self && !policy.isRelayPort(peer.getPort())) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
+            return;
+        }
+        if (!withinBandwidth(allocation, length, nowNs)) {
             return;
         }
         counters.packetsPeerToClient++;
@@ -817,7 +968,8 @@ public final class Relay {
                 unhold(reservation, out);
             }
         }
-        sweepScheduled = allocationCount > 0 || !reservations.isEmpty();
+        boolean rateLimiting = challenges.sweep(nowNs);
+        sweepScheduled = allocationCount > 0 || !reservations.isEmpty() || rateLimiting;
         nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
     }
 
@@ -837,6 +989,8 @@ public final class Relay {
         allocation.released = true; // datagrams still queued for its sockets are dropped
         releaseEndpoints(allocation, out);
         allocationCount--;
+        count(allocationsByAccount, allocation.account, -1);
+        count(allocationsByClientIp, allocation.client.getAddress(), -1);
         counters.allocationsDeleted++;
     }
 

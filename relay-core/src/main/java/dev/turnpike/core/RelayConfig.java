@@ -14,6 +14,25 @@ import java.util.random.RandomGenerator;
 public final class RelayConfig {
     public static final long DEFAULT_LIFETIME_SECONDS = 600;
 
+    // Limits, on by default and sized for a real server; 0 turns one off. What each costs a legitimate user is
+    // in docs/security.md.
+    /** Allocations live at once, all users together. */
+    public static final int DEFAULT_MAX_ALLOCATIONS = 10_000;
+    /** Allocations one user holds at once (a REST username counts by its name after the expiry). */
+    public static final int DEFAULT_USER_QUOTA = 100;
+    /** Allocations one client IP holds at once (a NAT may hide several users behind it). */
+    public static final int DEFAULT_CLIENT_QUOTA = 100;
+    /** Permissions (peer IPs) one allocation holds; a WebRTC session uses a handful. */
+    public static final int DEFAULT_MAX_PERMISSIONS = 64;
+    /** Channels one allocation binds. */
+    public static final int DEFAULT_MAX_CHANNELS = 64;
+    /** Bits per second one allocation relays, both directions together: above any one call's media. */
+    public static final long DEFAULT_MAX_BPS = 16_000_000;
+    /** Replies per second to unauthenticated requests from one source IP, and the burst allowed. */
+    public static final long DEFAULT_CHALLENGE_RATE = 10;
+
+    public static final long DEFAULT_CHALLENGE_BURST = 20;
+
     final List<InetSocketAddress> listeners;
     final String software;
     final Credentials credentials;
@@ -29,6 +48,15 @@ public final class RelayConfig {
     final PeerPolicy policy;
     final byte[] nonceKey;
     final RandomGenerator random;
+    final int maxAllocations;
+    final int userQuota;
+    final int clientQuota;
+    final int maxPermissions;
+    final int maxChannels;
+    final long maxBps;
+    final long totalBps;
+    final long challengeRate;
+    final long challengeBurst;
 
     private RelayConfig(Builder b) {
         this.listeners = List.copyOf(b.listeners);
@@ -49,6 +77,15 @@ public final class RelayConfig {
                         List.of(), List.of(), Set.of(), Set.copyOf(b.listeners), b.relayPortLow, b.relayPortHigh);
         this.nonceKey = b.nonceKey.clone();
         this.random = b.random;
+        this.maxAllocations = b.maxAllocations;
+        this.userQuota = b.userQuota;
+        this.clientQuota = b.clientQuota;
+        this.maxPermissions = b.maxPermissions;
+        this.maxChannels = b.maxChannels;
+        this.maxBps = b.maxBps;
+        this.totalBps = b.totalBps;
+        this.challengeRate = b.challengeRate;
+        this.challengeBurst = b.challengeBurst;
     }
 
     public static Builder builder(List<InetSocketAddress> listeners) {
@@ -57,7 +94,7 @@ public final class RelayConfig {
 
     public static final class Builder {
         private final List<InetSocketAddress> listeners;
-        private String software = "Turnpike";
+        private String software;
         private Credentials credentials = new Credentials("turnpike", Map.of(), List.of());
         private InetAddress relayIpv4;
         private InetAddress relayIpv6;
@@ -71,12 +108,21 @@ public final class RelayConfig {
         private PeerPolicy policy;
         private byte[] nonceKey = new byte[32];
         private RandomGenerator random = new SplittableRandom(1);
+        private int maxAllocations = DEFAULT_MAX_ALLOCATIONS;
+        private int userQuota = DEFAULT_USER_QUOTA;
+        private int clientQuota = DEFAULT_CLIENT_QUOTA;
+        private int maxPermissions = DEFAULT_MAX_PERMISSIONS;
+        private int maxChannels = DEFAULT_MAX_CHANNELS;
+        private long maxBps = DEFAULT_MAX_BPS;
+        private long totalBps;
+        private long challengeRate = DEFAULT_CHALLENGE_RATE;
+        private long challengeBurst = DEFAULT_CHALLENGE_BURST;
 
         private Builder(List<InetSocketAddress> listeners) {
             this.listeners = listeners;
         }
 
-        /** The SOFTWARE attribute, or null for none. */
+        /** The SOFTWARE attribute, or null for none (the default: it tells an attacker what to try). */
         public Builder software(String value) {
             this.software = value;
             return this;
@@ -135,6 +181,35 @@ public final class RelayConfig {
         /** Relay ports and transaction ids come from here: seeded from SecureRandom in the daemon. */
         public Builder random(RandomGenerator value) {
             this.random = value;
+            return this;
+        }
+
+        /** Allocations live at once (total), per user and per client IP; 0: no limit. Over one: 486. */
+        public Builder quotas(int total, int perUser, int perClientIp) {
+            this.maxAllocations = total;
+            this.userQuota = perUser;
+            this.clientQuota = perClientIp;
+            return this;
+        }
+
+        /** Permissions and channels one allocation may hold; 0: no limit. Over one: 508. */
+        public Builder perAllocation(int permissions, int channels) {
+            this.maxPermissions = permissions;
+            this.maxChannels = channels;
+            return this;
+        }
+
+        /** Bits per second relayed, per allocation and in total; 0: no limit. Over: dropped and counted. */
+        public Builder bandwidth(long perAllocationBps, long totalBps) {
+            this.maxBps = perAllocationBps;
+            this.totalBps = totalBps;
+            return this;
+        }
+
+        /** Replies a second (and the burst) to unauthenticated requests per source IP; rate 0: no limit. */
+        public Builder challengeRate(long perSecond, long burst) {
+            this.challengeRate = perSecond;
+            this.challengeBurst = burst;
             return this;
         }
 

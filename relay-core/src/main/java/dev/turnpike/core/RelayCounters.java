@@ -11,7 +11,10 @@ public final class RelayCounters {
         NO_ALLOCATION,
         NO_PERMISSION,
         PEER_DENIED,
-        SEND_ERROR
+        /** Over --max-bps (the allocation's) or --total-bps: the one drop a relay may choose. */
+        BANDWIDTH,
+        /** An unauthenticated request from a source over its reply rate: answered with silence. */
+        CHALLENGE_LIMITED
     }
 
     private final long[] drops = new long[Drop.values().length];
@@ -21,6 +24,8 @@ public final class RelayCounters {
     long allocationsCreated;
     long allocationsDeleted;
     long allocationsRefusedNoPort;
+    long allocationsRefusedQuota;
+    long refusedOverLimit;
     long packetsClientToPeer;
     long bytesClientToPeer;
     long packetsPeerToClient;
@@ -36,6 +41,8 @@ public final class RelayCounters {
         c.allocationsCreated = allocationsCreated;
         c.allocationsDeleted = allocationsDeleted;
         c.allocationsRefusedNoPort = allocationsRefusedNoPort;
+        c.allocationsRefusedQuota = allocationsRefusedQuota;
+        c.refusedOverLimit = refusedOverLimit;
         c.packetsClientToPeer = packetsClientToPeer;
         c.bytesClientToPeer = bytesClientToPeer;
         c.packetsPeerToClient = packetsPeerToClient;
@@ -79,6 +86,25 @@ public final class RelayCounters {
     /** Allocate requests answered 508: no relay port (or reserved port) could be had. */
     public long allocationsRefusedNoPort() {
         return allocationsRefusedNoPort;
+    }
+
+    /** Allocate requests answered 486: over --max-allocations, --user-quota or --client-quota. */
+    public long allocationsRefusedQuota() {
+        return allocationsRefusedQuota;
+    }
+
+    /** CreatePermission and ChannelBind requests answered 508: over --max-permissions or --max-channels. */
+    public long refusedOverLimit() {
+        return refusedOverLimit;
+    }
+
+    /** Datagrams dropped, all reasons together. */
+    public long droppedTotal() {
+        long total = 0;
+        for (long d : drops) {
+            total += d;
+        }
+        return total;
     }
 
     /** Packets the core accepted for relaying from clients to peers (payload bytes below). */

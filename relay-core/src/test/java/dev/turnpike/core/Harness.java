@@ -160,11 +160,16 @@ final class Harness {
         return message;
     }
 
-    /** The nonce from a 401 challenge to an unauthenticated request. */
-    String nonce(InetSocketAddress client) {
+    /** The 401 challenge to an unauthenticated request. */
+    StunMessage nonceChallenge(InetSocketAddress client) {
         StunMessage challenge = send(client, Req.allocate());
         assertThat(challenge.errorCode()).isEqualTo(401);
-        return challenge.string(StunAttribute.NONCE);
+        return challenge;
+    }
+
+    /** The nonce from a 401 challenge to an unauthenticated request. */
+    String nonce(InetSocketAddress client) {
+        return nonceChallenge(client).string(StunAttribute.NONCE);
     }
 
     /** Signs a request as alice with a fresh nonce. */

@@ -6,7 +6,6 @@ import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.RelayEndpoint;
 import dev.turnpike.core.RelaySockets;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -18,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -50,18 +48,24 @@ final class EventLoop implements Runnable, RelaySockets {
 
     private Relay relay;
     private final Selector readSelector;
-    private final Selector writeSelector;
-    private final ByteBufAllocator allocator;
+    private final SendQueue sendQueue;
     private final List<UdpSocket> listeners = new ArrayList<>();
     /** Relay sockets by port, one table per family: the core names an endpoint, the port finds its socket. */
     private final UdpSocket[] ipv4Relays = new UdpSocket[65_536];
 
     private final UdpSocket[] ipv6Relays = new UdpSocket[65_536];
-    private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
     private final List<UdpSocket> closing = new ArrayList<>();
     private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
     /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
     private final BatchReceiver batch;
+
+    /** Stop handling a read batch once this many bytes wait in the send queue; the rest waits its turn. */
+    private final long maxQueuedBytes;
+    /** A batch whose datagrams from {@link #heldNext} to {@link #heldCount} are not handled yet, or null. */
+    private UdpSocket heldBatch;
+
+    private int heldNext;
+    private int heldCount;
 
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
@@ -77,13 +81,23 @@ final class EventLoop implements Runnable, RelaySockets {
     /** Binds the listening sockets. */
     EventLoop(List<InetSocketAddress> listen, ByteBufAllocator allocator, SocketOptions socketOptions)
             throws IOException {
-        this.allocator = allocator;
+        this(listen, allocator, socketOptions, new KernelTransmitter());
+    }
+
+    /** With another {@link Transmitter} than the kernel's: for tests that fill and drain socket buffers on cue. */
+    EventLoop(
+            List<InetSocketAddress> listen,
+            ByteBufAllocator allocator,
+            SocketOptions socketOptions,
+            Transmitter transmitter)
+            throws IOException {
         this.socketOptions = socketOptions;
+        this.maxQueuedBytes = socketOptions.maxQueuedBytes();
         this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
                 ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
                 : null;
         this.readSelector = Selector.open();
-        this.writeSelector = Selector.open();
+        this.sendQueue = new SendQueue(allocator, transmitter, counters, socketOptions.dropWhenFull());
         try {
             for (int i = 0; i < listen.size(); i++) {
                 InetSocketAddress address = listen.get(i);
@@ -127,9 +141,10 @@ final class EventLoop implements Runnable, RelaySockets {
 
     private UdpSocket register(DatagramChannel channel, int listener, RelayEndpoint relayEndpoint) throws IOException {
         channel.configureBlocking(false);
-        UdpSocket socket = new UdpSocket(channel, listener, relayEndpoint);
-        if (batch != null) {
-            socket.fd = BatchReceiver.fd(channel);
+        InetSocketAddress local = (InetSocketAddress) channel.getLocalAddress();
+        UdpSocket socket = new UdpSocket(channel, listener, relayEndpoint, local.getAddress() instanceof Inet6Address);
+        if (BatchReceiver.AVAILABLE) {
+            socket.fd = BatchReceiver.fd(channel); // for recvmmsg, and sendto of an empty datagram
         }
         socket.readKey = channel.register(readSelector, SelectionKey.OP_READ, socket);
         return socket;
@@ -168,11 +183,12 @@ final class EventLoop implements Runnable, RelaySockets {
 
     /** Packets waiting for room in a socket buffer; loop thread only (hooks, tests). */
     int queuedPackets() {
-        int n = 0;
-        for (UdpSocket socket : blocked) {
-            n += socket.pending.size();
-        }
-        return n;
+        return sendQueue.queuedPackets();
+    }
+
+    /** Whether the loop is holding input back because packets are queued; loop thread only (hooks, tests). */
+    boolean suspended() {
+        return !sendQueue.isEmpty() || heldBatch != null;
     }
 
     /** The counters as of the loop's last publication (at most a second old while it runs); null before it runs. */
@@ -181,7 +197,8 @@ final class EventLoop implements Runnable, RelaySockets {
     }
 
     private void publish() {
-        published = new Metrics.Snapshot(relay.counters().copy(), counters.copy(), queuedPackets(), nowNs);
+        published = new Metrics.Snapshot(
+                relay.counters().copy(), counters.copy(), queuedPackets(), sendQueue.queuedBytes(), nowNs);
         publishedAtNs = nowNs;
     }
 
@@ -194,7 +211,7 @@ final class EventLoop implements Runnable, RelaySockets {
     void stop() {
         running = false;
         readSelector.wakeup();
-        writeSelector.wakeup();
+        sendQueue.wakeup();
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -273,31 +290,21 @@ final class EventLoop implements Runnable, RelaySockets {
                     publish();
                 }
                 if (relay.nextDeadlineNs() - nowNs <= 0) {
-                    counters.timerRuns++;
-                    if (!blocked.isEmpty()) {
-                        counters.timerRunsWhileSuspended++;
-                    }
-                    try {
-                        out.clear();
-                        relay.onTimer(nowNs, out);
-                        execute(receive);
-                    } catch (RuntimeException e) {
-                        // as for a datagram: a bug in the core costs this sweep, never the loop
-                        counters.internalErrors++;
-                        log.atError().setCause(e).log("internal error running timers");
-                    }
+                    runTimers();
                 }
-                if (flush()) {
-                    readSelector.select(this::onReadable, waitMs());
-                } else {
+                if (!sendQueue.flush(nowNs)) {
                     // Suspended: some socket's buffer is full. Read nothing until every queued packet is out;
-                    // timers and stop() still wake this select.
+                    // timers and stop() still wake this wait.
                     long suspendedAt = System.nanoTime();
                     counters.suspendedWaits++;
-                    if (writeSelector.select(key -> {}, waitMs()) > 0) {
+                    if (sendQueue.awaitWritable(waitMs())) {
                         counters.suspendedWakeupsByWritability++;
                     }
                     counters.suspendedNs += System.nanoTime() - suspendedAt;
+                } else if (heldBatch != null) {
+                    resumeHeldBatch(); // the queue drained: the rest of a batch read earlier comes first
+                } else {
+                    readSelector.select(this::onReadable, waitMs());
                 }
                 counters.iterations++;
                 Function<EventLoop, ?> hook = onIteration;
@@ -313,6 +320,22 @@ final class EventLoop implements Runnable, RelaySockets {
         }
     }
 
+    private void runTimers() {
+        counters.timerRuns++;
+        if (!sendQueue.isEmpty()) {
+            counters.timerRunsWhileSuspended++;
+        }
+        try {
+            out.clear();
+            relay.onTimer(nowNs, out);
+            execute(receive);
+        } catch (RuntimeException e) {
+            // as for a datagram: a bug in the core costs this sweep, never the loop
+            counters.internalErrors++;
+            log.atError().setCause(e).log("internal error running timers");
+        }
+    }
+
     private long waitMs() {
         long deadline = relay.nextDeadlineNs();
         if (deadline == Long.MAX_VALUE) {
@@ -322,16 +345,21 @@ final class EventLoop implements Runnable, RelaySockets {
         return Math.max(1, Math.min(MAX_WAIT_MS, ms));
     }
 
+    /** Whether the loop may take in more input: nothing queued, and no batch read earlier still waiting. */
+    private boolean mayRead() {
+        return sendQueue.isEmpty() && heldBatch == null;
+    }
+
     private void onReadable(SelectionKey key) {
         UdpSocket socket = (UdpSocket) key.attachment();
         if (!key.isValid()) {
             return;
         }
-        if (socket.fd >= 0) {
+        if (batch != null) {
             receiveBatches(socket);
             return;
         }
-        for (int budget = READ_BUDGET; budget > 0 && blocked.isEmpty(); budget--) {
+        for (int budget = READ_BUDGET; budget > 0 && mayRead(); budget--) {
             receive.clear().position(HEADROOM);
             receive.limit(HEADROOM + MAX_DATAGRAM);
             SocketAddress source;
@@ -351,11 +379,12 @@ final class EventLoop implements Runnable, RelaySockets {
     }
 
     /**
-     * Up to {@link #READ_BUDGET} datagrams in batches. Every datagram of a batch is handled, even after a send
-     * had to queue: they were received, so they are the relay's to deliver; only the next batch waits.
+     * Up to {@link #READ_BUDGET} datagrams in batches. The datagrams of a batch were received, so they are the
+     * relay's to deliver: a send that has to queue does not stop the batch, but once the queue holds
+     * {@code --max-queued-bytes} the rest of the batch waits in its buffer until the queue has drained.
      */
     private void receiveBatches(UdpSocket socket) {
-        for (int round = READ_BUDGET / BatchReceiver.SLOTS; round > 0 && blocked.isEmpty(); round--) {
+        for (int round = READ_BUDGET / BatchReceiver.SLOTS; round > 0 && mayRead(); round--) {
             int n;
             try {
                 n = batch.receive(socket.fd);
@@ -364,20 +393,37 @@ final class EventLoop implements Runnable, RelaySockets {
                 log.atDebug().addKeyValue("socket", socket).setCause(e).log("receive failed");
                 return;
             }
-            for (int i = 0; i < n; i++) {
-                int length = batch.length(i);
-                InetSocketAddress source = batch.source(i);
-                if (length < 0 || source == null) {
-                    counters.datagramsReceived++;
-                    relay.counters().drop(RelayCounters.Drop.MALFORMED);
-                    continue;
-                }
-                dispatch(socket, source, batch.buffer, batch.offset(i), length);
-            }
+            handleBatch(socket, 0, n);
             if (n < BatchReceiver.SLOTS) {
                 return;
             }
         }
+    }
+
+    private void handleBatch(UdpSocket socket, int from, int count) {
+        for (int i = from; i < count; i++) {
+            if (sendQueue.queuedBytes() >= maxQueuedBytes) {
+                heldBatch = socket;
+                heldNext = i;
+                heldCount = count;
+                counters.batchesHeld++;
+                return;
+            }
+            int length = batch.length(i);
+            InetSocketAddress source = batch.source(i);
+            if (length < 0 || source == null) {
+                counters.datagramsReceived++;
+                relay.counters().drop(RelayCounters.Drop.MALFORMED);
+                continue;
+            }
+            dispatch(socket, source, batch.buffer, batch.offset(i), length);
+        }
+    }
+
+    private void resumeHeldBatch() {
+        UdpSocket socket = heldBatch;
+        heldBatch = null;
+        handleBatch(socket, heldNext, heldCount);
     }
 
     private void dispatch(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {
@@ -405,20 +451,20 @@ final class EventLoop implements Runnable, RelaySockets {
                 UdpSocket socket = relays(out.relay())[out.relay().port()];
                 if (socket != null) {
                     buffer.limit(out.offset() + out.length()).position(out.offset());
-                    send(socket, buffer, out.destination());
+                    sendQueue.send(socket, buffer, out.destination(), nowNs);
                 } else {
-                    relay.counters().drop(RelayCounters.Drop.SEND_ERROR); // cannot happen: a live endpoint has a socket
+                    counters.sendErrors++; // cannot happen: a live endpoint has a socket
                 }
             }
             case TO_CLIENT -> {
                 buffer.limit(out.offset() + out.length()).position(out.offset());
-                send(listeners.get(out.listener()), buffer, out.destination());
+                sendQueue.send(listeners.get(out.listener()), buffer, out.destination(), nowNs);
             }
         }
         for (Command command = out.poll(); command != null; command = out.poll()) {
             switch (command) {
                 case Command.SendToClient s ->
-                    send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client());
+                    sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
                 case Command.CloseRelay c -> release(c.relay());
             }
         }
@@ -441,16 +487,15 @@ final class EventLoop implements Runnable, RelaySockets {
         if (closing.isEmpty()) {
             return;
         }
-        // Packets still queued for a deleted allocation's peers were accepted: the socket closes after them.
+        // Packets still queued for a deleted allocation's peers were accepted: the socket closes after them,
+        // and so does one whose batch is still being handled.
         List<UdpSocket> ready = new ArrayList<>();
         closing.removeIf(socket -> {
-            if (!socket.pending.isEmpty()) {
+            if (!socket.pending.isEmpty() || socket == heldBatch) {
                 return false;
             }
             socket.readKey.cancel();
-            if (socket.writeKey != null) {
-                socket.writeKey.cancel();
-            }
+            sendQueue.forget(socket);
             ready.add(socket);
             return true;
         });
@@ -458,103 +503,20 @@ final class EventLoop implements Runnable, RelaySockets {
             return;
         }
         readSelector.selectNow();
-        writeSelector.selectNow();
+        sendQueue.selectNow();
         for (UdpSocket socket : ready) {
-            socket.channel.close();
-        }
-    }
-
-    /**
-     * Sends now if the socket has nothing queued and the kernel takes the packet; otherwise queues a copy.
-     * Only a real error (not a full buffer) loses the packet, and that is counted.
-     */
-    private void send(UdpSocket socket, ByteBuffer data, InetSocketAddress destination) {
-        if (socket.pending.isEmpty()) {
             try {
-                if (socket.channel.send(data, destination) > 0) {
-                    sent(socket);
-                    return;
-                }
+                socket.channel.close();
             } catch (IOException e) {
-                relay.counters().drop(RelayCounters.Drop.SEND_ERROR);
-                log.atDebug().addKeyValue("to", destination).setCause(e).log("send failed");
-                return;
+                // the descriptor is gone either way; one failed close must not end the loop
+                counters.closeErrors++;
+                log.atWarn().addKeyValue("socket", socket).setCause(e).log("closing a relay socket failed");
             }
         }
-        if (socketOptions.dropWhenFull()) {
-            counters.droppedFullBuffer++; // the benchmark-only variant: what a relay without buffering loses
-            return;
-        }
-        ByteBuf copy = allocator.directBuffer(data.remaining());
-        copy.writeBytes(data);
-        socket.pending.add(new UdpSocket.Pending(copy, destination, nowNs));
-        counters.packetsBuffered++;
-        if (socket.pending.size() == 1) {
-            block(socket);
-        }
-    }
-
-    private void sent(UdpSocket socket) {
-        counters.datagramsSent++;
-        if (socket.relay != null) {
-            counters.sentToPeers++;
-        } else {
-            counters.sentToClients++;
-        }
-    }
-
-    private void block(UdpSocket socket) {
-        try {
-            if (socket.writeKey == null) {
-                socket.writeKey = socket.channel.register(writeSelector, SelectionKey.OP_WRITE, socket);
-            } else {
-                socket.writeKey.interestOps(SelectionKey.OP_WRITE);
-            }
-        } catch (IOException | RuntimeException e) {
-            // cannot wait for this socket: its queue is retried at each iteration instead (at most 1 s apart)
-            log.atWarn().addKeyValue("socket", socket).setCause(e).log("cannot watch socket for writability");
-        }
-        blocked.add(socket);
-    }
-
-    /** Writes out queued packets in order; answers true when nothing is left queued anywhere. */
-    private boolean flush() {
-        for (int n = blocked.size(); n > 0; n--) {
-            UdpSocket socket = blocked.poll();
-            while (!socket.pending.isEmpty()) {
-                UdpSocket.Pending packet = socket.pending.peek();
-                try {
-                    if (socket.channel.send(nioBuffer(packet.data()), packet.destination()) == 0) {
-                        break;
-                    }
-                    sent(socket);
-                    counters.bufferedNs += nowNs - packet.queuedAtNs();
-                } catch (IOException e) {
-                    relay.counters().drop(RelayCounters.Drop.SEND_ERROR);
-                    log.atDebug()
-                            .addKeyValue("to", packet.destination())
-                            .setCause(e)
-                            .log("send failed");
-                }
-                socket.pending.poll();
-                packet.data().release();
-            }
-            if (socket.pending.isEmpty()) {
-                if (socket.writeKey != null && socket.writeKey.isValid()) {
-                    socket.writeKey.interestOps(0);
-                }
-            } else {
-                blocked.add(socket);
-            }
-        }
-        return blocked.isEmpty();
-    }
-
-    private static ByteBuffer nioBuffer(ByteBuf data) {
-        return data.internalNioBuffer(data.readerIndex(), data.readableBytes());
     }
 
     private void close() {
+        sendQueue.close();
         List<UdpSocket> all = new ArrayList<>(listeners);
         for (UdpSocket[] table : new UdpSocket[][] {ipv4Relays, ipv6Relays}) {
             for (UdpSocket socket : table) {
@@ -565,10 +527,6 @@ final class EventLoop implements Runnable, RelaySockets {
         }
         all.addAll(closing);
         for (UdpSocket socket : all) {
-            for (UdpSocket.Pending packet : socket.pending) {
-                packet.data().release();
-            }
-            socket.pending.clear();
             try {
                 socket.channel.close();
             } catch (IOException e) {
@@ -577,7 +535,6 @@ final class EventLoop implements Runnable, RelaySockets {
         }
         try {
             readSelector.close();
-            writeSelector.close();
         } catch (IOException e) {
             log.atDebug().setCause(e).log("close failed");
         }

@@ -27,6 +27,14 @@ final class LoopCounters {
 
     long receiveErrors;
     long internalErrors;
+    /** Packets lost because the kernel refused them with an error (not a full buffer: those are queued). */
+    long sendErrors;
+    /** Released relay sockets whose close() failed (their descriptors are gone all the same). */
+    long closeErrors;
+    /** The most bytes ever waiting in the send queue at once. */
+    long queuedBytesHighWater;
+    /** Times the rest of a read batch was held back because the queue reached --max-queued-bytes. */
+    long batchesHeld;
 
     LoopCounters copy() {
         LoopCounters c = new LoopCounters();
@@ -45,6 +53,10 @@ final class LoopCounters {
         c.receiveErrors = receiveErrors;
         c.droppedFullBuffer = droppedFullBuffer;
         c.internalErrors = internalErrors;
+        c.sendErrors = sendErrors;
+        c.closeErrors = closeErrors;
+        c.queuedBytesHighWater = queuedBytesHighWater;
+        c.batchesHeld = batchesHeld;
         return c;
     }
 }

@@ -11,7 +11,7 @@ final class Metrics {
     private Metrics() {}
 
     /** Copies taken on the loop thread at {@code takenAtNs} (System.nanoTime). */
-    record Snapshot(RelayCounters relay, LoopCounters loop, int queuedPackets, long takenAtNs) {}
+    record Snapshot(RelayCounters relay, LoopCounters loop, int queuedPackets, long queuedBytes, long takenAtNs) {}
 
     static String render(Snapshot s) {
         RelayCounters r = s.relay();
@@ -52,6 +52,7 @@ final class Metrics {
                     reason.name().toLowerCase(Locale.ROOT),
                     r.dropped(reason));
         }
+        sample(b, "turnpike_dropped_packets_total", "reason", "send_error", l.sendErrors);
 
         single(
                 b,
@@ -74,6 +75,18 @@ final class Metrics {
                 s.queuedPackets());
         single(
                 b,
+                "turnpike_queued_bytes",
+                "gauge",
+                "Bytes queued now, waiting for a socket to take them.",
+                s.queuedBytes());
+        single(
+                b,
+                "turnpike_queued_bytes_high_water",
+                "gauge",
+                "The most bytes ever queued at once (bounded by --max-queued-bytes plus one datagram's output).",
+                l.queuedBytesHighWater);
+        single(
+                b,
                 "turnpike_suspended_seconds_total",
                 "counter",
                 "Time the loop read nothing while it waited for queued packets to go out.",
@@ -91,6 +104,12 @@ final class Metrics {
                 "counter",
                 "Inputs the core failed on (a bug; the loop went on).",
                 l.internalErrors);
+        single(
+                b,
+                "turnpike_close_errors_total",
+                "counter",
+                "Released relay sockets whose close failed (the loop went on).",
+                l.closeErrors);
         return b.toString();
     }
 

@@ -30,6 +30,9 @@ import org.slf4j.Logger;
  * what was expected, and exits 2 before anything is bound.
  */
 final class Settings {
+    /** Descriptors the process needs besides sockets: selectors, the JDK's own files, logs, the metrics server. */
+    static final int RESERVED_DESCRIPTORS = 64;
+
     private final Turnpike flags;
     private final Map<String, String> users = new LinkedHashMap<>();
     private int relayPortLow;
@@ -64,6 +67,23 @@ final class Settings {
         if (flags.sendBuffer < 0) {
             throw bad("--send-buffer " + flags.sendBuffer + " (expected: 0 or a size in bytes)");
         }
+        atLeastZero("--max-allocations", flags.maxAllocations);
+        atLeastZero("--user-quota", flags.userQuota);
+        atLeastZero("--client-quota", flags.clientQuota);
+        atLeastZero("--max-permissions", flags.maxPermissions);
+        atLeastZero("--max-channels", flags.maxChannels);
+        atLeastZero("--max-bps", flags.maxBps);
+        atLeastZero("--total-bps", flags.totalBps);
+        atLeastZero("--challenge-rate", flags.challengeRate);
+        if (flags.challengeBurst < 1) {
+            throw bad("--challenge-burst " + flags.challengeBurst + " (expected: 1 or more replies)");
+        }
+        if (flags.maxQueuedBytes < 65_536) {
+            throw bad("--max-queued-bytes " + flags.maxQueuedBytes + " (expected: 65536 or more bytes)");
+        }
+        if (flags.software != null && (flags.software.isBlank() || flags.software.length() > 127)) {
+            throw bad("--software '" + flags.software + "' (expected: 1 to 127 characters)");
+        }
         for (String cidr : flags.allowPeers) {
             s.allow.add(cidr("--allow-peer", cidr));
         }
@@ -72,6 +92,31 @@ final class Settings {
         }
         s.parseAddresses(listen);
         return s;
+    }
+
+    private static void atLeastZero(String flag, long value) {
+        if (value < 0) {
+            throw bad(flag + " " + value + " (expected: 0 for no limit, or more)");
+        }
+    }
+
+    /**
+     * Every relay port is a socket, and so a file descriptor: refuse to start a relay that would run out of them
+     * at its busiest, rather than fail Allocates with 508 in the middle of the night.
+     */
+    void checkDescriptors(int listeners, long limit) {
+        long perFamily = relayPortHigh - relayPortLow + 1L;
+        if (flags.maxAllocations > 0) {
+            perFamily = Math.min(perFamily, 2L * flags.maxAllocations); // an allocation and its reserved neighbour
+        }
+        int families = (relayIpv4 != null ? 1 : 0) + (relayIpv6 != null ? 1 : 0);
+        long needed = families * perFamily + listeners + RESERVED_DESCRIPTORS;
+        if (limit > 0 && needed > limit) {
+            throw bad("--relay-ports " + relayPortLow + "-" + relayPortHigh + " with --max-allocations "
+                    + flags.maxAllocations + " needs up to " + needed + " file descriptors but the limit is " + limit
+                    + " (expected: raise it with ulimit -n or LimitNOFILE=, or narrow --relay-ports, or lower "
+                    + "--max-allocations)");
+        }
     }
 
     private static Turnpike.StartupException bad(String message) {
@@ -243,7 +288,11 @@ final class Settings {
         byte[] nonceKey = new byte[32];
         seed.nextBytes(nonceKey);
         return RelayConfig.builder(bound)
-                .software(Turnpike.SOFTWARE)
+                .software(flags.software)
+                .quotas(flags.maxAllocations, flags.userQuota, flags.clientQuota)
+                .perAllocation(flags.maxPermissions, flags.maxChannels)
+                .bandwidth(flags.maxBps, flags.totalBps)
+                .challengeRate(flags.challengeRate, flags.challengeBurst)
                 .credentials(new Credentials(flags.realm, users, flags.authSecrets))
                 .relayIpv4(relayIpv4, publicIpv4)
                 .relayIpv6(relayIpv6, publicIpv6)
@@ -268,6 +317,12 @@ final class Settings {
                 .addKeyValue("relayPorts", relayPortLow + "-" + relayPortHigh)
                 .addKeyValue("allowPeer", allow.toString())
                 .addKeyValue("denyPeer", deny.toString())
+                .addKeyValue(
+                        "limits",
+                        "allocations=" + flags.maxAllocations + " user=" + flags.userQuota + " client="
+                                + flags.clientQuota + " permissions=" + flags.maxPermissions + " channels="
+                                + flags.maxChannels + " bps=" + flags.maxBps + " totalBps=" + flags.totalBps
+                                + " challenges=" + flags.challengeRate + "/s")
                 .log("relay configured");
         if (users.isEmpty() && flags.authSecrets.isEmpty()) {
             log.atWarn()
@@ -285,6 +340,7 @@ final class Settings {
         var event = log.atInfo()
                 .addKeyValue("allocations", c.allocationsCreated())
                 .addKeyValue("allocationsRefusedNoPort", c.allocationsRefusedNoPort())
+                .addKeyValue("allocationsRefusedQuota", c.allocationsRefusedQuota())
                 .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
                 .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
                 .addKeyValue("bytesClientToPeer", c.bytesClientToPeer())
@@ -299,6 +355,8 @@ final class Settings {
         for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
             event = event.addKeyValue("dropped" + reason.name(), c.dropped(reason));
         }
+        event = event.addKeyValue("droppedSEND_ERROR", l.sendErrors)
+                .addKeyValue("queuedBytesHighWater", l.queuedBytesHighWater);
         event.log("stopped");
     }
 }

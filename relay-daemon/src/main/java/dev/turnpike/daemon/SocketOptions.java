@@ -12,10 +12,16 @@ package dev.turnpike.daemon;
  *     measure what buffering is worth. Never for production.
  * @param batchedReceive receive with recvmmsg where the platform allows ({@link BatchReceiver}); false only to
  *     measure what batching is worth.
+ * @param maxQueuedBytes once this many bytes wait in the send queue, the loop stops handling even the datagrams
+ *     of a batch it has already read; they wait in the batch's buffer until the queue has drained. Reading
+ *     stops as soon as anything is queued, so the queue holds at most this plus one datagram's output.
  */
-record SocketOptions(int receiveBytes, int sendBytes, boolean dropWhenFull, boolean batchedReceive) {
+record SocketOptions(
+        int receiveBytes, int sendBytes, boolean dropWhenFull, boolean batchedReceive, long maxQueuedBytes) {
     /** coturn asks for 4 MiB too; the kernel caps it at net.core.rmem_max. */
     static final int DEFAULT_RECEIVE_BYTES = 4 << 20;
 
-    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false, true);
+    static final long DEFAULT_MAX_QUEUED_BYTES = 4 << 20;
+
+    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES);
 }

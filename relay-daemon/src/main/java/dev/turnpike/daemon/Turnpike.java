@@ -1,12 +1,15 @@
 package dev.turnpike.daemon;
 
 import ch.qos.logback.classic.Level;
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.turnpike.core.Relay;
+import dev.turnpike.core.RelayConfig;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -35,7 +38,6 @@ import picocli.CommandLine.Option;
             "Repeatable options take a comma-separated list there."
         })
 public final class Turnpike implements Callable<Integer> {
-    static final String SOFTWARE = "Turnpike";
     private static final int DEFAULT_PORT = 3478;
 
     @Option(
@@ -131,6 +133,93 @@ public final class Turnpike implements Callable<Integer> {
             names = "--rfc5766-channel-numbers",
             description = "Also accept channel numbers 0x5000-0x7FFF (RFC 5766), for legacy clients.")
     boolean rfc5766ChannelNumbers;
+
+    @Option(
+            names = "--max-allocations",
+            paramLabel = "N",
+            defaultValue = "" + RelayConfig.DEFAULT_MAX_ALLOCATIONS,
+            description = "Allocations live at once, all users together; over it an Allocate gets 486. 0: no limit. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int maxAllocations;
+
+    @Option(
+            names = "--user-quota",
+            paramLabel = "N",
+            defaultValue = "" + RelayConfig.DEFAULT_USER_QUOTA,
+            description = "Allocations one user holds at once (a time-limited username counts by its name); 486 "
+                    + "past it. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    int userQuota;
+
+    @Option(
+            names = "--client-quota",
+            paramLabel = "N",
+            defaultValue = "" + RelayConfig.DEFAULT_CLIENT_QUOTA,
+            description =
+                    "Allocations one client IP holds at once; 486 past it. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    int clientQuota;
+
+    @Option(
+            names = "--max-permissions",
+            paramLabel = "N",
+            defaultValue = "" + RelayConfig.DEFAULT_MAX_PERMISSIONS,
+            description = "Peer IPs one allocation may hold permissions for; 508 past it. 0: no limit. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int maxPermissions;
+
+    @Option(
+            names = "--max-channels",
+            paramLabel = "N",
+            defaultValue = "" + RelayConfig.DEFAULT_MAX_CHANNELS,
+            description = "Channels one allocation may bind; 508 past it. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    int maxChannels;
+
+    @Option(
+            names = "--max-bps",
+            paramLabel = "BITS",
+            defaultValue = "" + RelayConfig.DEFAULT_MAX_BPS,
+            description = "Bits per second one allocation relays, both directions together; the excess is dropped "
+                    + "and counted. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    long maxBps;
+
+    @Option(
+            names = "--total-bps",
+            paramLabel = "BITS",
+            defaultValue = "0",
+            description = "Bits per second the whole relay relays; the excess is dropped and counted. 0: no limit. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long totalBps;
+
+    @Option(
+            names = "--challenge-rate",
+            paramLabel = "PER_SECOND",
+            defaultValue = "" + RelayConfig.DEFAULT_CHALLENGE_RATE,
+            description = "Replies a second to unauthenticated requests (401, 438) per source IP; the rest are "
+                    + "dropped and counted. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    long challengeRate;
+
+    @Option(
+            names = "--challenge-burst",
+            paramLabel = "N",
+            defaultValue = "" + RelayConfig.DEFAULT_CHALLENGE_BURST,
+            description = "How many such replies one source may have at once before --challenge-rate applies. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long challengeBurst;
+
+    @Option(
+            names = "--software",
+            paramLabel = "NAME",
+            description = "Send a SOFTWARE attribute with this value in every response. Default: none, so as not to "
+                    + "tell an attacker which server and version to try.")
+    String software;
+
+    @Option(
+            names = "--max-queued-bytes",
+            paramLabel = "BYTES",
+            defaultValue = "" + SocketOptions.DEFAULT_MAX_QUEUED_BYTES,
+            description = "Bytes waiting for full socket buffers at which the loop stops handling even the datagrams "
+                    + "it has read (reading stops as soon as anything waits); nothing is dropped. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long maxQueuedBytes;
 
     @Option(
             names = "--receive-buffer",
@@ -240,12 +329,14 @@ public final class Turnpike implements Callable<Integer> {
         List<InetSocketAddress> listenAddresses = listen.isEmpty() ? everyLocalAddress() : listen;
 
         Settings settings = Settings.from(this, listenAddresses);
+        settings.checkDescriptors(listenAddresses.size(), descriptorLimit());
         EventLoop loop;
         try {
             loop = new EventLoop(
                     listenAddresses,
                     PooledByteBufAllocator.DEFAULT,
-                    new SocketOptions(receiveBuffer, sendBuffer, benchmarkDropWhenFull, !benchmarkPlainReceive));
+                    new SocketOptions(
+                            receiveBuffer, sendBuffer, benchmarkDropWhenFull, !benchmarkPlainReceive, maxQueuedBytes));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
@@ -326,6 +417,13 @@ public final class Turnpike implements Callable<Integer> {
                 log.atError().setCause(e).log("event loop died");
             }
         };
+    }
+
+    /** The process's limit on open files (the JVM raises the soft limit to the hard one at start), or -1. */
+    private static long descriptorLimit() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount()
+                : -1;
     }
 
     private static List<InetSocketAddress> everyLocalAddress() throws IOException {

@@ -18,20 +18,23 @@ final class UdpSocket {
     final DatagramChannel channel;
     /** Index of the listener in the core's configuration, or -1 for a relay socket. */
     final int listener;
+    /** An IPv6 socket (a dual-stack one reaches IPv4 destinations by their mapped form). */
+    final boolean ipv6;
     /** The core's relay endpoint for a relay socket; null for a listener. Replaced when a reserved port is claimed. */
     RelayEndpoint relay;
 
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    /** The file descriptor, for batched receives; -1 when the loop receives through the JDK. */
+    /** The file descriptor, for recvmmsg and for sending empty datagrams; -1 where it cannot be read. */
     int fd = -1;
 
     SelectionKey readKey;
     /** Registered with the loop's write selector the first time a send would block; interest 0 when idle. */
     SelectionKey writeKey;
 
-    UdpSocket(DatagramChannel channel, int listener, RelayEndpoint relay) {
+    UdpSocket(DatagramChannel channel, int listener, RelayEndpoint relay, boolean ipv6) {
         this.channel = channel;
         this.listener = listener;
+        this.ipv6 = ipv6;
         this.relay = relay;
     }
 

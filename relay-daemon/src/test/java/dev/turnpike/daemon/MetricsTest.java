@@ -29,7 +29,7 @@ class MetricsTest {
         LoopCounters loop = new LoopCounters();
         loop.packetsBuffered = 7;
         loop.suspendedNs = 1_500_000_000L;
-        return new Metrics.Snapshot(relay, loop, 3, takenAtNs);
+        return new Metrics.Snapshot(relay, loop, 3, 4_500, takenAtNs);
     }
 
     @Test

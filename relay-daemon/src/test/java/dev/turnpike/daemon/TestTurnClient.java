@@ -105,6 +105,26 @@ final class TestTurnClient implements AutoCloseable {
         return channel.send(out, server) > 0;
     }
 
+    /** Sends a Send indication of {@code payload} to {@code peer} (RFC 8656 §11.1). */
+    void sendIndication(InetSocketAddress peer, byte[] payload) throws IOException {
+        writer.begin(out.clear(), 0, StunMethod.messageType(StunMethod.SEND, StunMethod.CLASS_INDICATION), tx++, 0);
+        writer.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer).addBytes(StunAttribute.DATA, payload);
+        channel.send(out.limit(writer.length()).position(0), server);
+    }
+
+    /** A Binding request; answers the mapped address the relay saw. */
+    InetSocketAddress binding(long timeoutMs) throws IOException {
+        writer.begin(out.clear(), 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), tx++, 0);
+        channel.send(out.limit(writer.length()).position(0), server);
+        StunMessage response = receiveStun(timeoutMs);
+        return response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS));
+    }
+
+    /** Sends raw bytes to the relay's listening address. */
+    void sendRaw(byte[] datagram) throws IOException {
+        channel.send(ByteBuffer.wrap(datagram), server);
+    }
+
     /** Receives one datagram into the client's buffer within {@code timeoutMs}; null on timeout. */
     ByteBuffer receive(long timeoutMs) throws IOException {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;

@@ -1,6 +1,7 @@
 package dev.turnpike.core.auth;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -50,7 +51,10 @@ public final class NonceIssuer {
     }
 
     public String issue(InetSocketAddress client, long nowNs) {
-        int issued = (int) (nowNs / 1_000_000_000L);
+        return spell((int) (nowNs / 1_000_000_000L), client);
+    }
+
+    private String spell(int issued, InetSocketAddress client) {
         return COOKIE + FEATURES + HEX.toHexDigits(issued) + HEX.formatHex(tag(issued, client));
     }
 
@@ -60,14 +64,15 @@ public final class NonceIssuer {
         }
         int at = COOKIE.length() + FEATURES.length();
         int issued;
-        byte[] presented;
         try {
             issued = (int) Long.parseLong(nonce, at, at + 8, 16);
-            presented = HEX.parseHex(nonce, at + 8, LENGTH);
         } catch (IllegalArgumentException e) {
             return Check.INVALID;
         }
-        if (!MessageDigest.isEqual(presented, tag(issued, client))) {
+        // Compared as issued, character for character: parsing would also take "5F3A" for "5f3a" or a sign.
+        String expected = spell(issued, client);
+        if (!MessageDigest.isEqual(
+                nonce.getBytes(StandardCharsets.ISO_8859_1), expected.getBytes(StandardCharsets.ISO_8859_1))) {
             return Check.INVALID;
         }
         long ageSeconds = nowNs / 1_000_000_000L - issued;

@@ -12,6 +12,7 @@ public enum ErrorCode {
     WRONG_CREDENTIALS(441, "Wrong Credentials"),
     UNSUPPORTED_TRANSPORT_PROTOCOL(442, "Unsupported Transport Protocol"),
     PEER_ADDRESS_FAMILY_MISMATCH(443, "Peer Address Family Mismatch"),
+    ALLOCATION_QUOTA_REACHED(486, "Allocation Quota Reached"),
     INSUFFICIENT_CAPACITY(508, "Insufficient Capacity");
 
     public final int code;

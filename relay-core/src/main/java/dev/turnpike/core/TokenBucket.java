@@ -1,0 +1,61 @@
+package dev.turnpike.core;
+
+/**
+ * A token bucket in whole units (bytes, or replies), refilled from the time the caller passes in: the core has
+ * no clock. Starts full. A rate of 0 means unlimited.
+ */
+final class TokenBucket {
+    private static final long NS_PER_SECOND = 1_000_000_000L;
+
+    private final long ratePerSecond;
+    private final long capacity;
+    /** Longest refill that matters: the time to fill an empty bucket (and the bound that keeps the product small). */
+    private final long fillNs;
+
+    private long tokens;
+    private long refilledAtNs;
+
+    TokenBucket(long ratePerSecond, long capacity, long nowNs) {
+        this.ratePerSecond = ratePerSecond;
+        this.capacity = capacity;
+        this.fillNs = ratePerSecond == 0 ? 0 : Math.max(1, Math.ceilDiv(capacity * NS_PER_SECOND, ratePerSecond));
+        this.tokens = capacity;
+        this.refilledAtNs = nowNs;
+    }
+
+    /** Takes {@code amount} tokens if there are that many; answers whether it did. */
+    boolean take(long amount, long nowNs) {
+        if (ratePerSecond == 0) {
+            return true;
+        }
+        refill(nowNs);
+        if (tokens < amount) {
+            return false;
+        }
+        tokens -= amount;
+        return true;
+    }
+
+    /** True when the bucket has refilled completely by {@code nowNs}: nothing would be lost by forgetting it. */
+    boolean isFull(long nowNs) {
+        refill(nowNs);
+        return tokens >= capacity;
+    }
+
+    private void refill(long nowNs) {
+        long elapsedNs = nowNs - refilledAtNs;
+        if (elapsedNs <= 0) {
+            return; // the same instant, or a clock that went back: no refill
+        }
+        if (elapsedNs >= fillNs) {
+            tokens = capacity;
+            refilledAtNs = nowNs;
+            return;
+        }
+        long add = elapsedNs * ratePerSecond / NS_PER_SECOND; // < capacity * 1e9: no overflow
+        if (add > 0) {
+            tokens = Math.min(capacity, tokens + add);
+            refilledAtNs += add * NS_PER_SECOND / ratePerSecond; // keep the fraction of a token not yet added
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package dev.turnpike.daemon;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The packets the kernel could not take yet, and the sockets they wait on. A packet is sent at once when its
+ * socket has nothing queued and the kernel takes it; otherwise a copy joins that socket's queue, in order, and
+ * the socket is watched for writability on a selector of its own. {@link #flush} writes queues out; while
+ * anything is queued the loop reads nothing, so a full socket buffer delays packets instead of dropping them.
+ *
+ * <p>Every queued packet has a way out: it is sent, or its send fails with an error (counted as a send error
+ * and released). A socket closed underneath fails its sends, so its queue empties too.
+ *
+ * <p>A selector of its own because NIO selectors are level-triggered: waiting for writability on the read
+ * selector would return at once for every readable socket, and write interest left on an idle socket would
+ * spin. This selector holds only sockets with queued packets, and only while they have them.
+ */
+final class SendQueue implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SendQueue.class);
+
+    private final Selector writeSelector;
+    private final ByteBufAllocator allocator;
+    private final Transmitter transmitter;
+    private final LoopCounters counters;
+    private final boolean dropWhenFull;
+    private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
+    private long queuedBytes;
+    private int queuedPackets;
+
+    SendQueue(ByteBufAllocator allocator, Transmitter transmitter, LoopCounters counters, boolean dropWhenFull)
+            throws IOException {
+        this.writeSelector = Selector.open();
+        this.allocator = allocator;
+        this.transmitter = transmitter;
+        this.counters = counters;
+        this.dropWhenFull = dropWhenFull;
+    }
+
+    /** True when no packet waits anywhere: the loop may read. */
+    boolean isEmpty() {
+        return blocked.isEmpty();
+    }
+
+    int queuedPackets() {
+        return queuedPackets;
+    }
+
+    long queuedBytes() {
+        return queuedBytes;
+    }
+
+    /**
+     * Sends {@code data} (position to limit) now if {@code socket} has nothing queued and the kernel takes it;
+     * otherwise queues a copy. Only a real error (not a full buffer) loses the packet, and that is counted.
+     */
+    void send(UdpSocket socket, ByteBuffer data, InetSocketAddress destination, long nowNs) {
+        if (socket.pending.isEmpty()) {
+            try {
+                if (transmitter.transmit(socket, data, destination)) {
+                    sent(socket);
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                // RuntimeException too: a closed or mismatched destination must cost this packet, not the loop
+                sendFailed(destination, e);
+                return;
+            }
+        }
+        if (dropWhenFull) {
+            counters.droppedFullBuffer++; // the benchmark-only variant: what a relay without buffering loses
+            return;
+        }
+        ByteBuf copy = allocator.directBuffer(Math.max(1, data.remaining()));
+        copy.writeBytes(data);
+        socket.pending.add(new UdpSocket.Pending(copy, destination, nowNs));
+        counters.packetsBuffered++;
+        queuedPackets++;
+        queuedBytes += copy.readableBytes();
+        if (queuedBytes > counters.queuedBytesHighWater) {
+            counters.queuedBytesHighWater = queuedBytes;
+        }
+        if (socket.pending.size() == 1) {
+            block(socket);
+        }
+    }
+
+    private void sent(UdpSocket socket) {
+        counters.datagramsSent++;
+        if (socket.relay != null) {
+            counters.sentToPeers++;
+        } else {
+            counters.sentToClients++;
+        }
+    }
+
+    private void sendFailed(InetSocketAddress destination, Exception e) {
+        counters.sendErrors++;
+        log.atDebug().addKeyValue("to", destination).setCause(e).log("send failed");
+    }
+
+    private void block(UdpSocket socket) {
+        try {
+            if (socket.writeKey == null) {
+                socket.writeKey = socket.channel.register(writeSelector, SelectionKey.OP_WRITE, socket);
+            } else {
+                socket.writeKey.interestOps(SelectionKey.OP_WRITE);
+            }
+        } catch (IOException | RuntimeException e) {
+            // cannot wait for this socket (closed?): its queue is retried at each flush, where its sends fail
+            log.atDebug().addKeyValue("socket", socket).setCause(e).log("cannot watch socket for writability");
+        }
+        blocked.add(socket);
+    }
+
+    /** Writes out queued packets in order; answers true when nothing is left queued anywhere. */
+    boolean flush(long nowNs) {
+        for (int n = blocked.size(); n > 0; n--) {
+            UdpSocket socket = blocked.poll();
+            while (!socket.pending.isEmpty()) {
+                UdpSocket.Pending packet = socket.pending.peek();
+                ByteBuf data = packet.data();
+                try {
+                    if (!transmitter.transmit(
+                            socket,
+                            data.internalNioBuffer(data.readerIndex(), data.readableBytes()),
+                            packet.destination())) {
+                        break;
+                    }
+                    sent(socket);
+                    counters.bufferedNs += nowNs - packet.queuedAtNs();
+                } catch (IOException | RuntimeException e) {
+                    sendFailed(packet.destination(), e);
+                }
+                socket.pending.poll();
+                queuedPackets--;
+                queuedBytes -= data.readableBytes();
+                data.release();
+            }
+            if (socket.pending.isEmpty()) {
+                if (socket.writeKey != null && socket.writeKey.isValid()) {
+                    socket.writeKey.interestOps(0);
+                }
+            } else {
+                blocked.add(socket);
+            }
+        }
+        return blocked.isEmpty();
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for a socket with queued packets to become writable, or for {@link #wakeup};
+     * answers whether writability ended the wait.
+     */
+    boolean awaitWritable(long timeoutMs) throws IOException {
+        return writeSelector.select(key -> {}, timeoutMs) > 0;
+    }
+
+    void wakeup() {
+        writeSelector.wakeup();
+    }
+
+    /** Stops watching a socket that is about to close (its queue must be empty); completes at the next select. */
+    void forget(UdpSocket socket) {
+        if (socket.writeKey != null) {
+            socket.writeKey.cancel();
+        }
+    }
+
+    /** Lets cancelled keys complete, so their channels can close. */
+    void selectNow() throws IOException {
+        writeSelector.selectNow();
+    }
+
+    /** Releases every queued packet (the loop is stopping). */
+    @Override
+    public void close() {
+        for (UdpSocket socket : blocked) {
+            for (UdpSocket.Pending packet : socket.pending) {
+                packet.data().release();
+            }
+            socket.pending.clear();
+        }
+        blocked.clear();
+        queuedPackets = 0;
+        queuedBytes = 0;
+        try {
+            writeSelector.close();
+        } catch (IOException e) {
+            log.atDebug().setCause(e).log("close failed");
+        }
+    }
+}
