@@ -141,8 +141,10 @@ public final class Relay {
             case StunMethod.CLASS_INDICATION -> {
                 if (request.method() == StunMethod.SEND) {
                     onSendIndication(nowNs, listener, client, out);
+                } else {
+                    // Binding indications are keepalives; other indications are ignored (RFC 8489 §6.3.2).
+                    counters.indicationsIgnored++;
                 }
-                // Binding indications are keepalives; other indications are ignored (RFC 8489 §6.3.2).
             }
             case StunMethod.CLASS_REQUEST -> onRequest(nowNs, epochSeconds, listener, client, out);
             default -> counters.drop(RelayCounters.Drop.MALFORMED); // responses have no business here

@@ -20,6 +20,7 @@ public final class RelayCounters {
     private final long[] drops = new long[Drop.values().length];
     long bindingRequests;
     long stunRequests;
+    long indicationsIgnored;
     long errorResponses;
     long allocationsCreated;
     long allocationsDeleted;
@@ -37,6 +38,7 @@ public final class RelayCounters {
         System.arraycopy(drops, 0, c.drops, 0, drops.length);
         c.bindingRequests = bindingRequests;
         c.stunRequests = stunRequests;
+        c.indicationsIgnored = indicationsIgnored;
         c.errorResponses = errorResponses;
         c.allocationsCreated = allocationsCreated;
         c.allocationsDeleted = allocationsDeleted;
@@ -69,6 +71,11 @@ public final class RelayCounters {
 
     public long stunRequests() {
         return stunRequests;
+    }
+
+    /** Indications other than Send: keepalives and the like, read and deliberately left unanswered. */
+    public long indicationsIgnored() {
+        return indicationsIgnored;
     }
 
     public long errorResponses() {

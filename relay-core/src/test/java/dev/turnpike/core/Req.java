@@ -115,7 +115,7 @@ final class Req {
 
     byte[] bytes() {
         StunWriter writer = new StunWriter(new MessageIntegrity());
-        writer.begin(ByteBuffer.allocate(4096), 0, StunMethod.messageType(method, messageClass), txHigh, txLow);
+        writer.begin(ByteBuffer.allocate(70_000), 0, StunMethod.messageType(method, messageClass), txHigh, txLow);
         attributes.forEach(a -> a.accept(writer));
         if (username != null) {
             writer.addString(StunAttribute.USERNAME, username);

@@ -72,6 +72,9 @@ final class EventLoop implements Runnable, RelaySockets {
     private final SocketOptions socketOptions;
     private final boolean dontFragmentSupported;
     private volatile boolean running = true;
+    /** How far tests have moved the loop's clocks ahead of the machine's (0 in production). */
+    private volatile long clockOffsetNs;
+
     private volatile Function<EventLoop, ?> onIteration;
     private volatile Metrics.Snapshot published;
     private long publishedAtNs;
@@ -202,6 +205,18 @@ final class EventLoop implements Runnable, RelaySockets {
         publishedAtNs = nowNs;
     }
 
+    /** For tests: moves the loop's monotonic and wall clocks ahead; timers and expiries follow. Any thread. */
+    void advanceClock(long nanoseconds) {
+        clockOffsetNs += nanoseconds; // one writer (the test thread)
+        readSelector.wakeup();
+        sendQueue.wakeup();
+    }
+
+    /** Whether the send queue's books balance; loop thread only (tests check it every iteration). */
+    boolean queueConsistent() {
+        return sendQueue.consistent();
+    }
+
     /** For tests: called on the loop thread at the end of every iteration. */
     void onIteration(Function<EventLoop, ?> hook) {
         this.onIteration = hook;
@@ -283,8 +298,9 @@ final class EventLoop implements Runnable, RelaySockets {
     public void run() {
         try {
             while (running) {
-                nowNs = System.nanoTime();
-                epochSeconds = System.currentTimeMillis() / 1000;
+                long offsetNs = clockOffsetNs;
+                nowNs = System.nanoTime() + offsetNs;
+                epochSeconds = System.currentTimeMillis() / 1000 + offsetNs / 1_000_000_000L;
                 closeReleasedSockets();
                 if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
                     publish();
@@ -341,7 +357,7 @@ final class EventLoop implements Runnable, RelaySockets {
         if (deadline == Long.MAX_VALUE) {
             return MAX_WAIT_MS;
         }
-        long ms = (deadline - System.nanoTime()) / 1_000_000 + 1;
+        long ms = (deadline - (System.nanoTime() + clockOffsetNs)) / 1_000_000 + 1;
         return Math.max(1, Math.min(MAX_WAIT_MS, ms));
     }
 

@@ -5,6 +5,8 @@ final class LoopCounters {
     long iterations;
     long datagramsReceived;
     long datagramsSent;
+    /** Packets handed to the send queue: each is sent, failed with an error, or still queued. */
+    long sendsRequested;
     /** Datagrams the kernel took from relay sockets (to peers) and from listeners (to clients, responses too). */
     long sentToPeers;
 
@@ -41,6 +43,7 @@ final class LoopCounters {
         c.iterations = iterations;
         c.datagramsReceived = datagramsReceived;
         c.datagramsSent = datagramsSent;
+        c.sendsRequested = sendsRequested;
         c.sentToPeers = sentToPeers;
         c.sentToClients = sentToClients;
         c.timerRuns = timerRuns;

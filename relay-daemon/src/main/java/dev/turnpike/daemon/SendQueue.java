@@ -63,6 +63,7 @@ final class SendQueue implements AutoCloseable {
      * otherwise queues a copy. Only a real error (not a full buffer) loses the packet, and that is counted.
      */
     void send(UdpSocket socket, ByteBuffer data, InetSocketAddress destination, long nowNs) {
+        counters.sendsRequested++;
         if (socket.pending.isEmpty()) {
             try {
                 if (transmitter.transmit(socket, data, destination)) {
@@ -119,6 +120,18 @@ final class SendQueue implements AutoCloseable {
             log.atDebug().addKeyValue("socket", socket).setCause(e).log("cannot watch socket for writability");
         }
         blocked.add(socket);
+    }
+
+    /** Whether the blocked sockets and the packet count agree: none is blocked with nothing queued. */
+    boolean consistent() {
+        int packets = 0;
+        for (UdpSocket socket : blocked) {
+            if (socket.pending.isEmpty()) {
+                return false;
+            }
+            packets += socket.pending.size();
+        }
+        return packets == queuedPackets;
     }
 
     /** Writes out queued packets in order; answers true when nothing is left queued anywhere. */

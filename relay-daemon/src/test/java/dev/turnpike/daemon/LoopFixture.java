@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
+import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.auth.Credentials;
 import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.policy.PeerPolicy;
@@ -27,13 +28,20 @@ final class LoopFixture implements AutoCloseable {
     static final String PASSWORD = "wonderland";
 
     /** What the loop thread saw at the end of an iteration. */
-    record Seen(long iterations, int queuedPackets, boolean suspended, LoopCounters loop, long droppedByCore) {}
+    record Seen(
+            long iterations,
+            int queuedPackets,
+            boolean suspended,
+            LoopCounters loop,
+            RelayCounters core,
+            long inconsistentIterations) {}
 
     final EventLoop loop;
     final Relay relay;
     final InetSocketAddress server;
     private final Thread thread;
     private final AtomicReference<Seen> seen = new AtomicReference<>();
+    private long inconsistentIterations; // loop thread only
 
     LoopFixture() throws Exception {
         this(new KernelTransmitter(), SocketOptions.KERNEL_DEFAULTS, b -> b);
@@ -61,12 +69,16 @@ final class LoopFixture implements AutoCloseable {
         relay = new Relay(customise.apply(builder).build(), loop);
         loop.attach(relay);
         loop.onIteration(l -> {
+            if (!l.queueConsistent()) {
+                inconsistentIterations++;
+            }
             seen.set(new Seen(
                     l.counters().iterations,
                     l.queuedPackets(),
                     l.suspended(),
                     l.counters().copy(),
-                    relay.counters().droppedTotal()));
+                    relay.counters().copy(),
+                    inconsistentIterations));
             return null;
         });
         thread = new Thread(loop, "test-loop");

@@ -32,19 +32,25 @@ final class TestTurnClient implements AutoCloseable {
     private final byte[] key;
     private final MessageIntegrity integrity = new MessageIntegrity();
     private final StunWriter writer = new StunWriter(integrity);
-    private final ByteBuffer out = ByteBuffer.allocateDirect(2048);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(70_000);
     private final ByteBuffer in = ByteBuffer.allocateDirect(65_536);
     private String nonce;
     private long tx = 1;
 
     TestTurnClient(InetSocketAddress server, String username, String password, String realm) throws IOException {
+        this(server, new InetSocketAddress(server.getAddress(), 0), username, password, realm);
+    }
+
+    /** A client whose socket is bound to {@code local} (say another loopback address, to be another source). */
+    TestTurnClient(InetSocketAddress server, InetSocketAddress local, String username, String password, String realm)
+            throws IOException {
         this.server = server;
         this.username = username;
         this.realm = realm;
         this.key = LongTermKey.md5(username, realm, password);
         this.channel = DatagramChannel.open();
         channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
-        channel.bind(new InetSocketAddress(server.getAddress(), 0));
+        channel.bind(local);
         channel.configureBlocking(false);
         this.selector = Selector.open();
         channel.register(selector, SelectionKey.OP_READ);
@@ -56,6 +62,18 @@ final class TestTurnClient implements AutoCloseable {
 
     /** Sends a signed request (after one 401 round trip for the nonce) and answers the success response. */
     StunMessage request(int method, Consumer<StunWriter> attributes) throws IOException {
+        StunMessage response = ask(method, attributes);
+        if (response.errorCode() == 401 || response.errorCode() == 438) {
+            throw new AssertionError("not authenticated after 3 attempts");
+        }
+        assertThat(response.errorCode())
+                .as("error response to method " + method)
+                .isEqualTo(-1);
+        return response;
+    }
+
+    /** Sends a signed request (after one 401 round trip for the nonce) and answers the final response, error or not. */
+    StunMessage ask(int method, Consumer<StunWriter> attributes) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
             writer.begin(out.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
             attributes.accept(writer);
@@ -68,11 +86,10 @@ final class TestTurnClient implements AutoCloseable {
             channel.send(out.limit(writer.length()).position(0), server);
             StunMessage response = receiveStun(5_000);
             int code = response.errorCode();
-            if (code == 401 || code == 438) {
+            if ((code == 401 || code == 438) && attempt < 2) {
                 nonce = response.string(StunAttribute.NONCE);
                 continue;
             }
-            assertThat(code).as("error response to method " + method).isEqualTo(-1);
             return response;
         }
         throw new AssertionError("not authenticated after 3 attempts");
@@ -82,6 +99,67 @@ final class TestTurnClient implements AutoCloseable {
         StunMessage response =
                 request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
         return response.xorAddress(response.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
+    }
+
+    /** Sends one request signed with the nonce held (unsigned if none), no retry; answers the response. */
+    StunMessage askOnce(int method, Consumer<StunWriter> attributes) throws IOException {
+        StunMessage response = askOnce(method, attributes, 5_000);
+        if (response == null) {
+            throw new AssertionError("no STUN response within 5000 ms");
+        }
+        return response;
+    }
+
+    /** As {@link #askOnce(int, Consumer)}, but null when no answer comes within {@code timeoutMs}. */
+    StunMessage askOnce(int method, Consumer<StunWriter> attributes, long timeoutMs) throws IOException {
+        writer.begin(out.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
+        attributes.accept(writer);
+        if (nonce != null) {
+            writer.addString(StunAttribute.USERNAME, username)
+                    .addString(StunAttribute.REALM, realm)
+                    .addString(StunAttribute.NONCE, nonce)
+                    .addMessageIntegrity(key);
+        }
+        channel.send(out.limit(writer.length()).position(0), server);
+        return receiveResponse(tx - 1, timeoutMs);
+    }
+
+    /** The response to transaction {@code id} within {@code timeoutMs}, skipping any other; null if none came. */
+    private StunMessage receiveResponse(long id, long timeoutMs) throws IOException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return null;
+            }
+            StunMessage message;
+            try {
+                message = receiveStun(left);
+            } catch (AssertionError timeout) {
+                return null;
+            }
+            if (message.transactionIdHigh() == id) {
+                return message;
+            }
+        }
+    }
+
+    /** An allocation with an IPv4 and an IPv6 relayed address (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2). */
+    StunMessage allocateDual() throws IOException {
+        return request(
+                StunMethod.ALLOCATE,
+                w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17)
+                        .addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2));
+    }
+
+    /** The nonce the client holds (after its first request), for tests that alter it. */
+    String nonce() {
+        return nonce;
+    }
+
+    /** Replaces the nonce the client will sign with. */
+    void nonce(String value) {
+        nonce = value;
     }
 
     void channelBind(int number, InetSocketAddress peer) throws IOException {
@@ -116,7 +194,10 @@ final class TestTurnClient implements AutoCloseable {
     InetSocketAddress binding(long timeoutMs) throws IOException {
         writer.begin(out.clear(), 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), tx++, 0);
         channel.send(out.limit(writer.length()).position(0), server);
-        StunMessage response = receiveStun(timeoutMs);
+        StunMessage response = receiveResponse(tx - 1, timeoutMs);
+        if (response == null) {
+            throw new AssertionError("no Binding response within " + timeoutMs + " ms");
+        }
         return response.xorAddress(response.indexOf(StunAttribute.XOR_MAPPED_ADDRESS));
     }
 
@@ -142,7 +223,7 @@ final class TestTurnClient implements AutoCloseable {
         }
     }
 
-    private StunMessage receiveStun(long timeoutMs) throws IOException {
+    StunMessage receiveStun(long timeoutMs) throws IOException {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (true) {
             ByteBuffer datagram = receive(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
