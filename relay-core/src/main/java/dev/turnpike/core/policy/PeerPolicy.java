@@ -95,7 +95,13 @@ public final class PeerPolicy {
         if (matches(allow, raw) || (embedded != null && matches(allow, embedded))) {
             return Verdict.ALLOWED;
         }
-        if (ownAddresses.contains(peer) || (embedded != null && isOwn(embedded))) {
+        if (ownAddresses.contains(peer)) {
+            return Verdict.SELF;
+        }
+        // Another spelling of one of the relay's IPv4 addresses (NAT64, 6to4, IPv4-compatible, Teredo) is not the
+        // relay: it goes wherever that prefix routes. Self only where the IPv4 address inside is no denied one,
+        // so that ::127.0.0.1 is refused even when the relay itself listens on 127.0.0.1.
+        if (embedded != null && isOwn(embedded) && !matches(deny, embedded)) {
             return Verdict.SELF;
         }
         if (matches(deny, raw) || (embedded != null && matches(deny, embedded))) {

@@ -117,6 +117,22 @@ class PeerPolicyTest {
     }
 
     @Test
+    void anotherSpellingOfTheRelaysOwnLoopbackAddressIsDeniedNotSelf() {
+        InetAddress loopback = ip("127.0.0.1");
+        PeerPolicy onLoopback = new PeerPolicy(
+                List.of(), List.of(), Set.of(loopback), Set.of(new InetSocketAddress(loopback, 3478)), 50000, 50999);
+        assertThat(onLoopback.judge(loopback)).isEqualTo(PeerPolicy.Verdict.SELF);
+        assertThat(onLoopback.judge(ip("::ffff:127.0.0.1")))
+                .as("the same address")
+                .isEqualTo(PeerPolicy.Verdict.SELF);
+        for (String spelling :
+                new String[] {"::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::", "2001:0:4136:e378:8000:63bf:80ff:fffe"
+                }) {
+            assertThat(onLoopback.judge(ip(spelling))).as(spelling).isEqualTo(PeerPolicy.Verdict.DENIED);
+        }
+    }
+
+    @Test
     void anExplicitAllowWinsButNeverOpensTheListeningAddress() {
         InetAddress loopback = ip("127.0.0.1");
         PeerPolicy open = new PeerPolicy(
