@@ -40,6 +40,17 @@ class CommandLineIT {
             {"--max-lifetime", "10"},
             {"--user", "nocolon"},
             {"--metrics-listen", "localhost:9641"},
+            {"--user-quota", "-1"},
+            {"--client-quota", "-5"},
+            {"--max-allocations", "-1"},
+            {"--max-permissions", "-1"},
+            {"--max-channels", "-1"},
+            {"--max-bps", "-1"},
+            {"--total-bps", "-1"},
+            {"--challenge-rate", "-1"},
+            {"--challenge-burst", "0"},
+            {"--max-queued-bytes", "1000"},
+            {"--software", ""},
         };
         for (String[] flag : cases) {
             Interop.Result result = java("--listen", "127.0.0.1:0", flag[0], flag[1]);
@@ -47,6 +58,17 @@ class CommandLineIT {
             assertThat(result.output().strip().lines()).as(result.output()).hasSize(1);
             assertThat(result.output()).contains(flag[0]).contains("expected");
         }
+    }
+
+    @Test
+    void aRelayPortRangeThatNeedsMoreDescriptorsThanTheLimitIsOneLineAndExitCode2() throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("bash", "-c", "ulimit -n 300 && exec \"$0\" \"$@\""));
+        command.addAll(Interop.javaCommand("--listen", "127.0.0.1:0", "--relay-ports", "40000-40999"));
+        Interop.Result result = Interop.run(30, command.toArray(String[]::new));
+        assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+        assertThat(result.output().strip().lines()).as(result.output()).hasSize(1);
+        assertThat(result.output())
+                .contains("--relay-ports 40000-40999", "file descriptors", "the limit is 300", "expected");
     }
 
     @Test

@@ -49,11 +49,21 @@ final class LoopFixture implements AutoCloseable {
 
     LoopFixture(Transmitter transmitter, SocketOptions options, UnaryOperator<RelayConfig.Builder> customise)
             throws Exception {
+        this(transmitter, options, 200, customise);
+    }
+
+    /** With a block of {@code relayPorts} relay ports. */
+    LoopFixture(
+            Transmitter transmitter,
+            SocketOptions options,
+            int relayPorts,
+            UnaryOperator<RelayConfig.Builder> customise)
+            throws Exception {
         loop = new EventLoop(
                 List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, options, transmitter);
         List<InetSocketAddress> bound = loop.boundListeners();
         server = bound.get(0);
-        Interop.PortRange ports = Interop.relayPorts(200);
+        Interop.PortRange ports = Interop.relayPorts(relayPorts);
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
         RelayConfig.Builder builder = RelayConfig.builder(bound)
                 .credentials(new Credentials(REALM, Map.of(USER, PASSWORD), List.of()))

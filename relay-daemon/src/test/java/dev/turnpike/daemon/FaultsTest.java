@@ -1,0 +1,144 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnpike.core.RelayCounters;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMethod;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import org.junit.jupiter.api.Test;
+
+/** Faults the loop meets in production, each handled, counted, and costing nothing beyond itself. */
+class FaultsTest {
+    private static final int CHANNEL = 0x4000;
+
+    private static DatagramChannel peer() throws Exception {
+        DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        peer.socket().setSoTimeout(2_000);
+        return peer;
+    }
+
+    private static void echoOnce(TestTurnClient client, DatagramChannel peer, String what) throws Exception {
+        assertThat(client.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[] {1, 2, 3})))
+                .isTrue();
+        ByteBuffer got = ByteBuffer.allocate(64);
+        java.net.DatagramPacket packet = new java.net.DatagramPacket(new byte[64], 64);
+        peer.socket().receive(packet);
+        peer.send(ByteBuffer.wrap(packet.getData(), 0, packet.getLength()), packet.getSocketAddress());
+        assertThat(client.receive(2_000)).as(what).isNotNull();
+        got.clear();
+    }
+
+    @Test
+    void aPeerPortThatAnswersWithIcmpUnreachableCostsOnlyItsOwnPackets() throws Exception {
+        try (LoopFixture fixture = new LoopFixture();
+                TestTurnClient client = fixture.client();
+                DatagramChannel live = peer()) {
+            client.allocate();
+            InetSocketAddress closed;
+            try (DatagramChannel gone = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+                closed = (InetSocketAddress) gone.getLocalAddress();
+            }
+            client.createPermission(closed);
+            for (int i = 0; i < 50; i++) {
+                client.sendIndication(closed, new byte[] {9}); // the kernel answers each with port unreachable
+            }
+            client.channelBind(CHANNEL, (InetSocketAddress) live.getLocalAddress());
+            echoOnce(client, live, "an echo through the same relay socket after 50 ICMP errors");
+            assertThat(fixture.seen().loop().internalErrors).isZero();
+            assertThat(fixture.alive()).isTrue();
+        }
+    }
+
+    @Test
+    void aRelaySocketFailingUnderneathLosesOnlyItsPacketsAndClosesCleanlyLater() throws Exception {
+        ScriptedTransmitter kernel = new ScriptedTransmitter();
+        try (LoopFixture fixture = new LoopFixture(kernel, SocketOptions.KERNEL_DEFAULTS, b -> b);
+                TestTurnClient broken = fixture.client();
+                TestTurnClient healthy = fixture.client();
+                DatagramChannel peer = peer()) {
+            broken.allocate();
+            healthy.allocate();
+            broken.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalAddress());
+            healthy.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalAddress());
+            kernel.closeNextRelaySocket();
+            broken.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[] {1}));
+            LoopFixture.awaitTrue(() -> fixture.seen().loop().sendErrors == 1, 2_000, "one send error counted");
+            broken.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[] {2}));
+            echoOnce(healthy, peer, "the healthy allocation relays");
+            assertThat(broken.ask(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, 0))
+                            .errorCode())
+                    .as("deleting the broken allocation")
+                    .isEqualTo(-1);
+            assertThat(healthy.binding(2_000)).isEqualTo(healthy.localAddress());
+            LoopFixture.Seen seen = fixture.seen();
+            assertThat(seen.loop().sendErrors).isEqualTo(2);
+            assertThat(seen.loop().closeErrors).isZero();
+            assertThat(fixture.alive()).isTrue();
+        }
+    }
+
+    @Test
+    void aFullRelayPortRangeIs508UntilAPortIsFreed() throws Exception {
+        try (LoopFixture fixture = new LoopFixture(new KernelTransmitter(), SocketOptions.KERNEL_DEFAULTS, 1, b -> b);
+                TestTurnClient first = fixture.client();
+                TestTurnClient second = fixture.client()) {
+            first.allocate(); // the one relay port
+            assertThat(second.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
+                            .errorCode())
+                    .isEqualTo(508);
+            assertThat(fixture.seen().core().allocationsRefusedNoPort()).isEqualTo(1);
+            first.ask(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, 0));
+            assertThat(second.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
+                            .errorCode())
+                    .as("once the port is released")
+                    .isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aPeerFloodingOneAllocationIsCutAtItsBandwidthAndOthersAreStillServed() throws Exception {
+        try (LoopFixture fixture = new LoopFixture(
+                        new KernelTransmitter(), SocketOptions.KERNEL_DEFAULTS, b -> b.bandwidth(800_000, 0));
+                TestTurnClient victim = fixture.client();
+                TestTurnClient other = fixture.client();
+                DatagramChannel flooder = peer();
+                DatagramChannel peer = peer()) {
+            InetSocketAddress flooded = victim.allocate();
+            victim.createPermission((InetSocketAddress) flooder.getLocalAddress());
+            other.allocate();
+            other.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalAddress());
+            ByteBuffer chunk = ByteBuffer.allocate(1_000);
+            for (int i = 0; i < 2_000; i++) { // 2 MB at once against 100 kB/s
+                flooder.send(chunk.clear(), flooded);
+                if (i % 200 == 199) {
+                    echoOnce(other, peer, "the other allocation during the flood");
+                }
+            }
+            LoopFixture.awaitTrue(
+                    () -> fixture.seen().core().dropped(RelayCounters.Drop.BANDWIDTH) > 0,
+                    2_000,
+                    "bandwidth drops counted");
+            assertThat(fixture.seen().core().packetsPeerToClient()).isLessThan(2_000);
+            assertThat(fixture.alive()).isTrue();
+        }
+    }
+
+    @Test
+    void theClockJumpingAheadExpiresAllocationsAndTheLoopGoesOn() throws Exception {
+        try (LoopFixture fixture = new LoopFixture();
+                TestTurnClient client = fixture.client()) {
+            client.allocate();
+            assertThat(fixture.seen().core().allocationsLive()).isEqualTo(1);
+            fixture.loop.advanceClock(3_700_000_000_000L); // past any lifetime
+            LoopFixture.awaitTrue(() -> fixture.seen().core().allocationsLive() == 0, 3_000, "the allocation expired");
+            assertThat(client.binding(2_000)).isEqualTo(client.localAddress());
+            assertThat(client.ask(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, 600))
+                            .errorCode())
+                    .as("nothing left to refresh")
+                    .isEqualTo(437);
+        }
+    }
+}
