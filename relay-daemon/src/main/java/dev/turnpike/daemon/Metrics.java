@@ -25,6 +25,18 @@ final class Metrics {
                 "counter",
                 "Allocate requests answered 508 because no relay port could be had.",
                 r.allocationsRefusedNoPort());
+        single(
+                b,
+                "turnpike_allocations_refused_quota_total",
+                "counter",
+                "Allocate requests answered 486: over --max-allocations, --user-quota or --client-quota.",
+                r.allocationsRefusedQuota());
+        single(
+                b,
+                "turnpike_requests_refused_over_limit_total",
+                "counter",
+                "CreatePermission and ChannelBind requests answered 508: over --max-permissions or --max-channels.",
+                r.refusedOverLimit());
         single(b, "turnpike_stun_requests_total", "counter", "STUN and TURN requests received.", r.stunRequests());
         single(
                 b,
