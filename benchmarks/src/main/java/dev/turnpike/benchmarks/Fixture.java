@@ -76,6 +76,9 @@ final class Fixture {
                         .relayPorts(50000, 50999)
                         .policy(new PeerPolicy(
                                 List.of(), List.of(), Set.of(listener.getAddress()), Set.of(listener), 50000, 50999))
+                        // the per-allocation bandwidth check on every packet, as by default, with a budget
+                        // this loop never exhausts: measure the forwarding path, not the drop path
+                        .bandwidth(RelayConfig.MAX_BPS, 0)
                         .build(),
                 sockets);
         String nonce = request(

@@ -58,15 +58,31 @@ final class TurnClient implements AutoCloseable {
 
     /** Allocate then ChannelBind to {@code peer} on {@code number}; throws on any failure. */
     void setUp(InetSocketAddress peer, int number) throws IOException {
+        setUp(peer, number, 3600);
+        channel.configureBlocking(false);
+    }
+
+    /** Allocate for {@code lifetimeSeconds} and bind the channel; the socket stays blocking. */
+    void setUp(InetSocketAddress peer, int number, long lifetimeSeconds) throws IOException {
         request(
                 StunMethod.ALLOCATE,
-                w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17).addU32(StunAttribute.LIFETIME, 3600));
+                w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17)
+                        .addU32(StunAttribute.LIFETIME, lifetimeSeconds));
+        bind(peer, number);
+    }
+
+    /** ChannelBind, or its refresh (which refreshes the permission too); blocking socket. */
+    void bind(InetSocketAddress peer, int number) throws IOException {
         request(
                 StunMethod.CHANNEL_BIND,
                 w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
                         .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer));
         this.channelNumber = number;
-        channel.configureBlocking(false);
+    }
+
+    /** Refresh with LIFETIME {@code seconds} (0 deletes); blocking socket; throws on failure. */
+    void refresh(long seconds) throws IOException {
+        request(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, seconds));
     }
 
     /** Deletes the allocation (Refresh with LIFETIME 0); best effort. */
@@ -113,7 +129,9 @@ final class TurnClient implements AutoCloseable {
 
     private StunMessage receive() throws IOException {
         java.net.DatagramPacket packet = new java.net.DatagramPacket(new byte[4096], 4096);
-        channel.socket().receive(packet); // SocketTimeoutException after 3 s
+        do {
+            channel.socket().receive(packet); // SocketTimeoutException after 3 s
+        } while (packet.getLength() > 0 && (packet.getData()[0] & 0xC0) == 0x40); // ChannelData still in flight
         StunMessage message = new StunMessage();
         if (message.wrap(ByteBuffer.wrap(packet.getData(), 0, packet.getLength()), 0, packet.getLength())
                 != DecodeStatus.OK) {

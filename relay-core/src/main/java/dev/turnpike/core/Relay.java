@@ -98,7 +98,7 @@ public final class Relay {
 
     /** Bytes a second from bits a second; room for one second's worth, and at least the largest datagram. */
     private static TokenBucket bandwidthBucket(long bitsPerSecond, long nowNs) {
-        long bytesPerSecond = Math.max(1, bitsPerSecond / 8);
+        long bytesPerSecond = Math.max(1, Math.min(bitsPerSecond, RelayConfig.MAX_BPS) / 8);
         return new TokenBucket(bytesPerSecond, Math.max(bytesPerSecond, 65_535), nowNs);
     }
 

@@ -28,6 +28,8 @@ public final class RelayConfig {
     public static final int DEFAULT_MAX_CHANNELS = 64;
     /** Bits per second one allocation relays, both directions together: above any one call's media. */
     public static final long DEFAULT_MAX_BPS = 16_000_000;
+    /** The highest --max-bps or --total-bps: 64 Gbit/s keeps a one-second bucket's arithmetic within a long. */
+    public static final long MAX_BPS = 64_000_000_000L;
     /** Replies per second to unauthenticated requests from one source IP, and the burst allowed. */
     public static final long DEFAULT_CHALLENGE_RATE = 10;
 

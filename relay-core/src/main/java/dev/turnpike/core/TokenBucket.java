@@ -16,9 +16,15 @@ final class TokenBucket {
     private long refilledAtNs;
 
     TokenBucket(long ratePerSecond, long capacity, long nowNs) {
+        if (capacity > Long.MAX_VALUE / NS_PER_SECOND) {
+            // refill multiplies nanoseconds (up to the fill time) by the rate: keep that product in a long
+            throw new IllegalArgumentException("token bucket capacity " + capacity + " (expected: at most "
+                    + Long.MAX_VALUE / NS_PER_SECOND + ")");
+        }
         this.ratePerSecond = ratePerSecond;
         this.capacity = capacity;
         this.fillNs = ratePerSecond == 0 ? 0 : Math.max(1, Math.ceilDiv(capacity * NS_PER_SECOND, ratePerSecond));
+        // elapsed < fillNs, so elapsed * rate < capacity * 1e9 + rate: within a long for the capacities allowed
         this.tokens = capacity;
         this.refilledAtNs = nowNs;
     }

@@ -38,6 +38,16 @@ class TokenBucketTest {
     }
 
     @Test
+    void theFastestBucketAllowedFillsWithoutOverflow() {
+        long bytesPerSecond = RelayConfig.MAX_BPS / 8;
+        TokenBucket bucket = new TokenBucket(bytesPerSecond, bytesPerSecond, 0);
+        assertThat(bucket.take(bytesPerSecond, 0)).isTrue();
+        assertThat(bucket.take(bytesPerSecond / 2, SECOND / 2)).isTrue();
+        assertThat(bucket.take(bytesPerSecond / 100, SECOND / 2)).isFalse();
+        assertThat(bucket.take(bytesPerSecond, 2 * SECOND)).isTrue();
+    }
+
+    @Test
     void aRateOfZeroIsNoLimit() {
         TokenBucket bucket = new TokenBucket(0, 0, 0);
         assertThat(bucket.take(Long.MAX_VALUE, 0)).isTrue();

@@ -72,8 +72,8 @@ final class Settings {
         atLeastZero("--client-quota", flags.clientQuota);
         atLeastZero("--max-permissions", flags.maxPermissions);
         atLeastZero("--max-channels", flags.maxChannels);
-        atLeastZero("--max-bps", flags.maxBps);
-        atLeastZero("--total-bps", flags.totalBps);
+        bitsPerSecond("--max-bps", flags.maxBps);
+        bitsPerSecond("--total-bps", flags.totalBps);
         atLeastZero("--challenge-rate", flags.challengeRate);
         if (flags.challengeBurst < 1) {
             throw bad("--challenge-burst " + flags.challengeBurst + " (expected: 1 or more replies)");
@@ -92,6 +92,13 @@ final class Settings {
         }
         s.parseAddresses(listen);
         return s;
+    }
+
+    private static void bitsPerSecond(String flag, long value) {
+        if (value < 0 || value > RelayConfig.MAX_BPS) {
+            throw bad(flag + " " + value + " (expected: 0 for no limit, or up to " + RelayConfig.MAX_BPS
+                    + " bits per second)");
+        }
     }
 
     private static void atLeastZero(String flag, long value) {

@@ -46,6 +46,7 @@ class CommandLineIT {
             {"--max-permissions", "-1"},
             {"--max-channels", "-1"},
             {"--max-bps", "-1"},
+            {"--max-bps", "100000000000"},
             {"--total-bps", "-1"},
             {"--challenge-rate", "-1"},
             {"--challenge-burst", "0"},
