@@ -127,6 +127,52 @@ class FaultsTest {
     }
 
     @Test
+    void aBatchReadWhileBuffersAreFullWaitsInItsBufferOnceTheQueueReachesItsBound() throws Exception {
+        ScriptedTransmitter kernel = new ScriptedTransmitter();
+        long bound = 5_000;
+        try (LoopFixture fixture = new LoopFixture(kernel, new SocketOptions(1 << 20, 0, false, true, bound), b -> b);
+                TestTurnClient client = fixture.client();
+                DatagramChannel peer = peer()) {
+            assumeBatchedReceive();
+            InetSocketAddress relayed = client.allocate();
+            client.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalAddress());
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch reached = kernel.holdNextSendThenFill(release);
+            peer.send(ByteBuffer.allocate(1_000), relayed); // its forward holds the loop in the transmitter
+            assertThat(reached.await(2, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the loop reached the held send")
+                    .isTrue();
+            for (int i = 0; i < 20; i++) {
+                peer.send(ByteBuffer.allocate(1_000), relayed); // lined up: read in one batch, sent into full buffers
+            }
+            release.countDown();
+            LoopFixture.awaitTrue(() -> fixture.seen().loop().batchesHeld > 0, 5_000, "a batch held back");
+            LoopFixture.Seen held = fixture.seen();
+            assertThat(held.loop().queuedBytesHighWater)
+                    .as("queued: the bound plus one datagram's output at most")
+                    .isLessThanOrEqualTo(bound + 1_004);
+            assertThat(held.loop().datagramsReceived)
+                    .as("the held datagrams are not handled yet")
+                    .isLessThan(4 + 21);
+
+            kernel.full(false);
+            int delivered = 1;
+            while (delivered < 21 && client.receive(2_000) != null) {
+                delivered++;
+            }
+            assertThat(delivered)
+                    .as("every datagram the relay read reaches the client")
+                    .isEqualTo(21);
+            assertThat(fixture.seen().core().droppedTotal()).isZero();
+        }
+    }
+
+    private static void assumeBatchedReceive() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                BatchReceiver.AVAILABLE, "only recvmmsg reads a batch (not available here)");
+    }
+
+    @Test
     void theClockJumpingAheadExpiresAllocationsAndTheLoopGoesOn() throws Exception {
         try (LoopFixture fixture = new LoopFixture();
                 TestTurnClient client = fixture.client()) {

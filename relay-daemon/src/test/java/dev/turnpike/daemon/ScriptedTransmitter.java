@@ -3,6 +3,8 @@ package dev.turnpike.daemon;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The kernel, with buffers that fill and drain when a test says so, and relay sockets that a test can have
@@ -13,6 +15,8 @@ final class ScriptedTransmitter implements Transmitter {
     private final KernelTransmitter kernel = new KernelTransmitter();
     private volatile boolean full;
     private volatile boolean closeNextRelaySocket;
+    private volatile CountDownLatch gate;
+    private volatile CountDownLatch reached;
 
     void full(boolean value) {
         full = value;
@@ -23,8 +27,32 @@ final class ScriptedTransmitter implements Transmitter {
         closeNextRelaySocket = true;
     }
 
+    /**
+     * The next send waits (at most 5 s) until {@code release} opens, then goes out, and every buffer is full from
+     * then on: the loop is held on that send while the test lines up datagrams, which it then reads in one batch
+     * and cannot send.
+     */
+    CountDownLatch holdNextSendThenFill(CountDownLatch release) {
+        reached = new CountDownLatch(1);
+        gate = release;
+        return reached;
+    }
+
     @Override
     public boolean transmit(UdpSocket socket, ByteBuffer data, InetSocketAddress destination) throws IOException {
+        CountDownLatch waitFor = gate;
+        if (waitFor != null) {
+            gate = null;
+            reached.countDown();
+            try {
+                waitFor.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            boolean sent = kernel.transmit(socket, data, destination);
+            full = true;
+            return sent;
+        }
         if (closeNextRelaySocket && socket.relay != null) {
             closeNextRelaySocket = false;
             socket.channel.close();
