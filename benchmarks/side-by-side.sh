@@ -39,13 +39,17 @@ fi
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 
+# Every client allocates as alice from 127.0.0.1, and coturn has no such limits by default: measure both on
+# the same footing, with Turnpike's per-user, per-IP, 401-rate and bandwidth limits off.
+LIMITS_OFF=(--user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0)
+
 start_server() {
   case "$1" in
     turnpike|turnpike-plain|turnpike-drop)
       variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
       "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
-        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${variant[@]}" > "$OUT/$1.log" 2>&1 & ;;
+        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" > "$OUT/$1.log" 2>&1 & ;;
     coturn-m1|coturn-default)
       threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
       turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \

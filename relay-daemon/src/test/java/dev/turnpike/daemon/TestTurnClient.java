@@ -75,16 +75,7 @@ final class TestTurnClient implements AutoCloseable {
     /** Sends a signed request (after one 401 round trip for the nonce) and answers the final response, error or not. */
     StunMessage ask(int method, Consumer<StunWriter> attributes) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
-            writer.begin(out.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
-            attributes.accept(writer);
-            if (nonce != null) {
-                writer.addString(StunAttribute.USERNAME, username)
-                        .addString(StunAttribute.REALM, realm)
-                        .addString(StunAttribute.NONCE, nonce)
-                        .addMessageIntegrity(key);
-            }
-            channel.send(out.limit(writer.length()).position(0), server);
-            StunMessage response = receiveStun(5_000);
+            StunMessage response = askOnce(method, attributes);
             int code = response.errorCode();
             if ((code == 401 || code == 438) && attempt < 2) {
                 nonce = response.string(StunAttribute.NONCE);
@@ -112,6 +103,7 @@ final class TestTurnClient implements AutoCloseable {
 
     /** As {@link #askOnce(int, Consumer)}, but null when no answer comes within {@code timeoutMs}. */
     StunMessage askOnce(int method, Consumer<StunWriter> attributes, long timeoutMs) throws IOException {
+        // the request, signed with the nonce held (the first of a client goes unsigned, to get one)
         writer.begin(out.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
         attributes.accept(writer);
         if (nonce != null) {
