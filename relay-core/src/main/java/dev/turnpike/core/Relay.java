@@ -12,6 +12,7 @@ import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.core.stun.StunWriter;
+import dev.turnpike.core.stun.TurnAttributes;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -44,8 +45,6 @@ public final class Relay {
     private static final long RETRANSMISSION_WINDOW_NS = 45 * NS_PER_SECOND;
 
     private static final int UDP = 17;
-    private static final int FAMILY_IPV4 = 0x01;
-    private static final int FAMILY_IPV6 = 0x02;
 
     /** An odd port held for an EVEN-PORT allocation's neighbour: its socket is bound, by no allocation. */
     private record Reservation(RelayEndpoint held, boolean ipv6, long expiresAtNs) {}
@@ -223,16 +222,12 @@ public final class Relay {
         }
         // RFC 8489 §9.2.4: a client that saw our nonce cookie echoes PASSWORD-ALGORITHMS as we sent it and
         // picks one with PASSWORD-ALGORITHM; a client that sends neither uses MD5.
-        int algorithms = request.indexOf(StunAttribute.PASSWORD_ALGORITHMS);
-        int chosen = request.indexOf(StunAttribute.PASSWORD_ALGORITHM);
         int algorithm = LongTermKey.ALGORITHM_MD5;
-        if (algorithms >= 0 || chosen >= 0) {
-            if (algorithms < 0 || chosen < 0 || !isOurAlgorithmList(algorithms) || request.valueLength(chosen) < 4) {
-                refuseUnauthenticated(nowNs, listener, client, out);
-                return false;
-            }
-            algorithm = request.buffer().getShort(request.valueOffset(chosen)) & 0xFFFF;
-            if (algorithm != LongTermKey.ALGORITHM_MD5 && algorithm != LongTermKey.ALGORITHM_SHA256) {
+        if (request.has(StunAttribute.PASSWORD_ALGORITHMS) || request.has(StunAttribute.PASSWORD_ALGORITHM)) {
+            // We offer MD5 then SHA-256, each with empty parameters.
+            algorithm = TurnAttributes.passwordAlgorithm(request);
+            if (!TurnAttributes.passwordAlgorithmsAre(request, LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256)
+                    || (algorithm != LongTermKey.ALGORITHM_MD5 && algorithm != LongTermKey.ALGORITHM_SHA256)) {
                 refuseUnauthenticated(nowNs, listener, client, out);
                 return false;
             }
@@ -279,17 +274,6 @@ public final class Relay {
         }
         counters.drop(RelayCounters.Drop.CHALLENGE_LIMITED);
         return false;
-    }
-
-    private boolean isOurAlgorithmList(int index) {
-        // We offer MD5 then SHA-256, each with empty parameters: 0001 0000 0002 0000.
-        if (request.valueLength(index) != 8) {
-            return false;
-        }
-        int at = request.valueOffset(index);
-        ByteBuffer b = request.buffer();
-        return b.getInt(at) == (LongTermKey.ALGORITHM_MD5 << 16)
-                && b.getInt(at + 4) == (LongTermKey.ALGORITHM_SHA256 << 16);
     }
 
     /**
@@ -346,11 +330,13 @@ public final class Relay {
             return;
         }
         boolean hasToken = request.has(StunAttribute.RESERVATION_TOKEN);
-        boolean hasEvenPort = request.has(StunAttribute.EVEN_PORT);
+        TurnAttributes.EvenPort evenPort = TurnAttributes.evenPort(request);
+        boolean hasEvenPort = evenPort != TurnAttributes.EvenPort.ABSENT;
         boolean hasRequestedFamily = request.has(StunAttribute.REQUESTED_ADDRESS_FAMILY);
         boolean hasAdditionalFamily = request.has(StunAttribute.ADDITIONAL_ADDRESS_FAMILY);
-        boolean reserveNext = hasEvenPort && (request.firstByte(StunAttribute.EVEN_PORT) & 0x80) != 0;
-        if ((hasToken && (hasEvenPort || hasRequestedFamily || hasAdditionalFamily))
+        boolean reserveNext = evenPort == TurnAttributes.EvenPort.EVEN_AND_RESERVE_NEXT;
+        if (evenPort == TurnAttributes.EvenPort.MALFORMED
+                || (hasToken && (hasEvenPort || hasRequestedFamily || hasAdditionalFamily))
                 || (hasRequestedFamily && hasAdditionalFamily)
                 || (hasAdditionalFamily && reserveNext)) {
             respondError(listener, client, ErrorCode.BAD_REQUEST, out);
@@ -360,15 +346,15 @@ public final class Relay {
         boolean wantIpv6 = false;
         if (hasRequestedFamily) {
             int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
-            if (family != FAMILY_IPV4 && family != FAMILY_IPV6) {
+            if (family != TurnAttributes.FAMILY_IPV4 && family != TurnAttributes.FAMILY_IPV6) {
                 respondError(listener, client, ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED, out);
                 return;
             }
-            wantIpv4 = family == FAMILY_IPV4;
-            wantIpv6 = family == FAMILY_IPV6;
+            wantIpv4 = family == TurnAttributes.FAMILY_IPV4;
+            wantIpv6 = family == TurnAttributes.FAMILY_IPV6;
         }
         if (hasAdditionalFamily) {
-            if (request.firstByte(StunAttribute.ADDITIONAL_ADDRESS_FAMILY) != FAMILY_IPV6) {
+            if (request.firstByte(StunAttribute.ADDITIONAL_ADDRESS_FAMILY) != TurnAttributes.FAMILY_IPV6) {
                 respondError(listener, client, ErrorCode.BAD_REQUEST, out);
                 return;
             }
@@ -438,10 +424,7 @@ public final class Relay {
             reservations.put(token, new Reservation(held, wantIpv6, nowNs + RESERVATION_LIFETIME_NS));
             scheduleSweep(nowNs);
         }
-        long requested = request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS);
-        long lifetime = Math.min(
-                Math.max(RelayConfig.DEFAULT_LIFETIME_SECONDS, Math.min(requested, config.maxLifetimeSeconds)),
-                config.maxLifetimeSeconds);
+        long lifetime = grantedLifetime(request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS));
         allocation.expiresAtNs = nowNs + lifetime * NS_PER_SECOND;
         byClient.put(client, allocation);
         allocationCount++;
@@ -459,7 +442,7 @@ public final class Relay {
         }
         if (ipv6Unavailable) {
             ErrorCode e = ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED;
-            writer.addAddressErrorCode(FAMILY_IPV6, e.code, e.reason);
+            writer.addAddressErrorCode(TurnAttributes.FAMILY_IPV6, e.code, e.reason);
         }
         writer.addU32(StunAttribute.LIFETIME, lifetime);
         if (held != null) {
@@ -501,6 +484,13 @@ public final class Relay {
         }
     }
 
+    /** RFC 8656 §7.2, §7.3: the lifetime asked for, at most the maximum and at least the default. */
+    private long grantedLifetime(long requestedSeconds) {
+        return Math.min(
+                Math.max(RelayConfig.DEFAULT_LIFETIME_SECONDS, Math.min(requestedSeconds, config.maxLifetimeSeconds)),
+                config.maxLifetimeSeconds);
+    }
+
     private void refuseNoPort(int listener, InetSocketAddress client, Outbox out) {
         counters.allocationsRefusedNoPort++;
         respondError(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
@@ -508,11 +498,10 @@ public final class Relay {
 
     /** The reservation the request's token names, removed; null if unknown or expired (its socket closed). */
     private Reservation claimReservation(long nowNs, Outbox out) {
-        int index = request.indexOf(StunAttribute.RESERVATION_TOKEN);
-        if (request.valueLength(index) != 8) {
+        if (!TurnAttributes.hasReservationToken(request)) {
             return null;
         }
-        Reservation reservation = reservations.remove(request.buffer().getLong(request.valueOffset(index)));
+        Reservation reservation = reservations.remove(TurnAttributes.reservationToken(request));
         if (reservation != null && reservation.expiresAtNs() - nowNs <= 0) {
             unhold(reservation, out);
             return null;
@@ -626,12 +615,14 @@ public final class Relay {
             return;
         }
         int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
-        if ((family == FAMILY_IPV4 && allocation.ipv4 == null) || (family == FAMILY_IPV6 && allocation.ipv6 == null)) {
+        if ((family == TurnAttributes.FAMILY_IPV4 && allocation.ipv4 == null)
+                || (family == TurnAttributes.FAMILY_IPV6 && allocation.ipv6 == null)) {
             respondError(listener, client, ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH, out);
             return;
         }
+        // RFC 8656 §7.3: zero deletes; otherwise at most the maximum and at least the default, as for Allocate
         long requested = request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS);
-        long lifetime = Math.min(requested, config.maxLifetimeSeconds);
+        long lifetime = requested == 0 ? 0 : grantedLifetime(requested);
         if (lifetime == 0) {
             delete(allocation, out);
         } else {
@@ -735,8 +726,7 @@ public final class Relay {
             return;
         }
         int maxChannel = config.rfc5766ChannelNumbers ? ChannelData.MAX_CHANNEL_RFC5766 : ChannelData.MAX_CHANNEL;
-        long channelValue = request.u32Value(StunAttribute.CHANNEL_NUMBER, -1);
-        int number = channelValue < 0 ? -1 : (int) (channelValue >>> 16);
+        int number = TurnAttributes.channelNumber(request);
         int peerIndex = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
         InetSocketAddress peer = peerIndex < 0 ? null : request.xorAddress(peerIndex);
         if (number < ChannelData.MIN_CHANNEL || number > maxChannel || peer == null) {
@@ -855,7 +845,7 @@ public final class Relay {
             }
             return;
         }
-        int port = (request.buffer().getShort(value + 2) & 0xFFFF) ^ (StunMessage.MAGIC_COOKIE >>> 16);
+        int port = TurnAttributes.xorPort(request.buffer(), value);
         if ((permission.self && !policy.isRelayPort(port))
                 || policy.isListener(permission.peer, port)
                 || isOwnRelayedAddress(allocation, permission.peer, permission.self, port)) {

@@ -82,6 +82,14 @@ class AllocateTest {
     }
 
     @Test
+    void anEmptyEvenPortIs400NotAReservation() {
+        StunMessage response = h.send(
+                CLIENT, h.signed(CLIENT, Req.allocate().with(w -> w.addBytes(StunAttribute.EVEN_PORT, new byte[0]))));
+        assertThat(response.errorCode()).isEqualTo(400);
+        assertThat(h.sockets.opened).as("no port opened, none held").isEmpty();
+    }
+
+    @Test
     void lifetimeIsTheDefaultAtLeastAndTheMaximumAtMost() {
         assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate().lifetime(30))).u32Value(StunAttribute.LIFETIME, -1))
                 .isEqualTo(600);

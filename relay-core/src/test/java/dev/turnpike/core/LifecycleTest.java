@@ -41,6 +41,19 @@ class LifecycleTest {
     }
 
     @Test
+    void aRefreshAskingLessThanTheDefaultLifetimeGetsTheDefault() {
+        RelayEndpoint endpoint = allocate();
+        StunMessage refreshed = request(CLIENT, Req.request(StunMethod.REFRESH).lifetime(30));
+        assertThat(refreshed.u32Value(StunAttribute.LIFETIME, -1))
+                .as("RFC 8656 §7.3")
+                .isEqualTo(600);
+        h.advanceSeconds(599);
+        assertThat(h.closed).isEmpty();
+        h.advanceSeconds(2);
+        assertThat(h.closed).containsExactly(endpoint);
+    }
+
+    @Test
     void aRefreshExtendsTheLifetimeUpToTheMaximum() {
         RelayEndpoint endpoint = allocate();
         StunMessage refreshed = request(CLIENT, Req.request(StunMethod.REFRESH).lifetime(100_000));
