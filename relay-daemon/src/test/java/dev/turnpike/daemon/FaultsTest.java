@@ -73,6 +73,7 @@ class FaultsTest {
                     .as("deleting the broken allocation")
                     .isEqualTo(-1);
             assertThat(healthy.binding(2_000)).isEqualTo(healthy.localAddress());
+            LoopFixture.awaitTrue(() -> fixture.seen().loop().sendErrors == 2, 2_000, "two send errors counted");
             LoopFixture.Seen seen = fixture.seen();
             assertThat(seen.loop().sendErrors).isEqualTo(2);
             assertThat(seen.loop().closeErrors).isZero();
@@ -89,7 +90,8 @@ class FaultsTest {
             assertThat(second.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
                             .errorCode())
                     .isEqualTo(508);
-            assertThat(fixture.seen().core().allocationsRefusedNoPort()).isEqualTo(1);
+            LoopFixture.awaitTrue( // the loop publishes at the end of the iteration that answered
+                    () -> fixture.seen().core().allocationsRefusedNoPort() == 1, 2_000, "the 508 counted");
             first.ask(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, 0));
             assertThat(second.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
                             .errorCode())
@@ -177,7 +179,7 @@ class FaultsTest {
         try (LoopFixture fixture = new LoopFixture();
                 TestTurnClient client = fixture.client()) {
             client.allocate();
-            assertThat(fixture.seen().core().allocationsLive()).isEqualTo(1);
+            LoopFixture.awaitTrue(() -> fixture.seen().core().allocationsLive() == 1, 2_000, "one allocation");
             fixture.loop.advanceClock(3_700_000_000_000L); // past any lifetime
             LoopFixture.awaitTrue(() -> fixture.seen().core().allocationsLive() == 0, 3_000, "the allocation expired");
             assertThat(client.binding(2_000)).isEqualTo(client.localAddress());
