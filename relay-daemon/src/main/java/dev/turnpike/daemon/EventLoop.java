@@ -4,14 +4,11 @@ import dev.turnpike.core.Command;
 import dev.turnpike.core.Outbox;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayCounters;
-import dev.turnpike.core.RelayEndpoint;
 import dev.turnpike.core.RelaySockets;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -20,23 +17,21 @@ import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread with I/O. Each iteration: read the clock, run due timers, flush queued packets, then either
- * read (every queue empty) or wait only for the sockets with queued packets to become writable (suspended). A
- * full socket buffer therefore delays a packet instead of dropping it.
- *
- * <p>Two selectors, because NIO selectors are level-triggered: waiting for writability on the read selector
- * would return at once for every readable socket, and leaving write interest on an idle socket would spin.
- * The write selector holds only sockets with queued packets, and only while they have them.
+ * The one thread with I/O, a duty cycle over small parts: read the clock once, {@link #doWork} (close released
+ * relay sockets, publish counters, run due timers, flush the {@link SendQueue}, then read or, while anything is
+ * queued, wait only for writability), and sleep no longer than the core's next deadline. A full socket buffer
+ * therefore delays a packet instead of dropping it. The parts: the {@link SendQueue} (pending packets, blocked
+ * sockets, the write selector), the {@link RelaySocketTable} (relay sockets by port), the {@link BatchReceiver}
+ * (recvmmsg), and {@link UdpSockets} (how every socket is opened).
  */
-final class EventLoop implements Runnable, RelaySockets {
+final class EventLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
-    /** Room in front of a received datagram for a header written in place (ChannelData, Data indication). */
-    static final int HEADROOM = 64;
+    /** Room in front of a received datagram for a header written in place: as much as the core writes. */
+    private static final int HEADROOM = Relay.HEADROOM;
 
     private static final int MAX_DATAGRAM = 65_535;
     /** Datagrams read from one socket per wake-up, so one busy socket cannot starve the others. */
@@ -49,12 +44,9 @@ final class EventLoop implements Runnable, RelaySockets {
     private Relay relay;
     private final Selector readSelector;
     private final SendQueue sendQueue;
+    private final UdpSockets sockets;
     private final List<UdpSocket> listeners = new ArrayList<>();
-    /** Relay sockets by port, one table per family: the core names an endpoint, the port finds its socket. */
-    private final UdpSocket[] ipv4Relays = new UdpSocket[65_536];
-
-    private final UdpSocket[] ipv6Relays = new UdpSocket[65_536];
-    private final List<UdpSocket> closing = new ArrayList<>();
+    private final RelaySocketTable relaySockets;
     private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
     /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
     private final BatchReceiver batch;
@@ -70,7 +62,6 @@ final class EventLoop implements Runnable, RelaySockets {
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
     private final SocketOptions socketOptions;
-    private final boolean dontFragmentSupported;
     private volatile boolean running = true;
     /** How far tests have moved the loop's clocks ahead of the machine's (0 in production). */
     private volatile long clockOffsetNs;
@@ -101,56 +92,24 @@ final class EventLoop implements Runnable, RelaySockets {
                 : null;
         this.readSelector = Selector.open();
         this.sendQueue = new SendQueue(allocator, transmitter, counters, socketOptions.dropWhenFull());
+        this.sockets = new UdpSockets(readSelector, socketOptions);
+        this.relaySockets = new RelaySocketTable(sockets, counters);
         try {
             for (int i = 0; i < listen.size(); i++) {
                 InetSocketAddress address = listen.get(i);
-                DatagramChannel channel = open(address);
+                DatagramChannel channel = sockets.open(address);
                 try {
                     channel.bind(address);
                 } catch (IOException e) {
                     channel.close();
                     throw new IOException("cannot listen on " + Addresses.format(address) + ": " + e.getMessage(), e);
                 }
-                listeners.add(register(channel, i, null));
+                listeners.add(sockets.register(channel, i, null));
             }
-            this.dontFragmentSupported = probeDontFragment();
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
-    }
-
-    private DatagramChannel open(InetSocketAddress address) throws IOException {
-        DatagramChannel channel = DatagramChannel.open(
-                address.getAddress() instanceof Inet6Address
-                        ? StandardProtocolFamily.INET6
-                        : StandardProtocolFamily.INET);
-        if (socketOptions.receiveBytes() > 0) {
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, socketOptions.receiveBytes());
-        }
-        if (socketOptions.sendBytes() > 0) {
-            channel.setOption(StandardSocketOptions.SO_SNDBUF, socketOptions.sendBytes());
-        }
-        return channel;
-    }
-
-    private static boolean probeDontFragment() {
-        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
-            return probe.supportedOptions().contains(ExtendedSocketOptions.IP_DONTFRAGMENT);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private UdpSocket register(DatagramChannel channel, int listener, RelayEndpoint relayEndpoint) throws IOException {
-        channel.configureBlocking(false);
-        InetSocketAddress local = (InetSocketAddress) channel.getLocalAddress();
-        UdpSocket socket = new UdpSocket(channel, listener, relayEndpoint, local.getAddress() instanceof Inet6Address);
-        if (BatchReceiver.AVAILABLE) {
-            socket.fd = BatchReceiver.fd(channel); // for recvmmsg, and sendto of an empty datagram
-        }
-        socket.readKey = channel.register(readSelector, SelectionKey.OP_READ, socket);
-        return socket;
     }
 
     /** The bound listening addresses, in the order the core indexes them (ports resolved when 0 was asked). */
@@ -173,6 +132,11 @@ final class EventLoop implements Runnable, RelaySockets {
     /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
     int effectiveReceiveBuffer() throws IOException {
         return listeners.isEmpty() ? 0 : listeners.get(0).channel.getOption(StandardSocketOptions.SO_RCVBUF);
+    }
+
+    /** The relay sockets, opened when the core asks: what the core is built with. */
+    RelaySockets relaySockets() {
+        return relaySockets;
     }
 
     /** The core this loop feeds; set once, after the sockets are bound and before {@link #run}. */
@@ -230,98 +194,16 @@ final class EventLoop implements Runnable, RelaySockets {
     }
 
     // ---------------------------------------------------------------------------------------------------
-    // RelaySockets: asked by the core, on this thread, while it handles an Allocate
-
-    @Override
-    public boolean open(RelayEndpoint endpoint) {
-        DatagramChannel channel = null;
-        try {
-            channel = open(endpoint.local());
-            if (endpoint.dontFragment()) {
-                // IP_DF for IPv4, IPV6_DONTFRAG for IPv6 (RFC 8656 DONT-FRAGMENT)
-                channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
-            }
-            channel.bind(endpoint.local());
-            UdpSocket socket = register(channel, -1, endpoint);
-            relays(endpoint)[endpoint.port()] = socket;
-            return true;
-        } catch (IOException | RuntimeException e) {
-            log.atDebug()
-                    .addKeyValue("relay", Addresses.format(endpoint.local()))
-                    .setCause(e)
-                    .log("cannot bind relay port");
-            if (channel != null) {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // nothing more to release
-                }
-            }
-            return false;
-        }
-    }
-
-    @Override
-    public boolean adopt(RelayEndpoint held, RelayEndpoint endpoint) {
-        UdpSocket socket = relays(held)[held.port()];
-        if (socket == null || socket.relay != held) {
-            return false;
-        }
-        try {
-            if (endpoint.dontFragment() != held.dontFragment()) {
-                socket.channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, endpoint.dontFragment());
-            }
-        } catch (IOException | RuntimeException e) {
-            log.atWarn()
-                    .addKeyValue("relay", Addresses.format(held.local()))
-                    .setCause(e)
-                    .log("cannot set DONT-FRAGMENT");
-            return false;
-        }
-        socket.relay = endpoint;
-        return true;
-    }
-
-    @Override
-    public boolean supportsDontFragment() {
-        return dontFragmentSupported;
-    }
-
-    private UdpSocket[] relays(RelayEndpoint endpoint) {
-        return endpoint.local().getAddress() instanceof Inet6Address ? ipv6Relays : ipv4Relays;
-    }
-
-    // ---------------------------------------------------------------------------------------------------
     // The loop
 
     @Override
     public void run() {
         try {
             while (running) {
-                long offsetNs = clockOffsetNs;
+                long offsetNs = clockOffsetNs; // the clocks, read once an iteration
                 nowNs = System.nanoTime() + offsetNs;
                 epochSeconds = System.currentTimeMillis() / 1000 + offsetNs / 1_000_000_000L;
-                closeReleasedSockets();
-                if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
-                    publish();
-                }
-                if (relay.nextDeadlineNs() - nowNs <= 0) {
-                    runTimers();
-                }
-                if (!sendQueue.flush(nowNs)) {
-                    // Suspended: some socket's buffer is full. Read nothing until every queued packet is out;
-                    // timers and stop() still wake this wait.
-                    long suspendedAt = System.nanoTime();
-                    counters.suspendedWaits++;
-                    if (sendQueue.awaitWritable(waitMs())) {
-                        counters.suspendedWakeupsByWritability++;
-                    }
-                    counters.suspendedNs += System.nanoTime() - suspendedAt;
-                } else if (heldBatch != null) {
-                    resumeHeldBatch(); // the queue drained: the rest of a batch read earlier comes first
-                } else {
-                    readSelector.select(this::onReadable, waitMs());
-                }
+                doWork();
                 counters.iterations++;
                 Function<EventLoop, ?> hook = onIteration;
                 if (hook != null) {
@@ -334,6 +216,37 @@ final class EventLoop implements Runnable, RelaySockets {
         } finally {
             close();
         }
+    }
+
+    /** One iteration at {@link #nowNs}; ends in a wait no longer than the core's next deadline. */
+    private void doWork() throws IOException {
+        relaySockets.closeReleased(sendQueue, heldBatch);
+        if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
+            publish();
+        }
+        if (relay.nextDeadlineNs() - nowNs <= 0) {
+            runTimers();
+        }
+        if (!sendQueue.flush(nowNs)) {
+            awaitWritability();
+        } else if (heldBatch != null) {
+            resumeHeldBatch(); // the queue drained: the rest of a batch read earlier comes first
+        } else {
+            readSelector.select(this::onReadable, waitMs());
+        }
+    }
+
+    /**
+     * Suspended: some socket's buffer is full. Read nothing until every queued packet is out; timers and stop()
+     * still end this wait.
+     */
+    private void awaitWritability() throws IOException {
+        long suspendedAt = System.nanoTime();
+        counters.suspendedWaits++;
+        if (sendQueue.awaitWritable(waitMs())) {
+            counters.suspendedWakeupsByWritability++;
+        }
+        counters.suspendedNs += System.nanoTime() - suspendedAt;
     }
 
     private void runTimers() {
@@ -464,7 +377,7 @@ final class EventLoop implements Runnable, RelaySockets {
         switch (out.forward()) {
             case NONE -> {}
             case TO_PEER -> {
-                UdpSocket socket = relays(out.relay())[out.relay().port()];
+                UdpSocket socket = relaySockets.socket(out.relay());
                 if (socket != null) {
                     buffer.limit(out.offset() + out.length()).position(out.offset());
                     sendQueue.send(socket, buffer, out.destination(), nowNs);
@@ -481,52 +394,7 @@ final class EventLoop implements Runnable, RelaySockets {
             switch (command) {
                 case Command.SendToClient s ->
                     sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
-                case Command.CloseRelay c -> release(c.relay());
-            }
-        }
-    }
-
-    /**
-     * Queues a relay socket for closing at the top of the next iteration: a registered channel is only closed
-     * after its keys are cancelled and a select has run, so it cannot be closed from inside a select.
-     */
-    private void release(RelayEndpoint endpoint) {
-        UdpSocket[] table = relays(endpoint);
-        UdpSocket socket = table[endpoint.port()];
-        if (socket != null && socket.relay == endpoint) {
-            table[endpoint.port()] = null;
-            closing.add(socket);
-        }
-    }
-
-    private void closeReleasedSockets() throws IOException {
-        if (closing.isEmpty()) {
-            return;
-        }
-        // Packets still queued for a deleted allocation's peers were accepted: the socket closes after them,
-        // and so does one whose batch is still being handled.
-        List<UdpSocket> ready = new ArrayList<>();
-        closing.removeIf(socket -> {
-            if (!socket.pending.isEmpty() || socket == heldBatch) {
-                return false;
-            }
-            socket.readKey.cancel();
-            sendQueue.forget(socket);
-            ready.add(socket);
-            return true;
-        });
-        if (ready.isEmpty()) {
-            return;
-        }
-        readSelector.selectNow();
-        sendQueue.selectNow();
-        for (UdpSocket socket : ready) {
-            try {
-                socket.channel.close();
-            } catch (IOException e) {
-                // the descriptor is gone either way; one failed close must not end the loop
-                counters.closeErrors++;
-                log.atWarn().addKeyValue("socket", socket).setCause(e).log("closing a relay socket failed");
+                case Command.CloseRelay c -> relaySockets.release(c.relay());
             }
         }
     }
@@ -534,14 +402,7 @@ final class EventLoop implements Runnable, RelaySockets {
     private void close() {
         sendQueue.close();
         List<UdpSocket> all = new ArrayList<>(listeners);
-        for (UdpSocket[] table : new UdpSocket[][] {ipv4Relays, ipv6Relays}) {
-            for (UdpSocket socket : table) {
-                if (socket != null) {
-                    all.add(socket);
-                }
-            }
-        }
-        all.addAll(closing);
+        relaySockets.forEach(all::add);
         for (UdpSocket socket : all) {
             try {
                 socket.channel.close();

@@ -341,7 +341,7 @@ public final class Turnpike implements Callable<Integer> {
             throw new StartupException(e.getMessage(), 1);
         }
         List<InetSocketAddress> bound = loop.boundListeners();
-        Relay relay = new Relay(settings.relayConfig(bound), loop);
+        Relay relay = new Relay(settings.relayConfig(bound), loop.relaySockets());
         loop.attach(relay);
         for (InetSocketAddress address : bound) {
             log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");

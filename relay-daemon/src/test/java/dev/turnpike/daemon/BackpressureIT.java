@@ -68,7 +68,7 @@ class BackpressureIT {
                                     50000,
                                     50999))
                             .build(),
-                    loop);
+                    loop.relaySockets());
             loop.attach(relay);
             AtomicReference<Snapshot> snapshot = new AtomicReference<>();
             loop.onIteration(l -> {

@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.core.Relay;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -17,7 +18,7 @@ class BatchReceiverTest {
     @Test
     void oneCallReceivesEveryWaitingDatagramWithItsSourceAndBytes() throws Exception {
         AddressCache cache = new AddressCache(64);
-        BatchReceiver batch = new BatchReceiver(EventLoop.HEADROOM, 3, cache);
+        BatchReceiver batch = new BatchReceiver(Relay.HEADROOM, 3, cache);
         try (DatagramChannel server = DatagramChannel.open();
                 DatagramChannel a = DatagramChannel.open();
                 DatagramChannel b = DatagramChannel.open()) {
@@ -45,7 +46,7 @@ class BatchReceiverTest {
 
     @Test
     void ipv6SourcesAreDecodedToo() throws Exception {
-        BatchReceiver batch = new BatchReceiver(EventLoop.HEADROOM, 3, new AddressCache(64));
+        BatchReceiver batch = new BatchReceiver(Relay.HEADROOM, 3, new AddressCache(64));
         try (DatagramChannel server = DatagramChannel.open();
                 DatagramChannel client = DatagramChannel.open()) {
             server.bind(new InetSocketAddress("::1", 0));

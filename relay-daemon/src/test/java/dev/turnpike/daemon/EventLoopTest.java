@@ -35,7 +35,7 @@ class EventLoopTest {
                 SocketOptions.KERNEL_DEFAULTS);
         List<InetSocketAddress> bound = loop.boundListeners();
         server = bound.get(0);
-        relay = new Relay(RelayConfig.builder(bound).build(), loop);
+        relay = new Relay(RelayConfig.builder(bound).build(), loop.relaySockets());
         loop.attach(relay);
         thread = new Thread(loop, "test-loop");
         thread.start();

@@ -76,7 +76,7 @@ final class LoopFixture implements AutoCloseable {
                         Set.copyOf(bound),
                         ports.low(),
                         ports.high()));
-        relay = new Relay(customise.apply(builder).build(), loop);
+        relay = new Relay(customise.apply(builder).build(), loop.relaySockets());
         loop.attach(relay);
         loop.onIteration(l -> {
             if (!l.queueConsistent()) {
