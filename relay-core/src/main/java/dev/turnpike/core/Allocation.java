@@ -53,6 +53,16 @@ final class Allocation {
         return peer instanceof Inet4Address ? ipv4 : ipv6;
     }
 
+    /**
+     * Whether {@code peerIp}:{@code port} is this allocation's own relayed transport address: relaying to it would
+     * echo every packet back into the allocation. A peer IP of the relay's own ({@code self}) on the allocation's
+     * relay port is it, whichever of the relay's addresses (bound or advertised) names it.
+     */
+    boolean isOwnRelayedAddress(InetAddress peerIp, boolean self, int port) {
+        RelayEndpoint endpoint = endpointFor(peerIp);
+        return self && endpoint != null && endpoint.port() == port;
+    }
+
     void addPermission(Permission permission) {
         if (permissionCount == permissionList.length) {
             permissionList = java.util.Arrays.copyOf(permissionList, permissionCount * 2);

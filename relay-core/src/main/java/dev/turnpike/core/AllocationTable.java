@@ -1,0 +1,244 @@
+package dev.turnpike.core;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The allocations by 5-tuple (listening socket and client), the relay ports they hold (from a pool per family),
+ * the odd ports held for EVEN-PORT reservations (RFC 8656 §7.2), the live counts the quotas read, and their
+ * expiry. Whatever it releases, it asks the loop to close with a {@link Command.CloseRelay}.
+ */
+final class AllocationTable {
+    private static final long NS_PER_SECOND = 1_000_000_000L;
+    /** RFC 8656 §7.2: a reserved even-port neighbour is held for 30 seconds. */
+    private static final long RESERVATION_LIFETIME_NS = 30 * NS_PER_SECOND;
+    /** RFC 8489 §6.2.1: a client gives up on a transaction after Ti = 39.5 s; keep replies a little longer. */
+    private static final long RETRANSMISSION_WINDOW_NS = 45 * NS_PER_SECOND;
+    /** Ports tried before 508: another process may hold a port of the range. */
+    private static final int OPEN_ATTEMPTS = 16;
+
+    /** An odd port held for an EVEN-PORT allocation's neighbour: its socket is bound, by no allocation. */
+    private record Reservation(RelayEndpoint held, boolean ipv6, long expiresAtNs) {}
+
+    private final RelayConfig config;
+    private final RelaySockets sockets;
+    private final RelayCounters counters;
+    private final List<HashMap<InetSocketAddress, Allocation>> byListener = new ArrayList<>();
+    private final RelayPortPool ipv4Ports;
+    private final RelayPortPool ipv6Ports;
+    private final HashMap<Long, Reservation> reservations = new HashMap<>();
+    /** Live allocations per account ({@link Allocation#account}) and per client IP, for the quotas. */
+    private final HashMap<String, int[]> byAccount = new HashMap<>();
+
+    private final HashMap<InetAddress, int[]> byClientIp = new HashMap<>();
+    private int count;
+
+    AllocationTable(RelayConfig config, RelaySockets sockets, RelayCounters counters) {
+        this.config = config;
+        this.sockets = sockets;
+        this.counters = counters;
+        for (int i = 0; i < config.listeners.size(); i++) {
+            byListener.add(new HashMap<>());
+        }
+        this.ipv4Ports = new RelayPortPool(config.relayPortLow, config.relayPortHigh);
+        this.ipv6Ports = new RelayPortPool(config.relayPortLow, config.relayPortHigh);
+    }
+
+    int count() {
+        return count;
+    }
+
+    /** Whether anything here expires: allocations, or reservations. */
+    boolean hasExpiries() {
+        return count > 0 || !reservations.isEmpty();
+    }
+
+    /** The 5-tuple's allocation if it has not expired (data plane: allocates nothing). */
+    Allocation live(int listener, InetSocketAddress client, long nowNs) {
+        Allocation allocation = byListener.get(listener).get(client);
+        return allocation != null && allocation.expiresAtNs - nowNs > 0 ? allocation : null;
+    }
+
+    /** The 5-tuple's allocation; one found expired (not swept yet) is deleted first and null answered. */
+    Allocation current(int listener, InetSocketAddress client, long nowNs, Outbox out) {
+        Allocation allocation = byListener.get(listener).get(client);
+        if (allocation != null && allocation.expiresAtNs - nowNs <= 0) {
+            delete(allocation, out);
+            return null;
+        }
+        return allocation;
+    }
+
+    /** Whether one more allocation for {@code account} from {@code clientIp} would pass a quota (486 if so). */
+    boolean overQuota(String account, InetAddress clientIp) {
+        return (config.maxAllocations > 0 && count >= config.maxAllocations)
+                || (config.userQuota > 0 && live(byAccount, account) >= config.userQuota)
+                || (config.clientQuota > 0 && live(byClientIp, clientIp) >= config.clientQuota);
+    }
+
+    void add(Allocation allocation) {
+        byListener.get(allocation.listener).put(allocation.client, allocation);
+        count++;
+        tally(byAccount, allocation.account, +1);
+        tally(byClientIp, allocation.client.getAddress(), +1);
+        counters.allocationsCreated++;
+    }
+
+    void delete(Allocation allocation, Outbox out) {
+        byListener.get(allocation.listener).remove(allocation.client);
+        release(allocation, out);
+    }
+
+    private void release(Allocation allocation, Outbox out) {
+        allocation.released = true; // datagrams still queued for its sockets are dropped
+        releaseEndpoints(allocation, out);
+        count--;
+        tally(byAccount, allocation.account, -1);
+        tally(byClientIp, allocation.client.getAddress(), -1);
+        counters.allocationsDeleted++;
+    }
+
+    private static <K> int live(HashMap<K, int[]> counts, K key) {
+        int[] n = counts.get(key);
+        return n == null ? 0 : n[0];
+    }
+
+    private static <K> void tally(HashMap<K, int[]> counts, K key, int delta) {
+        int[] n = counts.computeIfAbsent(key, k -> new int[1]);
+        n[0] += delta;
+        if (n[0] <= 0) {
+            counts.remove(key);
+        }
+    }
+
+    /** Expires what is due: allocations (their relay sockets closed), permissions, channels, reservations. */
+    void sweep(long nowNs, Outbox out) {
+        for (HashMap<InetSocketAddress, Allocation> byClient : byListener) {
+            Iterator<Allocation> it = byClient.values().iterator();
+            while (it.hasNext()) {
+                Allocation allocation = it.next();
+                if (allocation.expiresAtNs - nowNs <= 0) {
+                    it.remove();
+                    release(allocation, out);
+                } else {
+                    allocation.sweep(nowNs);
+                    if (allocation.allocateResponse != null
+                            && nowNs - allocation.createdAtNs > RETRANSMISSION_WINDOW_NS) {
+                        allocation.allocateResponse = null; // no retransmission of the Allocate can come any more
+                    }
+                }
+            }
+        }
+        Iterator<Reservation> reserved = reservations.values().iterator();
+        while (reserved.hasNext()) {
+            Reservation reservation = reserved.next();
+            if (reservation.expiresAtNs() - nowNs <= 0) {
+                reserved.remove();
+                unhold(reservation, out);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Relay ports
+
+    /** A bound relay port from the pool (an even one if asked), or null after a few ports proved taken. */
+    RelayEndpoint open(Allocation allocation, boolean ipv6, boolean even, boolean dontFragment) {
+        RelayPortPool pool = pool(ipv6);
+        for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+            int port = pool.acquire(config.random, even, false);
+            if (port < 0) {
+                return null;
+            }
+            RelayEndpoint endpoint = endpoint(ipv6, port, allocation, dontFragment);
+            if (sockets.open(endpoint)) {
+                return endpoint;
+            }
+            pool.release(port); // taken by another process; try another
+        }
+        return null;
+    }
+
+    /**
+     * EVEN-PORT with the R bit (RFC 8656 §7.2): an even port for {@code allocation}, and the next one up bound
+     * now and held by no allocation for 30 s until a RESERVATION-TOKEN claims it, so that no other process can
+     * take it meanwhile. Answers the even endpoint and the token, or null after a few pairs proved taken.
+     */
+    RelayEndpoint openEvenPairAndReserve(
+            Allocation allocation, boolean ipv6, boolean dontFragment, long[] token, long nowNs, Outbox out) {
+        RelayPortPool pool = pool(ipv6);
+        for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+            int port = pool.acquire(config.random, true, true);
+            if (port < 0) {
+                return null;
+            }
+            pool.take(port + 1);
+            RelayEndpoint even = endpoint(ipv6, port, allocation, dontFragment);
+            RelayEndpoint held = endpoint(ipv6, port + 1, null, false);
+            if (sockets.open(even)) {
+                if (sockets.open(held)) {
+                    token[0] = config.random.nextLong();
+                    reservations.put(token[0], new Reservation(held, ipv6, nowNs + RESERVATION_LIFETIME_NS));
+                    return even;
+                }
+                out.add(new Command.CloseRelay(even));
+            }
+            pool.release(port); // either port taken by another process; try another pair
+            pool.release(port + 1);
+        }
+        return null;
+    }
+
+    /**
+     * The port a RESERVATION-TOKEN names, handed to {@code allocation}: its socket was bound when it was reserved
+     * and now serves the allocation. Null (and the port given up) if unknown, expired, or the loop cannot.
+     */
+    RelayEndpoint claim(long token, Allocation allocation, boolean dontFragment, long nowNs, Outbox out) {
+        Reservation reservation = reservations.remove(token);
+        if (reservation == null) {
+            return null;
+        }
+        if (reservation.expiresAtNs() - nowNs <= 0) {
+            unhold(reservation, out);
+            return null;
+        }
+        RelayEndpoint held = reservation.held();
+        RelayEndpoint endpoint = new RelayEndpoint(held.local(), held.advertised(), allocation, dontFragment);
+        if (sockets.adopt(held, endpoint)) {
+            return endpoint;
+        }
+        unhold(reservation, out);
+        return null;
+    }
+
+    private void unhold(Reservation reservation, Outbox out) {
+        out.add(new Command.CloseRelay(reservation.held()));
+        pool(reservation.ipv6()).release(reservation.held().port());
+    }
+
+    /** Gives up an allocation's relay ports (the loop closes their sockets). */
+    void releaseEndpoints(Allocation allocation, Outbox out) {
+        for (RelayEndpoint endpoint : new RelayEndpoint[] {allocation.ipv4, allocation.ipv6}) {
+            if (endpoint != null) {
+                out.add(new Command.CloseRelay(endpoint));
+                pool(endpoint.local().getAddress() instanceof Inet6Address).release(endpoint.port());
+            }
+        }
+    }
+
+    private RelayEndpoint endpoint(boolean ipv6, int port, Allocation allocation, boolean dontFragment) {
+        InetSocketAddress local = new InetSocketAddress(ipv6 ? config.relayIpv6 : config.relayIpv4, port);
+        InetAddress advertised = ipv6 ? config.publicIpv6 : config.publicIpv4;
+        return new RelayEndpoint(
+                local, advertised != null ? new InetSocketAddress(advertised, port) : local, allocation, dontFragment);
+    }
+
+    private RelayPortPool pool(boolean ipv6) {
+        return ipv6 ? ipv6Ports : ipv4Ports;
+    }
+}

@@ -1,0 +1,179 @@
+package dev.turnpike.core;
+
+import dev.turnpike.core.policy.PeerPolicy;
+import dev.turnpike.core.stun.ChannelData;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.TurnAttributes;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * The data plane (RFC 8656 §11, §12): ChannelData and Send indications from clients to peers, peers' datagrams
+ * back as ChannelData or Data indications, each checked against its allocation, permission, channel, the peer
+ * policy and the bandwidth limits. Allocates nothing for IPv4 and ChannelData: it looks up by the objects the loop
+ * already holds and writes headers in place in the receive buffer.
+ */
+final class DataPlane {
+    private final RelayConfig config;
+    private final PeerPolicy policy;
+    private final AllocationTable allocations;
+    private final RelayCounters counters;
+    /** --total-bps across every allocation, or null for no limit. */
+    private final TokenBucket totalBandwidth;
+
+    DataPlane(RelayConfig config, AllocationTable allocations, RelayCounters counters, TokenBucket totalBandwidth) {
+        this.config = config;
+        this.policy = config.policy;
+        this.allocations = allocations;
+        this.counters = counters;
+        this.totalBandwidth = totalBandwidth;
+    }
+
+    private static boolean live(Permission permission, long nowNs) {
+        return permission != null && permission.expiresAtNs - nowNs > 0;
+    }
+
+    // RFC 8656 §12.6: ChannelData from the client goes to the channel's peer.
+    void onClientChannelData(
+            long nowNs, int listener, InetSocketAddress client, ByteBuffer buffer, int offset, int length, Outbox out) {
+        int payloadLength = ChannelData.payloadLength(buffer, offset, length);
+        if (payloadLength < 0) {
+            counters.drop(RelayCounters.Drop.MALFORMED);
+            return;
+        }
+        Allocation allocation = allocations.live(listener, client, nowNs);
+        if (allocation == null) {
+            counters.drop(RelayCounters.Drop.NO_ALLOCATION);
+            return;
+        }
+        ChannelBinding channel = allocation.channel(ChannelData.channelNumber(buffer, offset));
+        if (channel == null
+                || channel.expiresAtNs - nowNs <= 0
+                || !live(allocation.permissions.get(channel.peer.getAddress()), nowNs)) {
+            counters.drop(RelayCounters.Drop.NO_PERMISSION);
+            return;
+        }
+        if (!withinBandwidth(allocation, payloadLength, nowNs)) {
+            return;
+        }
+        counters.packetsClientToPeer++;
+        counters.bytesClientToPeer += payloadLength;
+        out.forwardToPeer(
+                allocation.endpointFor(channel.peer.getAddress()),
+                channel.peer,
+                offset + ChannelData.HEADER_LENGTH,
+                payloadLength);
+    }
+
+    // RFC 8656 §11.2: a Send indication's DATA goes to its XOR-PEER-ADDRESS, if permitted. The peer is matched
+    // against the permissions in its wire format, so the usual case allocates nothing.
+    void onSendIndication(StunMessage request, long nowNs, int listener, InetSocketAddress client, Outbox out) {
+        Allocation allocation = allocations.live(listener, client, nowNs);
+        if (allocation == null) {
+            counters.drop(RelayCounters.Drop.NO_ALLOCATION);
+            return;
+        }
+        int peerIndex = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
+        int dataIndex = request.indexOf(StunAttribute.DATA);
+        if (peerIndex < 0 || dataIndex < 0 || request.valueLength(peerIndex) < 8) {
+            counters.drop(RelayCounters.Drop.MALFORMED);
+            return;
+        }
+        int value = request.valueOffset(peerIndex);
+        Permission permission =
+                allocation.permission(request.buffer(), value, request.valueLength(peerIndex), request.offset());
+        if (permission == null || permission.expiresAtNs - nowNs <= 0) {
+            InetSocketAddress peer = request.xorAddress(peerIndex);
+            if (peer == null) {
+                counters.drop(RelayCounters.Drop.MALFORMED);
+            } else if (allocation.endpointFor(peer.getAddress()) == null || !policy.permits(peer)) {
+                counters.drop(RelayCounters.Drop.PEER_DENIED);
+            } else {
+                counters.drop(RelayCounters.Drop.NO_PERMISSION);
+            }
+            return;
+        }
+        int port = TurnAttributes.xorPort(request.buffer(), value);
+        if ((permission.self && !policy.isRelayPort(port))
+                || policy.isListener(permission.peer, port)
+                || allocation.isOwnRelayedAddress(permission.peer, permission.self, port)) {
+            counters.drop(RelayCounters.Drop.PEER_DENIED);
+            return;
+        }
+        if (!withinBandwidth(allocation, request.valueLength(dataIndex), nowNs)) {
+            return;
+        }
+        counters.packetsClientToPeer++;
+        counters.bytesClientToPeer += request.valueLength(dataIndex);
+        out.forwardToPeer(
+                allocation.endpointFor(permission.peer),
+                permission.destination(port),
+                request.valueOffset(dataIndex),
+                request.valueLength(dataIndex));
+    }
+
+    /** Takes {@code bytes} from the allocation's and the relay's bandwidth; false (counted) when either is out. */
+    private boolean withinBandwidth(Allocation allocation, int bytes, long nowNs) {
+        if ((allocation.bandwidth != null && !allocation.bandwidth.take(bytes, nowNs))
+                || (totalBandwidth != null && !totalBandwidth.take(bytes, nowNs))) {
+            counters.drop(RelayCounters.Drop.BANDWIDTH);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * A datagram from {@code peer} arrived on {@code relay}'s socket. The payload sits at {@code offset} with
+     * at least {@link Relay#HEADROOM} bytes free in front of it and 3 behind it, where the ChannelData or Data
+     * indication header and padding are written in place.
+     */
+    void onPeerDatagram(
+            long nowNs,
+            RelayEndpoint relay,
+            InetSocketAddress peer,
+            ByteBuffer buffer,
+            int offset,
+            int length,
+            Outbox out) {
+        Allocation allocation = relay.allocation;
+        if (allocation == null || allocation.released || allocation.expiresAtNs - nowNs <= 0) {
+            // null: a reserved port, held for an allocation not made yet
+            counters.drop(RelayCounters.Drop.NO_ALLOCATION);
+            return;
+        }
+        Permission permission = allocation.permissions.get(peer.getAddress());
+        if (!live(permission, nowNs)) {
+            counters.drop(RelayCounters.Drop.NO_PERMISSION);
+            return;
+        }
+        if (permission.self && !policy.isRelayPort(peer.getPort())) {
+            counters.drop(RelayCounters.Drop.PEER_DENIED);
+            return;
+        }
+        if (!withinBandwidth(allocation, length, nowNs)) {
+            return;
+        }
+        counters.packetsPeerToClient++;
+        counters.bytesPeerToClient += length;
+        ChannelBinding channel = allocation.channelsByPeer.get(peer);
+        if (channel != null && channel.expiresAtNs - nowNs > 0) {
+            // RFC 8656 §12.5: over UDP the ChannelData padding is optional, so none is sent.
+            int start = offset - ChannelData.HEADER_LENGTH;
+            ChannelData.writeHeader(buffer, start, channel.number, length);
+            out.forwardToClient(allocation.listener, allocation.client, start, length + ChannelData.HEADER_LENGTH);
+            return;
+        }
+        int start = DataIndication.write(
+                buffer,
+                offset,
+                length,
+                config.random.nextLong(),
+                config.random.nextInt(),
+                permission.ipv4,
+                permission.ipv6,
+                peer.getPort());
+        int total = DataIndication.headerLength(permission.ipv6 == null ? 4 : 16) + length + ((4 - (length & 3)) & 3);
+        out.forwardToClient(allocation.listener, allocation.client, start, total);
+    }
+}

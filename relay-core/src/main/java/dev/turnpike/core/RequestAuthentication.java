@@ -1,0 +1,141 @@
+package dev.turnpike.core;
+
+import dev.turnpike.core.auth.Credentials;
+import dev.turnpike.core.auth.LongTermKey;
+import dev.turnpike.core.auth.NonceIssuer;
+import dev.turnpike.core.stun.ErrorCode;
+import dev.turnpike.core.stun.MessageIntegrity;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.core.stun.TurnAttributes;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * RFC 8489 §9.2, the long-term credential mechanism, as RFC 8656 §7.2 asks of every TURN request: verifies a
+ * request's MESSAGE-INTEGRITY(-SHA256) against its user's key and our nonce, and answers what it proved, or
+ * challenges (401, 438) within the per-source reply rate and answers null.
+ */
+final class RequestAuthentication {
+    /** Who a request proved to be, and how its answers are signed. */
+    record Authenticated(Credentials.Key key, byte[] responseKey, boolean sha256) {}
+
+    private final Credentials credentials;
+    private final NonceIssuer nonces;
+    private final MessageIntegrity integrity;
+    private final ChallengeLimiter challenges;
+    private final Responses responses;
+    private final RelayCounters counters;
+
+    RequestAuthentication(RelayConfig config, MessageIntegrity integrity, Responses responses, RelayCounters counters) {
+        this.credentials = config.credentials;
+        this.nonces = new NonceIssuer(config.nonceKey, config.nonceLifetimeSeconds);
+        this.integrity = integrity;
+        this.challenges = new ChallengeLimiter(config.challengeRate, config.challengeBurst);
+        this.responses = responses;
+        this.counters = counters;
+    }
+
+    /**
+     * Who sent {@code request}, or null after answering it (a challenge, or 400 for malformed authentication
+     * attributes; nothing at all past the source's reply rate).
+     */
+    Authenticated authenticate(
+            StunMessage request, long nowNs, long epochSeconds, int listener, InetSocketAddress client, Outbox out) {
+        boolean sha1 = request.integrityIndex() >= 0;
+        boolean sha256 = request.integritySha256Index() >= 0;
+        if (!sha1 && !sha256) {
+            challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
+            return null;
+        }
+        // Until a key verifies, every reply below goes through challenge() or refuse(): rate-limited.
+        int username = request.indexOf(StunAttribute.USERNAME);
+        int userHash = request.indexOf(StunAttribute.USERHASH);
+        String realm = request.string(StunAttribute.REALM);
+        String nonce = request.string(StunAttribute.NONCE);
+        if ((username < 0 && userHash < 0) || realm == null || nonce == null) {
+            refuse(nowNs, listener, client, out);
+            return null;
+        }
+        if (nonces.check(nonce, client, nowNs) != NonceIssuer.Check.VALID) {
+            challenge(ErrorCode.STALE_NONCE, nowNs, listener, client, out);
+            return null;
+        }
+        // RFC 8489 §9.2.4: a client that saw our nonce cookie echoes PASSWORD-ALGORITHMS as we sent it (MD5 then
+        // SHA-256, each without parameters) and picks one with PASSWORD-ALGORITHM; one that sends neither uses MD5.
+        int algorithm = LongTermKey.ALGORITHM_MD5;
+        if (request.has(StunAttribute.PASSWORD_ALGORITHMS) || request.has(StunAttribute.PASSWORD_ALGORITHM)) {
+            algorithm = TurnAttributes.passwordAlgorithm(request);
+            if (!TurnAttributes.passwordAlgorithmsAre(request, LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256)
+                    || (algorithm != LongTermKey.ALGORITHM_MD5 && algorithm != LongTermKey.ALGORITHM_SHA256)) {
+                refuse(nowNs, listener, client, out);
+                return null;
+            }
+        }
+        if (!realm.equals(credentials.realm())) {
+            challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
+            return null;
+        }
+        List<Credentials.Key> candidates = username >= 0
+                ? credentials.candidates(request.string(StunAttribute.USERNAME), epochSeconds)
+                : credentials.candidatesByHash(request.bytes(userHash));
+        Authenticated match = null;
+        for (Credentials.Key candidate : candidates) {
+            byte[] key = algorithm == LongTermKey.ALGORITHM_SHA256 ? candidate.sha256() : candidate.md5();
+            // When both are present, the stronger MESSAGE-INTEGRITY-SHA256 decides (RFC 8489 §9.2.4). Every
+            // candidate is checked, a match or not, so that the time taken says nothing.
+            boolean valid = sha256 ? integrity.verifySha256(request, key) : integrity.verifySha1(request, key);
+            if (valid && match == null && !credentials.isDecoy(candidate)) {
+                match = new Authenticated(candidate, key, sha256);
+            }
+        }
+        if (match == null) {
+            challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
+        }
+        return match;
+    }
+
+    /** 400 to a request whose authentication attributes are malformed; rate-limited like a challenge. */
+    private void refuse(long nowNs, int listener, InetSocketAddress client, Outbox out) {
+        if (withinReplyRate(client, nowNs)) {
+            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+        }
+    }
+
+    /**
+     * 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS, unsigned (RFC 8489 §9.2.4); nothing when the
+     * source is over its reply rate (anyone can send these with a forged source address).
+     */
+    private void challenge(ErrorCode error, long nowNs, int listener, InetSocketAddress client, Outbox out) {
+        if (!withinReplyRate(client, nowNs)) {
+            return;
+        }
+        counters.errorResponses++;
+        responses
+                .begin(StunMethod.CLASS_ERROR)
+                .addErrorCode(error.code, error.reason)
+                .addString(StunAttribute.REALM, credentials.realm())
+                .addString(StunAttribute.NONCE, nonces.issue(client, nowNs))
+                .addPasswordAlgorithms(LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256);
+        responses.finish(listener, client, out);
+    }
+
+    private boolean withinReplyRate(InetSocketAddress client, long nowNs) {
+        if (challenges.allow(client.getAddress(), nowNs)) {
+            return true;
+        }
+        counters.drop(RelayCounters.Drop.CHALLENGE_LIMITED);
+        return false;
+    }
+
+    /** Whether sources' reply budgets are remembered, so that a timer should come to forget them. */
+    boolean remembersSources() {
+        return challenges.sources() > 0;
+    }
+
+    /** Forgets sources whose budgets have refilled; answers whether any are still remembered. */
+    boolean sweep(long nowNs) {
+        return challenges.sweep(nowNs);
+    }
+}

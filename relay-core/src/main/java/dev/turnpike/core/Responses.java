@@ -1,0 +1,87 @@
+package dev.turnpike.core;
+
+import dev.turnpike.core.stun.ErrorCode;
+import dev.turnpike.core.stun.MessageIntegrity;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.core.stun.StunWriter;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * Writes the responses to one request at a time: the request's method and transaction, SOFTWARE if
+ * configured, MESSAGE-INTEGRITY or -SHA256 (as the request used) once it has authenticated, FINGERPRINT when the
+ * request had one (RFC 8489 §6.3, §9.2.4, §14.7).
+ */
+final class Responses {
+    private final StunWriter writer;
+    private final String software;
+    private final RelayCounters counters;
+    private final ByteBuffer buffer = ByteBuffer.allocate(2048);
+    private StunMessage request;
+    private byte[] key;
+    private boolean sha256;
+
+    Responses(MessageIntegrity integrity, String software, RelayCounters counters) {
+        this.writer = new StunWriter(integrity);
+        this.software = software;
+        this.counters = counters;
+    }
+
+    /** Answers {@code message} from now on, unsigned until {@link #sign}. */
+    void answer(StunMessage message) {
+        this.request = message;
+        this.key = null;
+    }
+
+    /** Signs the answers with the key the request authenticated with, by the HMAC it used. */
+    void sign(byte[] responseKey, boolean withSha256) {
+        this.key = responseKey;
+        this.sha256 = withSha256;
+    }
+
+    /** Starts a response of {@code messageClass}; add attributes, then {@link #finish}. */
+    StunWriter begin(int messageClass) {
+        return writer.begin(buffer, 0, StunMethod.messageType(request.method(), messageClass), request);
+    }
+
+    /** Closes the response, queues it to {@code client} and answers its bytes. */
+    byte[] finish(int listener, InetSocketAddress client, Outbox out) {
+        if (software != null) {
+            writer.addString(StunAttribute.SOFTWARE, software);
+        }
+        if (key != null) {
+            if (sha256) {
+                writer.addMessageIntegritySha256(key);
+            } else {
+                writer.addMessageIntegrity(key);
+            }
+        }
+        if (request.fingerprintIndex() >= 0) {
+            writer.addFingerprint();
+        }
+        byte[] bytes = writer.toBytes();
+        out.add(new Command.SendToClient(listener, client, bytes));
+        return bytes;
+    }
+
+    void success(int listener, InetSocketAddress client, Outbox out) {
+        begin(StunMethod.CLASS_SUCCESS);
+        finish(listener, client, out);
+    }
+
+    void error(int listener, InetSocketAddress client, ErrorCode error, Outbox out) {
+        counters.errorResponses++;
+        begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason);
+        finish(listener, client, out);
+    }
+
+    /** 420 with UNKNOWN-ATTRIBUTES listing the first {@code count} of {@code types} (RFC 8489 §14.9). */
+    void unknownAttributes(int listener, InetSocketAddress client, int[] types, int count, Outbox out) {
+        counters.errorResponses++;
+        ErrorCode error = ErrorCode.UNKNOWN_ATTRIBUTE;
+        begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason).addUnknownAttributes(types, count);
+        finish(listener, client, out);
+    }
+}
