@@ -33,7 +33,7 @@ final class Settings {
     /** Descriptors the process needs besides sockets: selectors, the JDK's own files, logs, the metrics server. */
     static final int RESERVED_DESCRIPTORS = 64;
 
-    private final Turnpike flags;
+    private final RelayOptions flags;
     private final Map<String, String> users = new LinkedHashMap<>();
     private int relayPortLow;
     private int relayPortHigh;
@@ -44,11 +44,11 @@ final class Settings {
     private final List<Cidr> allow = new ArrayList<>();
     private final List<Cidr> deny = new ArrayList<>();
 
-    private Settings(Turnpike flags) {
+    private Settings(RelayOptions flags) {
         this.flags = flags;
     }
 
-    static Settings from(Turnpike flags, List<InetSocketAddress> listen) {
+    static Settings from(RelayOptions flags, List<InetSocketAddress> listen) {
         Settings s = new Settings(flags);
         s.parseRelayPorts();
         s.parseUsers();
@@ -126,8 +126,8 @@ final class Settings {
         }
     }
 
-    private static Turnpike.StartupException bad(String message) {
-        return new Turnpike.StartupException(message, 2);
+    private static StartupException bad(String message) {
+        return new StartupException(message, 2);
     }
 
     private static Cidr cidr(String flag, String text) {

@@ -1,9 +1,7 @@
 package dev.turnpike.daemon;
 
-import ch.qos.logback.classic.Level;
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.turnpike.core.Relay;
-import dev.turnpike.core.RelayConfig;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
@@ -12,7 +10,6 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -22,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /** The {@code turnpike} command: parses flags, starts the event loop, stops cleanly on SIGTERM/SIGINT. */
 @Command(
@@ -40,256 +37,8 @@ import picocli.CommandLine.Option;
 public final class Turnpike implements Callable<Integer> {
     private static final int DEFAULT_PORT = 3478;
 
-    @Option(
-            names = "--listen",
-            paramLabel = "ADDR:PORT",
-            split = ",",
-            converter = HostPortConverter.class,
-            description = "Where to listen for STUN/TURN over UDP; repeatable. Default: every local address, "
-                    + "IPv4 and IPv6, port 3478.")
-    List<InetSocketAddress> listen = new ArrayList<>();
-
-    @Option(
-            names = "--realm",
-            paramLabel = "REALM",
-            defaultValue = "turnpike",
-            description = "The long-term credential realm. Default: ${DEFAULT-VALUE}.")
-    String realm;
-
-    @Option(
-            names = "--user",
-            paramLabel = "NAME:PASSWORD",
-            split = ",",
-            description = "A user who may allocate; repeatable.")
-    List<String> users = new ArrayList<>();
-
-    @Option(
-            names = "--users-file",
-            paramLabel = "PATH",
-            description = "A file of NAME:PASSWORD lines ('#' starts a comment).")
-    Path usersFile;
-
-    @Option(
-            names = "--auth-secret",
-            paramLabel = "SECRET",
-            split = ",",
-            description = "A shared secret for time-limited credentials (TURN REST API): username "
-                    + "EXPIRY[:name], password base64(HMAC-SHA1(secret, username)); repeatable, for rotation.")
-    List<String> authSecrets = new ArrayList<>();
-
-    @Option(
-            names = "--relay-ports",
-            paramLabel = "LOW-HIGH",
-            defaultValue = "49152-65535",
-            description = "The UDP ports relayed addresses are taken from. Default: ${DEFAULT-VALUE}.")
-    String relayPorts;
-
-    @Option(
-            names = "--relay-address",
-            paramLabel = "IP",
-            split = ",",
-            description = "The local address relay sockets bind, at most one per family. Default: the listen "
-                    + "address when it is a concrete one, else the address of the default route.")
-    List<String> relayAddresses = new ArrayList<>();
-
-    @Option(
-            names = "--public-address",
-            paramLabel = "IP",
-            split = ",",
-            description = "What XOR-RELAYED-ADDRESS advertises instead of the relay address (behind a 1:1 NAT); "
-                    + "at most one per family.")
-    List<String> publicAddresses = new ArrayList<>();
-
-    @Option(
-            names = "--max-lifetime",
-            paramLabel = "SECONDS",
-            defaultValue = "3600",
-            description = "The longest allocation lifetime granted. Default: ${DEFAULT-VALUE}.")
-    long maxLifetime;
-
-    @Option(
-            names = "--nonce-lifetime",
-            paramLabel = "SECONDS",
-            defaultValue = "600",
-            description = "How long a nonce is good for before 438 Stale Nonce. Default: ${DEFAULT-VALUE}.")
-    long nonceLifetime;
-
-    @Option(
-            names = "--allow-peer",
-            paramLabel = "CIDR",
-            split = ",",
-            description = "Relay to these peers even if in a range refused by default (loopback, private, ...); "
-                    + "repeatable; an allow wins over every deny.")
-    List<String> allowPeers = new ArrayList<>();
-
-    @Option(
-            names = "--deny-peer",
-            paramLabel = "CIDR",
-            split = ",",
-            description = "Refuse these peers too (e.g. a cloud metadata address); repeatable.")
-    List<String> denyPeers = new ArrayList<>();
-
-    @Option(
-            names = "--rfc5766-channel-numbers",
-            description = "Also accept channel numbers 0x5000-0x7FFF (RFC 5766), for legacy clients.")
-    boolean rfc5766ChannelNumbers;
-
-    @Option(
-            names = "--max-allocations",
-            paramLabel = "N",
-            defaultValue = "" + RelayConfig.DEFAULT_MAX_ALLOCATIONS,
-            description = "Allocations live at once, all users together; over it an Allocate gets 486. 0: no limit. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    int maxAllocations;
-
-    @Option(
-            names = "--user-quota",
-            paramLabel = "N",
-            defaultValue = "" + RelayConfig.DEFAULT_USER_QUOTA,
-            description = "Allocations one user holds at once (a time-limited username counts by its name); 486 "
-                    + "past it. 0: no limit. Default: ${DEFAULT-VALUE}.")
-    int userQuota;
-
-    @Option(
-            names = "--client-quota",
-            paramLabel = "N",
-            defaultValue = "" + RelayConfig.DEFAULT_CLIENT_QUOTA,
-            description =
-                    "Allocations one client IP holds at once; 486 past it. 0: no limit. Default: ${DEFAULT-VALUE}.")
-    int clientQuota;
-
-    @Option(
-            names = "--max-permissions",
-            paramLabel = "N",
-            defaultValue = "" + RelayConfig.DEFAULT_MAX_PERMISSIONS,
-            description = "Peer IPs one allocation may hold permissions for; 508 past it. 0: no limit. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    int maxPermissions;
-
-    @Option(
-            names = "--max-channels",
-            paramLabel = "N",
-            defaultValue = "" + RelayConfig.DEFAULT_MAX_CHANNELS,
-            description = "Channels one allocation may bind; 508 past it. 0: no limit. Default: ${DEFAULT-VALUE}.")
-    int maxChannels;
-
-    @Option(
-            names = "--max-bps",
-            paramLabel = "BITS",
-            defaultValue = "" + RelayConfig.DEFAULT_MAX_BPS,
-            description = "Bits per second one allocation relays, both directions together; the excess is dropped "
-                    + "and counted. 0: no limit. Default: ${DEFAULT-VALUE}.")
-    long maxBps;
-
-    @Option(
-            names = "--total-bps",
-            paramLabel = "BITS",
-            defaultValue = "0",
-            description = "Bits per second the whole relay relays; the excess is dropped and counted. 0: no limit. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    long totalBps;
-
-    @Option(
-            names = "--challenge-rate",
-            paramLabel = "PER_SECOND",
-            defaultValue = "" + RelayConfig.DEFAULT_CHALLENGE_RATE,
-            description = "Replies a second to unauthenticated requests (401, 438) per source IP; the rest are "
-                    + "dropped and counted. 0: no limit. Default: ${DEFAULT-VALUE}.")
-    long challengeRate;
-
-    @Option(
-            names = "--challenge-burst",
-            paramLabel = "N",
-            defaultValue = "" + RelayConfig.DEFAULT_CHALLENGE_BURST,
-            description = "How many such replies one source may have at once before --challenge-rate applies. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    long challengeBurst;
-
-    @Option(
-            names = "--software",
-            paramLabel = "NAME",
-            description = "Send a SOFTWARE attribute with this value in every response. Default: none, so as not to "
-                    + "tell an attacker which server and version to try.")
-    String software;
-
-    @Option(
-            names = "--max-queued-bytes",
-            paramLabel = "BYTES",
-            defaultValue = "" + SocketOptions.DEFAULT_MAX_QUEUED_BYTES,
-            description = "Bytes waiting for full socket buffers at which the loop stops handling even the datagrams "
-                    + "it has read (reading stops as soon as anything waits); nothing is dropped. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    long maxQueuedBytes;
-
-    @Option(
-            names = "--receive-buffer",
-            paramLabel = "BYTES",
-            defaultValue = "4194304",
-            description = "SO_RCVBUF of every socket (the kernel caps it at net.core.rmem_max); 0 keeps the "
-                    + "kernel's default. Default: ${DEFAULT-VALUE}.")
-    int receiveBuffer;
-
-    @Option(
-            names = "--send-buffer",
-            paramLabel = "BYTES",
-            defaultValue = "0",
-            description = "SO_SNDBUF of every socket; 0 keeps the kernel's default, which lets a socket block "
-                    + "(and Turnpike queue) before the interface's queue would drop. Default: ${DEFAULT-VALUE}.")
-    int sendBuffer;
-
-    @Option(
-            names = "--metrics-listen",
-            paramLabel = "ADDR:PORT",
-            converter = HostPortConverter.class,
-            description = "Serve GET /metrics (Prometheus text) and GET /healthz over HTTP here, e.g. 127.0.0.1:9641. "
-                    + "Default: off. The counters reveal traffic volumes: keep it on a private address.")
-    InetSocketAddress metricsListen;
-
-    @Option(
-            names = "--benchmark-plain-receive",
-            hidden = true,
-            description = "Benchmark-only: receive one datagram per call even where recvmmsg is available.")
-    boolean benchmarkPlainReceive;
-
-    @Option(
-            names = "--benchmark-drop-when-full",
-            hidden = true,
-            description = "Benchmark-only: drop instead of queueing when a send buffer is full.")
-    boolean benchmarkDropWhenFull;
-
-    @Option(
-            names = "--log-level",
-            paramLabel = "LEVEL",
-            defaultValue = "info",
-            description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
-    LogLevel logLevel;
-
-    @Option(
-            names = "--log-format",
-            paramLabel = "FORMAT",
-            defaultValue = "text",
-            description = "text, or json: one JSON object a line. Default: ${DEFAULT-VALUE}.")
-    Logging.Format logFormat;
-
-    @Option(
-            names = "--config",
-            paramLabel = "FILE",
-            description = "A properties file of option names and values (listen = 127.0.0.1:3478).")
-    String config;
-
-    enum LogLevel {
-        error(Level.ERROR),
-        warn(Level.WARN),
-        info(Level.INFO),
-        debug(Level.DEBUG),
-        trace(Level.TRACE);
-
-        final Level level;
-
-        LogLevel(Level level) {
-            this.level = level;
-        }
-    }
+    @Mixin
+    RelayOptions options = new RelayOptions();
 
     /** Set by main before a deliberate exit, so the shutdown hook leaves the exit status alone. */
     private static volatile boolean exitingOnPurpose;
@@ -324,11 +73,11 @@ public final class Turnpike implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Logging.configure(logLevel.level, logFormat);
+        Logging.configure(options.logLevel.level, options.logFormat);
         Logger log = LoggerFactory.getLogger(Turnpike.class);
-        List<InetSocketAddress> listenAddresses = listen.isEmpty() ? everyLocalAddress() : listen;
+        List<InetSocketAddress> listenAddresses = options.listen.isEmpty() ? everyLocalAddress() : options.listen;
 
-        Settings settings = Settings.from(this, listenAddresses);
+        Settings settings = Settings.from(options, listenAddresses);
         settings.checkDescriptors(listenAddresses.size(), descriptorLimit());
         EventLoop loop;
         try {
@@ -336,7 +85,11 @@ public final class Turnpike implements Callable<Integer> {
                     listenAddresses,
                     PooledByteBufAllocator.DEFAULT,
                     new SocketOptions(
-                            receiveBuffer, sendBuffer, benchmarkDropWhenFull, !benchmarkPlainReceive, maxQueuedBytes));
+                            options.receiveBuffer,
+                            options.sendBuffer,
+                            options.benchmarkDropWhenFull,
+                            !options.benchmarkPlainReceive,
+                            options.maxQueuedBytes));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
@@ -349,21 +102,22 @@ public final class Turnpike implements Callable<Integer> {
         settings.logSummary(log);
         log.atInfo().addKeyValue("receive", loop.receiveMode()).log("sockets ready");
         int granted = loop.effectiveReceiveBuffer();
-        if (receiveBuffer > 0 && granted < receiveBuffer) {
+        if (options.receiveBuffer > 0 && granted < options.receiveBuffer) {
             log.atWarn()
-                    .addKeyValue("requested", receiveBuffer)
+                    .addKeyValue("requested", options.receiveBuffer)
                     .addKeyValue("granted", granted)
                     .log(
                             "the kernel capped the receive buffer: raise net.core.rmem_max (sysctl) so bursts are not dropped");
         }
 
         MetricsServer metrics = null;
-        if (metricsListen != null) {
+        if (options.metricsListen != null) {
             try {
-                metrics = new MetricsServer(metricsListen, loop::published);
+                metrics = new MetricsServer(options.metricsListen, loop::published);
             } catch (IOException e) {
                 throw new StartupException(
-                        "cannot serve metrics on " + Addresses.format(metricsListen) + ": " + e.getMessage(), 1);
+                        "cannot serve metrics on " + Addresses.format(options.metricsListen) + ": " + e.getMessage(),
+                        1);
             }
             log.atInfo()
                     .addKeyValue("metrics", "http://" + Addresses.format(metrics.address()) + "/metrics")
@@ -435,28 +189,6 @@ public final class Turnpike implements Callable<Integer> {
             throw new StartupException("no local address to listen on (expected at least one interface up)", 1);
         }
         return addresses;
-    }
-
-    /** A start-up failure reported as one line with an exit code (2 for configuration, 1 for environment). */
-    static final class StartupException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final int exitCode;
-
-        StartupException(String message, int exitCode) {
-            super(message);
-            this.exitCode = exitCode;
-        }
-    }
-
-    static final class HostPortConverter implements CommandLine.ITypeConverter<InetSocketAddress> {
-        @Override
-        public InetSocketAddress convert(String value) {
-            try {
-                return Addresses.parseHostPort(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {
