@@ -120,9 +120,8 @@ final class Allocation {
         channelsByPeer.put(binding.peer, binding);
     }
 
-    /** Drops expired permissions and channels; answers the earliest remaining expiry (or Long.MAX_VALUE). */
-    long sweep(long nowNs) {
-        long next = expiresAtNs;
+    /** Drops expired permissions and channels. */
+    void sweep(long nowNs) {
         int keptPermissions = 0;
         for (int i = 0; i < permissionCount; i++) {
             Permission p = permissionList[i];
@@ -130,7 +129,6 @@ final class Allocation {
                 permissions.remove(p.peer);
             } else {
                 permissionList[keptPermissions++] = p;
-                next = Math.min(next, p.expiresAtNs);
             }
         }
         for (int i = keptPermissions; i < permissionCount; i++) {
@@ -144,13 +142,11 @@ final class Allocation {
                 channelsByPeer.remove(c.peer);
             } else {
                 channels[kept++] = c;
-                next = Math.min(next, c.expiresAtNs);
             }
         }
         for (int i = kept; i < channelCount; i++) {
             channels[i] = null;
         }
         channelCount = kept;
-        return next;
     }
 }

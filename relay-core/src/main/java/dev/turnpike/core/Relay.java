@@ -454,7 +454,7 @@ public final class Relay {
             return ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH;
         }
         if (policy.judge(peer) == PeerPolicy.Verdict.DENIED) {
-            counters.drop(RelayCounters.Drop.PEER_DENIED);
+            counters.peersRefused++; // a request answered 403: no datagram was dropped
             return ErrorCode.FORBIDDEN;
         }
         return null;
@@ -491,7 +491,7 @@ public final class Relay {
                                 peer.getAddress(),
                                 policy.judge(peer.getAddress()) == PeerPolicy.Verdict.SELF,
                                 peer.getPort()))) {
-            counters.drop(RelayCounters.Drop.PEER_DENIED);
+            counters.peersRefused++;
             refusal = ErrorCode.FORBIDDEN;
         }
         if (refusal != null) {

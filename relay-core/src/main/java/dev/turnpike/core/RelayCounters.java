@@ -27,6 +27,7 @@ public final class RelayCounters {
     long allocationsRefusedNoPort;
     long allocationsRefusedQuota;
     long refusedOverLimit;
+    long peersRefused;
     long packetsClientToPeer;
     long bytesClientToPeer;
     long packetsPeerToClient;
@@ -45,6 +46,7 @@ public final class RelayCounters {
         c.allocationsRefusedNoPort = allocationsRefusedNoPort;
         c.allocationsRefusedQuota = allocationsRefusedQuota;
         c.refusedOverLimit = refusedOverLimit;
+        c.peersRefused = peersRefused;
         c.packetsClientToPeer = packetsClientToPeer;
         c.bytesClientToPeer = bytesClientToPeer;
         c.packetsPeerToClient = packetsPeerToClient;
@@ -103,6 +105,11 @@ public final class RelayCounters {
     /** CreatePermission and ChannelBind requests answered 508: over --max-permissions or --max-channels. */
     public long refusedOverLimit() {
         return refusedOverLimit;
+    }
+
+    /** CreatePermission and ChannelBind requests answered 403: the peer policy refused the peer. */
+    public long peersRefused() {
+        return peersRefused;
     }
 
     /** Datagrams dropped, all reasons together. */

@@ -54,6 +54,8 @@ class HardeningTest {
                         CLIENT,
                         Req.request(StunMethod.CHANNEL_BIND).channel(0x4000).peer(relayed)));
         assertThat(response.errorCode()).isEqualTo(403);
+        assertThat(h.relay.counters().peersRefused()).as("a refused request").isEqualTo(1);
+        assertThat(h.relay.counters().droppedTotal()).as("no datagram dropped").isZero();
     }
 
     @Test

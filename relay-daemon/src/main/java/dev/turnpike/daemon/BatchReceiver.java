@@ -119,7 +119,6 @@ final class BatchReceiver {
     private final MemorySegment names;
     private final MemorySegment callState;
     private final AddressCache addresses;
-    private int count;
 
     BatchReceiver(int headroom, int tailroom, AddressCache addresses) {
         this.headroom = headroom;
@@ -167,13 +166,11 @@ final class BatchReceiver {
         }
         if (n < 0) {
             int errno = (int) ERRNO.get(callState, 0L);
-            count = 0;
             if (errno == EAGAIN || errno == EINTR) {
                 return 0;
             }
             throw new java.io.IOException("recvmmsg failed with errno " + errno);
         }
-        count = n;
         return n;
     }
 
@@ -203,9 +200,5 @@ final class BatchReceiver {
             return addresses.ipv6(names.get(NETWORK_LONG, at + 8), names.get(NETWORK_LONG, at + 16), port);
         }
         return null;
-    }
-
-    int count() {
-        return count;
     }
 }

@@ -38,6 +38,19 @@ final class Metrics {
                 "CreatePermission and ChannelBind requests answered 508: over --max-permissions or --max-channels.",
                 r.refusedOverLimit());
         single(b, "turnpike_stun_requests_total", "counter", "STUN and TURN requests received.", r.stunRequests());
+        single(b, "turnpike_binding_requests_total", "counter", "STUN Binding requests answered.", r.bindingRequests());
+        single(
+                b,
+                "turnpike_indications_ignored_total",
+                "counter",
+                "Indications other than Send (keepalives), read and left unanswered.",
+                r.indicationsIgnored());
+        single(
+                b,
+                "turnpike_peers_refused_total",
+                "counter",
+                "CreatePermission and ChannelBind requests answered 403 by the peer policy.",
+                r.peersRefused());
         single(
                 b,
                 "turnpike_error_responses_total",
@@ -73,6 +86,15 @@ final class Metrics {
                 "Datagrams read from all sockets.",
                 l.datagramsReceived);
         single(b, "turnpike_datagrams_sent_total", "counter", "Datagrams handed to the kernel.", l.datagramsSent);
+        header(b, "turnpike_datagrams_sent_by_socket_total", "counter", "Datagrams handed to the kernel, by socket.");
+        sample(b, "turnpike_datagrams_sent_by_socket_total", "socket", "relay", l.sentToPeers);
+        sample(b, "turnpike_datagrams_sent_by_socket_total", "socket", "listener", l.sentToClients);
+        single(
+                b,
+                "turnpike_send_requests_total",
+                "counter",
+                "Packets handed to the send queue: each sent, failed, or still queued.",
+                l.sendsRequested);
         single(
                 b,
                 "turnpike_buffered_packets_total",
@@ -103,6 +125,37 @@ final class Metrics {
                 "counter",
                 "Time the loop read nothing while it waited for queued packets to go out.",
                 l.suspendedNs / 1e9);
+        single(
+                b,
+                "turnpike_buffered_seconds_total",
+                "counter",
+                "Time buffered packets waited, from queueing to being sent, all together.",
+                l.bufferedNs / 1e9);
+        single(
+                b,
+                "turnpike_suspended_waits_total",
+                "counter",
+                "Waits for a full socket to take more (each a suspension of reading).",
+                l.suspendedWaits);
+        single(
+                b,
+                "turnpike_suspended_wakeups_by_writability_total",
+                "counter",
+                "Suspended waits that ended because a socket became writable (the rest: a timer, or stop).",
+                l.suspendedWakeupsByWritability);
+        single(
+                b,
+                "turnpike_batches_held_total",
+                "counter",
+                "Read batches whose rest waited because the queue reached --max-queued-bytes.",
+                l.batchesHeld);
+        single(b, "turnpike_timer_runs_total", "counter", "Timer sweeps run.", l.timerRuns);
+        single(
+                b,
+                "turnpike_timer_runs_while_suspended_total",
+                "counter",
+                "Timer sweeps run while reading was suspended.",
+                l.timerRunsWhileSuspended);
         single(b, "turnpike_loop_iterations_total", "counter", "Event loop iterations.", l.iterations);
         single(
                 b,

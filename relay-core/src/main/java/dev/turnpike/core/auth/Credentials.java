@@ -47,11 +47,6 @@ public final class Credentials {
         return realm;
     }
 
-    /** True when at least one user or secret is configured; without any, nobody can allocate. */
-    public boolean any() {
-        return !users.isEmpty() || !secrets.isEmpty();
-    }
-
     /**
      * The keys to try for a USERNAME at wall-clock {@code epochSeconds}. Never empty: an unknown or expired
      * user gets a decoy key that verifies nothing, so a miss costs the same HMAC work as a hit.
