@@ -1,6 +1,7 @@
 package dev.turnpike.core;
 
 import dev.turnpike.core.auth.Credentials;
+import dev.turnpike.core.stun.TurnAttributes;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -77,7 +78,7 @@ final class Allocation {
      */
     Permission permission(java.nio.ByteBuffer buffer, int value, int length, int messageStart) {
         int family = buffer.get(value + 1);
-        if (family == 0x01 && length == 8) {
+        if (family == TurnAttributes.FAMILY_IPV4 && length == 8) {
             int ip = buffer.getInt(value + 4) ^ dev.turnpike.core.stun.StunMessage.MAGIC_COOKIE;
             for (int i = 0; i < permissionCount; i++) {
                 Permission p = permissionList[i];
@@ -85,7 +86,7 @@ final class Allocation {
                     return p;
                 }
             }
-        } else if (family == 0x02 && length == 20) {
+        } else if (family == TurnAttributes.FAMILY_IPV6 && length == 20) {
             next:
             for (int i = 0; i < permissionCount; i++) {
                 Permission p = permissionList[i];

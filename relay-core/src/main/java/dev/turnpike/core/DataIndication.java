@@ -3,6 +3,7 @@ package dev.turnpike.core;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.core.stun.TurnAttributes;
 import java.nio.ByteBuffer;
 
 /**
@@ -49,7 +50,7 @@ final class DataIndication {
         buffer.putShort(attribute, (short) StunAttribute.XOR_PEER_ADDRESS);
         buffer.putShort(attribute + 2, (short) (4 + addressLength));
         buffer.put(attribute + 4, (byte) 0);
-        buffer.put(attribute + 5, (byte) (ipv6 == null ? 0x01 : 0x02));
+        buffer.put(attribute + 5, (byte) (ipv6 == null ? TurnAttributes.FAMILY_IPV4 : TurnAttributes.FAMILY_IPV6));
         buffer.putShort(attribute + 6, (short) (port ^ (StunMessage.MAGIC_COOKIE >>> 16)));
         if (ipv6 == null) {
             buffer.putInt(attribute + 8, ipv4 ^ StunMessage.MAGIC_COOKIE);

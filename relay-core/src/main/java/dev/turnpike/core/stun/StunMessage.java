@@ -278,12 +278,12 @@ public final class StunMessage {
         int family = buffer.get(value + 1) & 0xFF;
         int port = u16(value + 2) ^ (MAGIC_COOKIE >>> 16);
         try {
-            if (family == 0x01 && length == 8) {
+            if (family == TurnAttributes.FAMILY_IPV4 && length == 8) {
                 int ip = buffer.getInt(value + 4) ^ MAGIC_COOKIE;
                 byte[] b = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
                 return new InetSocketAddress(InetAddress.getByAddress(b), port);
             }
-            if (family == 0x02 && length == 20) {
+            if (family == TurnAttributes.FAMILY_IPV6 && length == 20) {
                 byte[] b = new byte[16];
                 for (int i = 0; i < 16; i++) {
                     b[i] = (byte) (buffer.get(value + 4 + i) ^ buffer.get(start + 4 + i));
@@ -305,7 +305,7 @@ public final class StunMessage {
         }
         int family = buffer.get(value + 1) & 0xFF;
         int port = u16(value + 2);
-        int ipLength = family == 0x01 ? 4 : family == 0x02 ? 16 : -1;
+        int ipLength = family == TurnAttributes.FAMILY_IPV4 ? 4 : family == TurnAttributes.FAMILY_IPV6 ? 16 : -1;
         if (ipLength < 0 || length != 4 + ipLength) {
             return null;
         }

@@ -127,7 +127,7 @@ public final class StunWriter {
         boolean v4 = ip instanceof Inet4Address;
         int at = beginAttribute(type, v4 ? 8 : 20);
         buffer.put(at, (byte) 0);
-        buffer.put(at + 1, (byte) (v4 ? 0x01 : 0x02));
+        buffer.put(at + 1, (byte) (v4 ? TurnAttributes.FAMILY_IPV4 : TurnAttributes.FAMILY_IPV6));
         buffer.putShort(at + 2, (short) (port ^ (StunMessage.MAGIC_COOKIE >>> 16)));
         for (int i = 0; i < raw.length; i++) {
             // bytes 4..19 of the header are the cookie followed by the transaction id
@@ -141,7 +141,7 @@ public final class StunWriter {
         byte[] raw = address.getAddress().getAddress();
         int at = beginAttribute(type, 4 + raw.length);
         buffer.put(at, (byte) 0);
-        buffer.put(at + 1, (byte) (raw.length == 4 ? 0x01 : 0x02));
+        buffer.put(at + 1, (byte) (raw.length == 4 ? TurnAttributes.FAMILY_IPV4 : TurnAttributes.FAMILY_IPV6));
         buffer.putShort(at + 2, (short) address.getPort());
         buffer.put(at + 4, raw);
         return this;
