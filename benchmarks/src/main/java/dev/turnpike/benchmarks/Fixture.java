@@ -74,8 +74,7 @@ final class Fixture {
                         .credentials(new Credentials(REALM, Map.of("alice", "wonderland"), List.of()))
                         .relayIpv4(listener.getAddress(), null)
                         .relayPorts(50000, 50999)
-                        .policy(new PeerPolicy(
-                                List.of(), List.of(), Set.of(listener.getAddress()), Set.of(listener), 50000, 50999))
+                        .policy(new PeerPolicy(List.of(), List.of(), Set.of(listener.getAddress()), Set.of(listener)))
                         // the per-allocation bandwidth check on every packet, as by default, with a budget
                         // this loop never exhausts: measure the forwarding path, not the drop path
                         .bandwidth(RelayConfig.MAX_BPS, 0)

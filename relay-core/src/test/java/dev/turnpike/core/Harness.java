@@ -94,9 +94,7 @@ final class Harness {
                         List.of(),
                         List.of(Cidr.parse("9.9.9.0/24")),
                         Set.of(RELAY_IPV4, RELAY_IPV6),
-                        Set.of(LISTENER),
-                        50000,
-                        50999));
+                        Set.of(LISTENER)));
         relay = new Relay(customise.apply(builder).build(), sockets);
     }
 

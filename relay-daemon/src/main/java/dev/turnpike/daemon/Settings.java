@@ -307,7 +307,7 @@ final class Settings {
                 .maxLifetimeSeconds(flags.maxLifetime)
                 .nonceLifetimeSeconds(flags.nonceLifetime)
                 .rfc5766ChannelNumbers(flags.rfc5766ChannelNumbers)
-                .policy(new PeerPolicy(allow, deny, own, Set.copyOf(bound), relayPortLow, relayPortHigh))
+                .policy(new PeerPolicy(allow, deny, own, Set.copyOf(bound)))
                 .nonceKey(nonceKey)
                 .random(new SplittableRandom(seed.nextLong()))
                 .build();

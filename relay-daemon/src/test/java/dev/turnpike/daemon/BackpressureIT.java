@@ -64,9 +64,7 @@ class BackpressureIT {
                                     List.of(Cidr.parse("10.231.77.0/30")),
                                     List.of(),
                                     Set.of(InetAddress.getByName("127.0.0.1")),
-                                    Set.copyOf(bound),
-                                    50000,
-                                    50999))
+                                    Set.copyOf(bound)))
                             .build(),
                     loop.relaySockets());
             loop.attach(relay);

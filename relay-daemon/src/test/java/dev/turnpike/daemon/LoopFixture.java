@@ -70,12 +70,7 @@ final class LoopFixture implements AutoCloseable {
                 .relayIpv4(loopback, null)
                 .relayPorts(ports.low(), ports.high())
                 .policy(new PeerPolicy(
-                        List.of(Cidr.parse("127.0.0.0/8")),
-                        List.of(),
-                        Set.of(loopback),
-                        Set.copyOf(bound),
-                        ports.low(),
-                        ports.high()));
+                        List.of(Cidr.parse("127.0.0.0/8")), List.of(), Set.of(loopback), Set.copyOf(bound)));
         relay = new Relay(customise.apply(builder).build(), loop.relaySockets());
         loop.attach(relay);
         loop.onIteration(l -> {

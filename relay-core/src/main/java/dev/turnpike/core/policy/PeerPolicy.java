@@ -68,13 +68,9 @@ public final class PeerPolicy {
     private final int relayPortLow;
     private final int relayPortHigh;
 
+    /** A policy with no relay ports yet: the configuration adds its range ({@link #withRelayPorts}). */
     public PeerPolicy(
-            List<Cidr> allow,
-            List<Cidr> extraDeny,
-            Set<InetAddress> ownAddresses,
-            Set<InetSocketAddress> listeners,
-            int relayPortLow,
-            int relayPortHigh) {
+            List<Cidr> allow, List<Cidr> extraDeny, Set<InetAddress> ownAddresses, Set<InetSocketAddress> listeners) {
         this.allow = List.copyOf(allow);
         List<Cidr> all = new ArrayList<>();
         for (String cidr : DEFAULT_DENY) {
@@ -84,8 +80,22 @@ public final class PeerPolicy {
         this.deny = List.copyOf(all);
         this.ownAddresses = Set.copyOf(ownAddresses);
         this.listeners = listeners.toArray(InetSocketAddress[]::new);
+        this.relayPortLow = 1;
+        this.relayPortHigh = 0; // none
+    }
+
+    private PeerPolicy(PeerPolicy policy, int relayPortLow, int relayPortHigh) {
+        this.allow = policy.allow;
+        this.deny = policy.deny;
+        this.ownAddresses = policy.ownAddresses;
+        this.listeners = policy.listeners;
         this.relayPortLow = relayPortLow;
         this.relayPortHigh = relayPortHigh;
+    }
+
+    /** The same policy, with the relay's ports: the relay's own addresses are reachable there only. */
+    public PeerPolicy withRelayPorts(int low, int high) {
+        return new PeerPolicy(this, low, high);
     }
 
     /** Judges a peer IP for a permission (no port yet). SELF means: allowed, but only toward relay ports. */

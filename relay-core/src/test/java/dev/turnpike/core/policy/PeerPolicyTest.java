@@ -14,8 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PeerPolicyTest {
     private static final InetAddress OWN = ip("203.0.114.1");
-    private final PeerPolicy policy =
-            new PeerPolicy(List.of(), List.of(), Set.of(OWN), Set.of(new InetSocketAddress(OWN, 3478)), 49152, 65535);
+    private final PeerPolicy policy = new PeerPolicy(
+                    List.of(), List.of(), Set.of(OWN), Set.of(new InetSocketAddress(OWN, 3478)))
+            .withRelayPorts(49152, 65535);
 
     static InetAddress ip(String text) {
         try {
@@ -120,7 +121,8 @@ class PeerPolicyTest {
     void anotherSpellingOfTheRelaysOwnLoopbackAddressIsDeniedNotSelf() {
         InetAddress loopback = ip("127.0.0.1");
         PeerPolicy onLoopback = new PeerPolicy(
-                List.of(), List.of(), Set.of(loopback), Set.of(new InetSocketAddress(loopback, 3478)), 50000, 50999);
+                        List.of(), List.of(), Set.of(loopback), Set.of(new InetSocketAddress(loopback, 3478)))
+                .withRelayPorts(50000, 50999);
         assertThat(onLoopback.judge(loopback)).isEqualTo(PeerPolicy.Verdict.SELF);
         assertThat(onLoopback.judge(ip("::ffff:127.0.0.1")))
                 .as("the same address")
@@ -136,12 +138,11 @@ class PeerPolicyTest {
     void anExplicitAllowWinsButNeverOpensTheListeningAddress() {
         InetAddress loopback = ip("127.0.0.1");
         PeerPolicy open = new PeerPolicy(
-                List.of(Cidr.parse("127.0.0.0/8")),
-                List.of(),
-                Set.of(loopback),
-                Set.of(new InetSocketAddress(loopback, 3478)),
-                50000,
-                50999);
+                        List.of(Cidr.parse("127.0.0.0/8")),
+                        List.of(),
+                        Set.of(loopback),
+                        Set.of(new InetSocketAddress(loopback, 3478)))
+                .withRelayPorts(50000, 50999);
         assertThat(open.judge(loopback)).isEqualTo(PeerPolicy.Verdict.ALLOWED);
         assertThat(open.judge(ip6("::ffff:127.0.0.2"))).isEqualTo(PeerPolicy.Verdict.ALLOWED);
         assertThat(open.permits(new InetSocketAddress(loopback, 40000))).isTrue();
@@ -150,8 +151,8 @@ class PeerPolicyTest {
 
     @Test
     void anExtraDenyRefusesAPublicRangeSuchAsACloudMetadataAddress() {
-        PeerPolicy strict =
-                new PeerPolicy(List.of(), List.of(Cidr.parse("168.63.129.16/32")), Set.of(), Set.of(), 49152, 65535);
+        PeerPolicy strict = new PeerPolicy(List.of(), List.of(Cidr.parse("168.63.129.16/32")), Set.of(), Set.of())
+                .withRelayPorts(49152, 65535);
         assertThat(strict.judge(ip("168.63.129.16"))).isEqualTo(PeerPolicy.Verdict.DENIED);
         assertThat(strict.judge(ip("168.63.129.17"))).isEqualTo(PeerPolicy.Verdict.ALLOWED);
     }
