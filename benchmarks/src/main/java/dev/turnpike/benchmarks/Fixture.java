@@ -33,7 +33,7 @@ final class Fixture {
     static final String REALM = "example.org";
     static final byte[] KEY = LongTermKey.md5("alice", REALM, "wonderland");
     static final int CHANNEL = 0x4001;
-    static final int HEADROOM = 64;
+    static final int HEADROOM = Relay.HEADROOM;
 
     final InetSocketAddress listener = address("192.0.2.1", 3478);
     final InetSocketAddress client = address("198.51.100.7", 40000);
@@ -51,6 +51,14 @@ final class Fixture {
     private long tx = 1;
 
     Fixture() {
+        this(1);
+    }
+
+    /**
+     * With {@code allocations} allocations, each from a client address of its own with a channel to the same peer
+     * (the first as above, with a permission for a second peer too), for the timer benchmark.
+     */
+    Fixture(int allocations) {
         RelaySockets sockets = new RelaySockets() {
             @Override
             public boolean open(RelayEndpoint endpoint) {
@@ -73,7 +81,9 @@ final class Fixture {
                 RelayConfig.builder(List.of(listener))
                         .credentials(new Credentials(REALM, Map.of("alice", "wonderland"), List.of()))
                         .relayIpv4(listener.getAddress(), null)
-                        .relayPorts(50000, 50999)
+                        .relayPorts(1024, 65535)
+                        .quotas(0, 0, 0)
+                        .challengeRate(0, 1)
                         .policy(new PeerPolicy(List.of(), List.of(), Set.of(listener.getAddress()), Set.of(listener)))
                         // the per-allocation bandwidth check on every packet, as by default, with a budget
                         // this loop never exhausts: measure the forwarding path, not the drop path
@@ -94,6 +104,27 @@ final class Fixture {
                 StunMethod.CREATE_PERMISSION,
                 w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, indicationPeer),
                 nonce));
+        for (int i = 1; i < allocations; i++) {
+            InetSocketAddress other = address("10." + (i >>> 16) + "." + ((i >>> 8) & 255) + "." + (i & 255), 40000);
+            String otherNonce = request(
+                            other,
+                            StunMethod.ALLOCATE,
+                            w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17),
+                            null)
+                    .string(StunAttribute.NONCE);
+            expectSuccess(request(
+                    other,
+                    StunMethod.ALLOCATE,
+                    w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17)
+                            .addU32(StunAttribute.LIFETIME, 3600),
+                    otherNonce));
+            expectSuccess(request(
+                    other,
+                    StunMethod.CHANNEL_BIND,
+                    w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) CHANNEL) << 16)
+                            .addXorAddress(StunAttribute.XOR_PEER_ADDRESS, channelPeer),
+                    otherNonce));
+        }
     }
 
     RelayEndpoint endpoint() {
@@ -147,9 +178,13 @@ final class Fixture {
     }
 
     private StunMessage request(int method, Consumer<StunWriter> attributes, String nonce) {
+        return request(client, method, attributes, nonce);
+    }
+
+    private StunMessage request(InetSocketAddress from, int method, Consumer<StunWriter> attributes, String nonce) {
         byte[] bytes = message(method, StunMethod.CLASS_REQUEST, attributes, nonce);
         out.clear();
-        relay.onClientDatagram(nowNs, epochSeconds, 0, client, ByteBuffer.wrap(bytes), 0, bytes.length, out);
+        relay.onClientDatagram(nowNs, epochSeconds, 0, from, ByteBuffer.wrap(bytes), 0, bytes.length, out);
         Command.SendToClient response = (Command.SendToClient) out.poll();
         StunMessage message = new StunMessage();
         if (message.wrap(ByteBuffer.wrap(response.bytes()), 0, response.bytes().length) != DecodeStatus.OK) {
