@@ -1,5 +1,6 @@
 package dev.turnpike.benchmarks;
 
+import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -178,10 +179,13 @@ public final class LoadGenerator implements Callable<Integer> {
             long setupStart = System.nanoTime();
             int roundTrips = 0;
             for (int i = 0; i < allocations; i++) {
-                TurnClient client = new TurnClient(serverAddress, localIp, user, password, secret, realm);
+                InetSocketAddress local = new InetSocketAddress(localIp, 0);
+                TurnClient client = secret != null
+                        ? TurnClient.withSecret(serverAddress, local, user, secret, realm)
+                        : new TurnClient(serverAddress, local, user, password, realm);
                 client.setUp(peerAddress, 0x4000 + (i % 0x1000));
-                roundTrips += client.roundTrips;
-                client.channel.register(selector, SelectionKey.OP_READ, client);
+                roundTrips += client.roundTrips();
+                client.channel().register(selector, SelectionKey.OP_READ, client);
                 clients.add(client);
             }
             double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
@@ -195,7 +199,7 @@ public final class LoadGenerator implements Callable<Integer> {
             Set<Integer> ownPorts = new HashSet<>();
             ownPorts.add(peer.address().getPort());
             for (TurnClient client : clients) {
-                ownPorts.add(((InetSocketAddress) client.channel.getLocalAddress()).getPort());
+                ownPorts.add(((InetSocketAddress) client.channel().getLocalAddress()).getPort());
             }
             Thread receiver = new Thread(() -> receive(selector), "receiver");
             receiver.start();
@@ -327,11 +331,11 @@ public final class LoadGenerator implements Callable<Integer> {
                 TurnClient client = clients.get(next);
                 next = next + 1 == clients.size() ? 0 : next + 1;
                 packet.clear();
-                packet.putShort((short) client.channelNumber)
+                packet.putShort((short) client.channelNumber())
                         .putShort((short) payload)
                         .putLong(System.nanoTime());
                 packet.position(0).limit(4 + payload);
-                if (client.channel.send(packet, client.server()) > 0) {
+                if (client.channel().send(packet, client.server()) > 0) {
                     sent++;
                 } else {
                     break; // our own socket is full: we are the bottleneck; the shortfall shows in sentRate
@@ -381,7 +385,7 @@ public final class LoadGenerator implements Callable<Integer> {
                             try {
                                 for (int i = 0; i < 64; i++) {
                                     in.clear();
-                                    if (client.channel.receive(in) == null) {
+                                    if (client.channel().receive(in) == null) {
                                         return;
                                     }
                                     if (in.position() >= 12) {

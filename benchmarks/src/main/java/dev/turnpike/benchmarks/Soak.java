@@ -1,5 +1,6 @@
 package dev.turnpike.benchmarks;
 
+import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -65,9 +66,11 @@ public final class Soak implements Callable<Integer> {
             for (int i = 0; i < allocations; i++) {
                 // a source address of its own: the per-IP limits are not what this measures
                 String source = "127.1." + (i / 250) + "." + (i % 250 + 1);
-                TurnClient client = new TurnClient(relay, source, "soak-" + i, null, secret, realm);
+                TurnClient client =
+                        TurnClient.withSecret(relay, new InetSocketAddress(source, 0), "soak-" + i, secret, realm);
                 clients.add(client);
-                client.setUp(peer.address(), CHANNEL, 600);
+                client.allocate(600);
+                client.channelBind(CHANNEL, peer.address());
             }
             log("allocated " + allocations + " in " + (System.nanoTime() - setUpStart) / 1_000_000 + " ms");
             register(clients, selector);
@@ -87,7 +90,7 @@ public final class Soak implements Callable<Integer> {
                 }
                 if (refreshes < REFRESH_AT_SECONDS.length && elapsedS >= REFRESH_AT_SECONDS[refreshes]) {
                     received += drain(selector, in);
-                    refreshKeptHalf(clients, selector, peer.address());
+                    refreshKeptHalf(clients, peer.address());
                     refreshes++;
                     log("kept half refreshed at " + elapsedS + " s");
                 }
@@ -102,7 +105,7 @@ public final class Soak implements Callable<Integer> {
                             .putShort((short) payload)
                             .position(4 + payload)
                             .flip();
-                    client.channel.send(out, relay);
+                    client.channel().send(out, relay);
                     sent++;
                 }
                 long tickEnd = System.nanoTime() + 10_000_000L;
@@ -112,12 +115,9 @@ public final class Soak implements Callable<Integer> {
             }
             received += drain(selector, in);
             log("traffic done: sent " + sent + ", echoed back " + received + ", echo peer saw " + peer.echoed.get());
-            selector.keys().forEach(SelectionKey::cancel);
-            selector.selectNow();
             int deleted = 0;
             for (int i = 0; i < clients.size(); i += 2) { // the kept half: delete
                 TurnClient client = clients.get(i);
-                client.channel.configureBlocking(true);
                 client.refresh(0);
                 deleted++;
             }
@@ -134,8 +134,7 @@ public final class Soak implements Callable<Integer> {
 
     private static void register(List<TurnClient> clients, Selector selector) throws IOException {
         for (TurnClient client : clients) {
-            client.channel.configureBlocking(false);
-            client.channel.register(selector, SelectionKey.OP_READ, client);
+            client.channel().register(selector, SelectionKey.OP_READ, client);
         }
     }
 
@@ -147,7 +146,7 @@ public final class Soak implements Callable<Integer> {
         }
         for (SelectionKey key : selector.selectedKeys()) {
             TurnClient client = (TurnClient) key.attachment();
-            while (client.channel.receive(in.clear()) != null) {
+            while (client.channel().receive(in.clear()) != null) {
                 n++;
             }
         }
@@ -156,25 +155,11 @@ public final class Soak implements Callable<Integer> {
     }
 
     /** The kept half (even indexes): ChannelBind again (refreshes the permission too) and Refresh. */
-    private static void refreshKeptHalf(List<TurnClient> clients, Selector selector, InetSocketAddress peer)
-            throws IOException {
+    private static void refreshKeptHalf(List<TurnClient> clients, InetSocketAddress peer) throws IOException {
         for (int i = 0; i < clients.size(); i += 2) {
             TurnClient client = clients.get(i);
-            SelectionKey key = client.channel.keyFor(selector);
-            key.cancel();
-        }
-        selector.selectNow();
-        for (int i = 0; i < clients.size(); i += 2) {
-            TurnClient client = clients.get(i);
-            ByteBuffer junk = ByteBuffer.allocate(65_536);
-            while (client.channel.receive(junk.clear()) != null) {
-                // an echo still in flight: not a response
-            }
-            client.channel.configureBlocking(true);
-            client.bind(peer, CHANNEL);
+            client.channelBind(CHANNEL, peer); // echoes still in flight are skipped: they are not its response
             client.refresh(600);
-            client.channel.configureBlocking(false);
-            client.channel.register(selector, SelectionKey.OP_READ, client);
         }
     }
 

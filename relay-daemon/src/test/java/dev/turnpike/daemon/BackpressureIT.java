@@ -7,6 +7,7 @@ import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.auth.Credentials;
 import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.policy.PeerPolicy;
+import dev.turnpike.daemon.client.TurnClient;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -78,7 +79,7 @@ class BackpressureIT {
             thread.start();
             int peerPort = 3480;
             try (Background peer = ns.exec(peerTool.toString(), "-L", ns.peerAddress, "-p", String.valueOf(peerPort));
-                    TestTurnClient client = new TestTurnClient(bound.get(0), "alice", "wonderland", "example.org")) {
+                    TurnClient client = new TurnClient(bound.get(0), "alice", "wonderland", "example.org")) {
                 InetSocketAddress peerAddress = new InetSocketAddress(ns.peerAddress, peerPort);
                 client.allocate();
                 client.channelBind(CHANNEL, peerAddress);

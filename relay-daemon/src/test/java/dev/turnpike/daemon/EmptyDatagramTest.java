@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -18,7 +19,7 @@ class EmptyDatagramTest {
     private static final int CHANNEL = 0x4000;
 
     private LoopFixture fixture;
-    private TestTurnClient client;
+    private TurnClient client;
     private DatagramChannel peer;
     private DatagramChannel otherPeer;
     private InetSocketAddress relayed;

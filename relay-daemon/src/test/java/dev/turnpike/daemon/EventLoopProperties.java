@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.core.RelayCounters;
+import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -78,11 +79,11 @@ class EventLoopProperties {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         try (LoopFixture fixture =
                         new LoopFixture(kernel, new SocketOptions(1 << 20, 0, false, true, maxQueuedBytes), b -> b);
-                TestTurnClient a = fixture.client();
-                TestTurnClient b = fixture.client();
+                TurnClient a = fixture.client();
+                TurnClient b = fixture.client();
                 DatagramChannel peerA = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
                 DatagramChannel peerB = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
-            TestTurnClient[] clients = {a, b};
+            TurnClient[] clients = {a, b};
             DatagramChannel[] peers = {peerA, peerB};
             InetSocketAddress[] relayed = new InetSocketAddress[2];
             for (int i = 0; i < 2; i++) {
@@ -139,7 +140,7 @@ class EventLoopProperties {
         }
     }
 
-    private static void send(TestTurnClient client, DatagramChannel peer, FromClient c, SplittableRandom random)
+    private static void send(TurnClient client, DatagramChannel peer, FromClient c, SplittableRandom random)
             throws Exception {
         InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
         switch (c.kind()) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -20,7 +21,7 @@ class FaultsTest {
         return peer;
     }
 
-    private static void echoOnce(TestTurnClient client, DatagramChannel peer, String what) throws Exception {
+    private static void echoOnce(TurnClient client, DatagramChannel peer, String what) throws Exception {
         assertThat(client.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[] {1, 2, 3})))
                 .isTrue();
         ByteBuffer got = ByteBuffer.allocate(64);
@@ -34,7 +35,7 @@ class FaultsTest {
     @Test
     void aPeerPortThatAnswersWithIcmpUnreachableCostsOnlyItsOwnPackets() throws Exception {
         try (LoopFixture fixture = new LoopFixture();
-                TestTurnClient client = fixture.client();
+                TurnClient client = fixture.client();
                 DatagramChannel live = peer()) {
             client.allocate();
             InetSocketAddress closed;
@@ -56,8 +57,8 @@ class FaultsTest {
     void aRelaySocketFailingUnderneathLosesOnlyItsPacketsAndClosesCleanlyLater() throws Exception {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         try (LoopFixture fixture = new LoopFixture(kernel, SocketOptions.KERNEL_DEFAULTS, b -> b);
-                TestTurnClient broken = fixture.client();
-                TestTurnClient healthy = fixture.client();
+                TurnClient broken = fixture.client();
+                TurnClient healthy = fixture.client();
                 DatagramChannel peer = peer()) {
             broken.allocate();
             healthy.allocate();
@@ -84,8 +85,8 @@ class FaultsTest {
     @Test
     void aFullRelayPortRangeIs508UntilAPortIsFreed() throws Exception {
         try (LoopFixture fixture = new LoopFixture(new KernelTransmitter(), SocketOptions.KERNEL_DEFAULTS, 1, b -> b);
-                TestTurnClient first = fixture.client();
-                TestTurnClient second = fixture.client()) {
+                TurnClient first = fixture.client();
+                TurnClient second = fixture.client()) {
             first.allocate(); // the one relay port
             assertThat(second.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
                             .errorCode())
@@ -104,8 +105,8 @@ class FaultsTest {
     void aPeerFloodingOneAllocationIsCutAtItsBandwidthAndOthersAreStillServed() throws Exception {
         try (LoopFixture fixture = new LoopFixture(
                         new KernelTransmitter(), SocketOptions.KERNEL_DEFAULTS, b -> b.bandwidth(800_000, 0));
-                TestTurnClient victim = fixture.client();
-                TestTurnClient other = fixture.client();
+                TurnClient victim = fixture.client();
+                TurnClient other = fixture.client();
                 DatagramChannel flooder = peer();
                 DatagramChannel peer = peer()) {
             InetSocketAddress flooded = victim.allocate();
@@ -133,7 +134,7 @@ class FaultsTest {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         long bound = 5_000;
         try (LoopFixture fixture = new LoopFixture(kernel, new SocketOptions(1 << 20, 0, false, true, bound), b -> b);
-                TestTurnClient client = fixture.client();
+                TurnClient client = fixture.client();
                 DatagramChannel peer = peer()) {
             assumeBatchedReceive();
             InetSocketAddress relayed = client.allocate();
@@ -177,7 +178,7 @@ class FaultsTest {
     @Test
     void theClockJumpingAheadExpiresAllocationsAndTheLoopGoesOn() throws Exception {
         try (LoopFixture fixture = new LoopFixture();
-                TestTurnClient client = fixture.client()) {
+                TurnClient client = fixture.client()) {
             client.allocate();
             LoopFixture.awaitTrue(() -> fixture.seen().core().allocationsLive() == 1, 2_000, "one allocation");
             fixture.loop.advanceClock(3_700_000_000_000L); // past any lifetime

@@ -8,6 +8,7 @@ import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.auth.Credentials;
 import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.policy.PeerPolicy;
+import dev.turnpike.daemon.client.TurnClient;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -90,8 +91,8 @@ final class LoopFixture implements AutoCloseable {
         thread.start();
     }
 
-    TestTurnClient client() throws Exception {
-        return new TestTurnClient(server, USER, PASSWORD, REALM);
+    TurnClient client() throws Exception {
+        return new TurnClient(server, USER, PASSWORD, REALM);
     }
 
     /** The loop's state at the end of its latest iteration (waits for the first). */

@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.daemon.client.TurnClient;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -39,8 +40,8 @@ class MetricsIT {
                         "127.0.0.0/8",
                         "--metrics-listen",
                         "127.0.0.1:0");
-                TestTurnClient client = new TestTurnClient(
-                        new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org");
+                TurnClient client =
+                        new TurnClient(new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org");
                 DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             Matcher url = METRICS_URL.matcher(daemon.output());
             assertThat(url.find()).as(daemon.output()).isTrue();

@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ class RelayAddressIT {
                         "alice:wonderland",
                         "--realm",
                         "example.org");
-                TestTurnClient client = new TestTurnClient(
+                TurnClient client = new TurnClient(
                         new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             InetSocketAddress relayed = client.allocate();
             assertThat(relayed.getAddress().getHostAddress()).isEqualTo("127.0.0.1");
@@ -47,7 +48,7 @@ class RelayAddressIT {
                         "example.org",
                         "--public-address",
                         "203.0.113.5");
-                TestTurnClient client = new TestTurnClient(
+                TurnClient client = new TurnClient(
                         new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             InetSocketAddress relayed = client.allocate();
             assertThat(relayed.getAddress().getHostAddress()).isEqualTo("203.0.113.5");
@@ -73,10 +74,10 @@ class RelayAddressIT {
                     users.toString(),
                     "--realm",
                     "example.org")) {
-                try (TestTurnClient bob = new TestTurnClient(server, "bob", "build:er", "example.org")) {
+                try (TurnClient bob = new TurnClient(server, "bob", "build:er", "example.org")) {
                     assertThat(bob.allocate().getPort()).isBetween(ports.low(), ports.high());
                 }
-                try (TestTurnClient mallory = new TestTurnClient(server, "bob", "builder", "example.org")) {
+                try (TurnClient mallory = new TurnClient(server, "bob", "builder", "example.org")) {
                     assertThatThrownBy(mallory::allocate).hasMessageContaining("not authenticated");
                 }
                 assertThat(daemon.output()).contains("users=2").doesNotContain("build:er");

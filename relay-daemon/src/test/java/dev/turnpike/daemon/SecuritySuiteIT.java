@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -90,8 +91,8 @@ class SecuritySuiteIT {
         }
     }
 
-    private static TestTurnClient alice(InetSocketAddress server) throws Exception {
-        return new TestTurnClient(server, "alice", "wonderland", REALM);
+    private static TurnClient alice(InetSocketAddress server) throws Exception {
+        return new TurnClient(server, "alice", "wonderland", REALM);
     }
 
     private static InetSocketAddress loopback(int n) {
@@ -101,7 +102,7 @@ class SecuritySuiteIT {
     @ParameterizedTest(name = "over IPv{0}")
     @ValueSource(ints = {4, 6})
     void everyDeniedPeerSpellingGets403AndNothingIsRelayed(int family) throws Exception {
-        try (TestTurnClient client = alice(family == 4 ? server4 : server6)) {
+        try (TurnClient client = alice(family == 4 ? server4 : server6)) {
             client.allocateDual();
             int port = ((InetSocketAddress) target4.getLocalAddress()).getPort();
             int port6 = ((InetSocketAddress) target6.getLocalAddress()).getPort();
@@ -142,12 +143,12 @@ class SecuritySuiteIT {
 
     @Test
     void anAllocationFloodStopsAtTheUserQuota() throws Exception {
-        List<TestTurnClient> clients = new ArrayList<>();
+        List<TurnClient> clients = new ArrayList<>();
         try {
             int granted = 0;
             int refused = 0;
             for (int i = 0; i < 105; i++) { // carol from 105 source addresses: the user quota is 100
-                TestTurnClient client = new TestTurnClient(server4, loopback(i), "carol", "c4rol", REALM);
+                TurnClient client = new TurnClient(server4, loopback(i), "carol", "c4rol", REALM);
                 clients.add(client);
                 int code = allocate(client);
                 if (code == -1) {
@@ -159,7 +160,7 @@ class SecuritySuiteIT {
             }
             assertThat(granted).isEqualTo(100);
             assertThat(refused).isEqualTo(5);
-            try (TestTurnClient bob = new TestTurnClient(server4, loopback(300), "bob", "builder", REALM)) {
+            try (TurnClient bob = new TurnClient(server4, loopback(300), "bob", "builder", REALM)) {
                 assertThat(allocate(bob))
                         .as("another user is not held back by carol's quota")
                         .isEqualTo(-1);
@@ -172,14 +173,14 @@ class SecuritySuiteIT {
 
     @Test
     void anAllocationFloodFromOneAddressStopsAtTheClientQuota() throws Exception {
-        List<TestTurnClient> clients = new ArrayList<>();
+        List<TurnClient> clients = new ArrayList<>();
         InetSocketAddress source = loopback(500);
         try {
             int granted = 0;
             for (int i = 0; i < 101; i++) { // alice 60 and dave 41 times, all from one IP: the client quota is 100
-                TestTurnClient client = i < 60
-                        ? new TestTurnClient(server4, source, "alice", "wonderland", REALM)
-                        : new TestTurnClient(server4, source, "dave", "d4ve", REALM);
+                TurnClient client = i < 60
+                        ? new TurnClient(server4, source, "alice", "wonderland", REALM)
+                        : new TurnClient(server4, source, "dave", "d4ve", REALM);
                 clients.add(client);
                 // each new socket needs a nonce, and 401s to one source are rate-limited: ask patiently
                 StunMessage challenge = null;
@@ -206,13 +207,13 @@ class SecuritySuiteIT {
         }
     }
 
-    private static int allocate(TestTurnClient client) throws Exception {
+    private static int allocate(TurnClient client) throws Exception {
         return client.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
                 .errorCode();
     }
 
-    private static void deleteAndClose(List<TestTurnClient> clients) throws Exception {
-        for (TestTurnClient client : clients) {
+    private static void deleteAndClose(List<TurnClient> clients) throws Exception {
+        for (TurnClient client : clients) {
             client.askOnce(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, 0), 1_000); // frees the quota
             client.close();
         }
@@ -284,15 +285,15 @@ class SecuritySuiteIT {
                     .isLessThanOrEqualTo(20 + (int) (10 * seconds) + 1);
             assertThat(receivedBytes).as("bytes back vs %d sent", sentBytes).isLessThan(sentBytes);
         }
-        try (TestTurnClient other = new TestTurnClient(server4, loopback(401), "alice", "wonderland", REALM)) {
+        try (TurnClient other = new TurnClient(server4, loopback(401), "alice", "wonderland", REALM)) {
             assertThat(other.binding(2_000)).as("other sources are answered").isEqualTo(other.localAddress());
         }
     }
 
     @Test
     void anAlteredNonceOrOneIssuedToAnotherClientGets438() throws Exception {
-        try (TestTurnClient a = alice(server4);
-                TestTurnClient b = alice(server4)) {
+        try (TurnClient a = alice(server4);
+                TurnClient b = alice(server4)) {
             a.allocate();
             String nonce = a.nonce();
             char last = nonce.charAt(nonce.length() - 1);
@@ -316,9 +317,9 @@ class SecuritySuiteIT {
 
     @Test
     void anotherFiveTupleCannotUseRefreshOrDeleteSomeoneElsesAllocation() throws Exception {
-        try (TestTurnClient owner = alice(server4);
-                TestTurnClient intruder = alice(server4);
-                TestTurnClient peer = new TestTurnClient(server4, "bob", "builder", REALM)) {
+        try (TurnClient owner = alice(server4);
+                TurnClient intruder = alice(server4);
+                TurnClient peer = new TurnClient(server4, "bob", "builder", REALM)) {
             // With default policy loopback is no peer; another allocation's relayed address is.
             InetSocketAddress peerRelayed = peer.allocate();
             InetSocketAddress ownerRelayed = owner.allocate();
@@ -357,7 +358,7 @@ class SecuritySuiteIT {
 
     @Test
     void malformedDatagramsOfEveryKindLeaveTheRelayAnswering() throws Exception {
-        try (TestTurnClient client = new TestTurnClient(server4, "bob", "builder", REALM)) {
+        try (TurnClient client = new TurnClient(server4, "bob", "builder", REALM)) {
             client.allocate();
             List<byte[]> junk = new ArrayList<>();
             junk.add(new byte[0]);
@@ -398,13 +399,13 @@ class SecuritySuiteIT {
         return b.array();
     }
 
-    private static int refresh(TestTurnClient client, long lifetime) throws Exception {
+    private static int refresh(TurnClient client, long lifetime) throws Exception {
         return client.ask(StunMethod.REFRESH, w -> w.addU32(StunAttribute.LIFETIME, lifetime))
                 .errorCode();
     }
 
     /** One signed Allocate with the nonce the client holds, no retry: the error code it gets (-1: success). */
-    private static int allocateOnce(TestTurnClient client) throws Exception {
+    private static int allocateOnce(TurnClient client) throws Exception {
         return client.askOnce(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17))
                 .errorCode();
     }
