@@ -265,12 +265,17 @@ final class EventLoop implements Runnable {
         }
     }
 
+    /**
+     * How long the select may sleep: until the core's next deadline, measured from the clock read at the top of
+     * this iteration (the loop reads the clock once an iteration; the work since then makes a timer at most that
+     * much late).
+     */
     private long waitMs() {
         long deadline = relay.nextDeadlineNs();
         if (deadline == Long.MAX_VALUE) {
             return MAX_WAIT_MS;
         }
-        long ms = (deadline - (System.nanoTime() + clockOffsetNs)) / 1_000_000 + 1;
+        long ms = (deadline - nowNs) / 1_000_000 + 1;
         return Math.max(1, Math.min(MAX_WAIT_MS, ms));
     }
 
