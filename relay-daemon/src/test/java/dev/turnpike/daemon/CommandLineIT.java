@@ -114,6 +114,18 @@ class CommandLineIT {
     }
 
     @Test
+    void theLauncherRunsOnJdk25WhateverJavaIsFirstOnThePath() throws Exception {
+        ProcessBuilder launcher = new ProcessBuilder("sh", "../turnpike", "--version").redirectErrorStream(true);
+        launcher.environment().remove("JAVA_HOME");
+        launcher.environment().put("PATH", "/usr/bin:/bin"); // Debian's java there is 17
+        Process process = launcher.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output).contains("turnpike ", "Java 25");
+    }
+
+    @Test
     void versionAndHelpExitZero() throws Exception {
         assertThat(java("--version").output()).startsWith("turnpike ");
         Interop.Result help = java("--help");
