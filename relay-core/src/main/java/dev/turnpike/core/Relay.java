@@ -130,7 +130,7 @@ public final class Relay {
                 && method != StunMethod.REFRESH
                 && method != StunMethod.CREATE_PERMISSION
                 && method != StunMethod.CHANNEL_BIND) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(listener, client, ErrorCode.BAD_REQUEST, "not a TURN method this relay serves", out);
             return;
         }
         RequestAuthentication.Authenticated who =
@@ -159,7 +159,8 @@ public final class Relay {
         if (unknown == 0) {
             return false;
         }
-        responses.unknownAttributes(listener, client, unknownAttributes, unknown, out);
+        responses.unknownAttributes(
+                listener, client, unknownAttributes, unknown, "comprehension-required attributes unknown", out);
         return true;
     }
 
@@ -180,26 +181,37 @@ public final class Relay {
             if (existing.allocateTxHigh == request.transactionIdHigh()
                     && existing.allocateTxLow == request.transactionIdLow()
                     && existing.allocateResponse != null) {
-                out.add(new Command.SendToClient(listener, client, existing.allocateResponse)); // a retransmission
+                // a retransmission
+                out.add(new Command.SendToClient(listener, client, existing.allocateResponse, null));
             } else {
-                responses.error(listener, client, ErrorCode.ALLOCATION_MISMATCH, out);
+                responses.error(
+                        listener,
+                        client,
+                        ErrorCode.ALLOCATION_MISMATCH,
+                        "an allocation exists for this 5-tuple (a new transaction, not a retransmission)",
+                        out);
             }
             return;
         }
         int transport = request.firstByte(StunAttribute.REQUESTED_TRANSPORT);
         if (transport < 0) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(listener, client, ErrorCode.BAD_REQUEST, "no REQUESTED-TRANSPORT", out);
             return;
         }
         if (transport != UDP) {
-            responses.error(listener, client, ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL,
+                    "REQUESTED-TRANSPORT " + transport + " (expected: 17, UDP)",
+                    out);
             return;
         }
         boolean dontFragment = request.has(StunAttribute.DONT_FRAGMENT);
         if (dontFragment && !sockets.supportsDontFragment()) {
             // RFC 8656 §7.2: without DF support the attribute is treated as unknown.
             unknownAttributes[0] = StunAttribute.DONT_FRAGMENT;
-            responses.unknownAttributes(listener, client, unknownAttributes, 1, out);
+            responses.unknownAttributes(listener, client, unknownAttributes, 1, "DONT-FRAGMENT unsupported here", out);
             return;
         }
         boolean hasToken = request.has(StunAttribute.RESERVATION_TOKEN);
@@ -212,7 +224,12 @@ public final class Relay {
                 || (hasToken && (hasEvenPort || hasRequestedFamily || hasAdditionalFamily))
                 || (hasRequestedFamily && hasAdditionalFamily)
                 || (hasAdditionalFamily && reserveNext)) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.BAD_REQUEST,
+                    "conflicting attributes: RESERVATION-TOKEN with EVEN-PORT or a family, both families, or a malformed EVEN-PORT",
+                    out);
             return;
         }
         boolean wantIpv4 = true;
@@ -220,7 +237,12 @@ public final class Relay {
         if (hasRequestedFamily) {
             int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
             if (family != TurnAttributes.FAMILY_IPV4 && family != TurnAttributes.FAMILY_IPV6) {
-                responses.error(listener, client, ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED, out);
+                responses.error(
+                        listener,
+                        client,
+                        ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED,
+                        "REQUESTED-ADDRESS-FAMILY " + family + " (expected: 1 or 2)",
+                        out);
                 return;
             }
             wantIpv4 = family == TurnAttributes.FAMILY_IPV4;
@@ -228,7 +250,8 @@ public final class Relay {
         }
         if (hasAdditionalFamily) {
             if (request.firstByte(StunAttribute.ADDITIONAL_ADDRESS_FAMILY) != TurnAttributes.FAMILY_IPV6) {
-                responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+                responses.error(
+                        listener, client, ErrorCode.BAD_REQUEST, "ADDITIONAL-ADDRESS-FAMILY other than IPv6", out);
                 return;
             }
             wantIpv6 = true; // RFC 8656 §7.2: dual allocation, IPv4 and IPv6
@@ -237,14 +260,24 @@ public final class Relay {
         if (!hasToken
                 && ((wantIpv4 && config.relayIpv4 == null)
                         || (wantIpv6 && !hasAdditionalFamily && config.relayIpv6 == null))) {
-            responses.error(listener, client, ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED,
+                    "no relay address of the family asked for",
+                    out);
             return;
         }
 
         String account = account(who);
         if (allocations.overQuota(account, client.getAddress())) {
             counters.allocationsRefusedQuota++;
-            responses.error(listener, client, ErrorCode.ALLOCATION_QUOTA_REACHED, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.ALLOCATION_QUOTA_REACHED,
+                    "over a quota: --max-allocations, --user-quota or --client-quota (user " + account + ")",
+                    out);
             return;
         }
         Allocation allocation = new Allocation(listener, client, who.key(), account);
@@ -258,7 +291,7 @@ public final class Relay {
                     ? allocations.claim(TurnAttributes.reservationToken(request), allocation, dontFragment, nowNs, out)
                     : null;
             if (endpoint == null) {
-                refuseNoPort(listener, client, out);
+                refuseNoPort(listener, client, "RESERVATION-TOKEN unknown, expired or malformed", out);
                 return;
             }
             if (endpoint.local().getAddress() instanceof java.net.Inet6Address) {
@@ -271,7 +304,7 @@ public final class Relay {
             RelayEndpoint even = allocations.openEvenPairAndReserve(
                     allocation, wantIpv6, dontFragment, reservationToken, nowNs, out);
             if (even == null) {
-                refuseNoPort(listener, client, out);
+                refuseNoPort(listener, client, "no free even port with a free neighbour in --relay-ports", out);
                 return;
             }
             if (wantIpv6) {
@@ -289,7 +322,7 @@ public final class Relay {
             }
             if ((wantIpv4 && allocation.ipv4 == null) || (wantIpv6 && !ipv6Unavailable && allocation.ipv6 == null)) {
                 allocations.releaseEndpoints(allocation, out);
-                refuseNoPort(listener, client, out);
+                refuseNoPort(listener, client, "no free port in --relay-ports", out);
                 return;
             }
         }
@@ -337,9 +370,9 @@ public final class Relay {
                 config.maxLifetimeSeconds);
     }
 
-    private void refuseNoPort(int listener, InetSocketAddress client, Outbox out) {
+    private void refuseNoPort(int listener, InetSocketAddress client, String why, Outbox out) {
         counters.allocationsRefusedNoPort++;
-        responses.error(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
+        responses.error(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, why, out);
     }
 
     private static byte[] longBytes(long value) {
@@ -358,11 +391,12 @@ public final class Relay {
             long nowNs, RequestAuthentication.Authenticated who, int listener, InetSocketAddress client, Outbox out) {
         Allocation allocation = allocations.current(listener, client, nowNs, out);
         if (allocation == null) {
-            responses.error(listener, client, ErrorCode.ALLOCATION_MISMATCH, out);
+            responses.error(listener, client, ErrorCode.ALLOCATION_MISMATCH, "no allocation for this 5-tuple", out);
             return null;
         }
         if (!allocation.credentials.username().equals(who.key().username())) {
-            responses.error(listener, client, ErrorCode.WRONG_CREDENTIALS, out);
+            responses.error(
+                    listener, client, ErrorCode.WRONG_CREDENTIALS, "the allocation belongs to another user", out);
             return null;
         }
         return allocation;
@@ -377,7 +411,12 @@ public final class Relay {
         int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
         if ((family == TurnAttributes.FAMILY_IPV4 && allocation.ipv4 == null)
                 || (family == TurnAttributes.FAMILY_IPV6 && allocation.ipv6 == null)) {
-            responses.error(listener, client, ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH,
+                    "the allocation has no relayed address of that family",
+                    out);
             return;
         }
         // RFC 8656 §7.3: zero deletes; otherwise at most the maximum and at least the default, as for Allocate
@@ -400,7 +439,7 @@ public final class Relay {
         }
         int first = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
         if (first < 0) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(listener, client, ErrorCode.BAD_REQUEST, "no XOR-PEER-ADDRESS", out);
             return;
         }
         // All or nothing (RFC 8656 §9.2): check every peer before installing any.
@@ -408,7 +447,14 @@ public final class Relay {
             InetSocketAddress peer = request.xorAddress(i);
             ErrorCode refusal = peer == null ? ErrorCode.BAD_REQUEST : refusePeerIp(allocation, peer.getAddress());
             if (refusal != null) {
-                responses.error(listener, client, refusal, out);
+                responses.error(
+                        listener,
+                        client,
+                        refusal,
+                        peer == null
+                                ? "a malformed XOR-PEER-ADDRESS"
+                                : "peer " + peer.getAddress().getHostAddress() + " refused (" + refusal.code + ")",
+                        out);
                 return;
             }
         }
@@ -422,7 +468,8 @@ public final class Relay {
                 }
             }
             if (allocation.permissionCount + added > config.maxPermissions) {
-                refuseOverLimit(listener, client, out); // RFC 8656 §9.2: 508 when it cannot install them
+                // RFC 8656 §9.2: 508 when it cannot install them
+                refuseOverLimit(listener, client, "over --max-permissions " + config.maxPermissions, out);
                 return;
             }
         }
@@ -443,9 +490,9 @@ public final class Relay {
         return false;
     }
 
-    private void refuseOverLimit(int listener, InetSocketAddress client, Outbox out) {
+    private void refuseOverLimit(int listener, InetSocketAddress client, String why, Outbox out) {
         counters.refusedOverLimit++;
-        responses.error(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, out);
+        responses.error(listener, client, ErrorCode.INSUFFICIENT_CAPACITY, why, out);
     }
 
     /** 443 when the allocation has no relay address of the peer's family, 403 when policy refuses it. */
@@ -481,7 +528,15 @@ public final class Relay {
         int peerIndex = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
         InetSocketAddress peer = peerIndex < 0 ? null : request.xorAddress(peerIndex);
         if (number < ChannelData.MIN_CHANNEL || number > maxChannel || peer == null) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.BAD_REQUEST,
+                    "channel number 0x" + Integer.toHexString(number)
+                            + " or XOR-PEER-ADDRESS invalid (expected: 0x4000-0x" + Integer.toHexString(maxChannel)
+                            + (config.rfc5766ChannelNumbers ? "" : "; legacy clients need --rfc5766-channel-numbers")
+                            + ")",
+                    out);
             return;
         }
         ErrorCode refusal = refusePeerIp(allocation, peer.getAddress());
@@ -495,7 +550,7 @@ public final class Relay {
             refusal = ErrorCode.FORBIDDEN;
         }
         if (refusal != null) {
-            responses.error(listener, client, refusal, out);
+            responses.error(listener, client, refusal, "peer " + peer + " refused (" + refusal.code + ")", out);
             return;
         }
         allocation.sweep(nowNs); // an expired binding no longer holds its number or peer
@@ -503,14 +558,19 @@ public final class Relay {
         ChannelBinding byPeer = allocation.channelsByPeer.get(peer);
         // RFC 8656 §12.2: a number stands for one peer and a peer has one number, for the binding's life.
         if ((byNumber != null && !byNumber.peer.equals(peer)) || (byPeer != null && byPeer.number != number)) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(
+                    listener,
+                    client,
+                    ErrorCode.BAD_REQUEST,
+                    "channel 0x" + Integer.toHexString(number) + " or peer " + peer + " already bound to another",
+                    out);
             return;
         }
         if ((byNumber == null && config.maxChannels > 0 && allocation.channelCount >= config.maxChannels)
                 || (config.maxPermissions > 0
                         && !allocation.permissions.containsKey(peer.getAddress())
                         && allocation.permissionCount >= config.maxPermissions)) {
-            refuseOverLimit(listener, client, out);
+            refuseOverLimit(listener, client, "over --max-channels or --max-permissions", out);
             return;
         }
         if (byNumber == null) {

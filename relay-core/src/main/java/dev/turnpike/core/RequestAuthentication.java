@@ -46,7 +46,13 @@ final class RequestAuthentication {
         boolean sha1 = request.integrityIndex() >= 0;
         boolean sha256 = request.integritySha256Index() >= 0;
         if (!sha1 && !sha256) {
-            challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
+            challenge(
+                    ErrorCode.UNAUTHENTICATED,
+                    "no MESSAGE-INTEGRITY: the first request of a client",
+                    nowNs,
+                    listener,
+                    client,
+                    out);
             return null;
         }
         // Until a key verifies, every reply below goes through challenge() or refuse(): rate-limited.
@@ -55,11 +61,20 @@ final class RequestAuthentication {
         String realm = request.string(StunAttribute.REALM);
         String nonce = request.string(StunAttribute.NONCE);
         if ((username < 0 && userHash < 0) || realm == null || nonce == null) {
-            refuse(nowNs, listener, client, out);
+            refuse("MESSAGE-INTEGRITY without USERNAME or USERHASH, REALM and NONCE", nowNs, listener, client, out);
             return null;
         }
-        if (nonces.check(nonce, client, nowNs) != NonceIssuer.Check.VALID) {
-            challenge(ErrorCode.STALE_NONCE, nowNs, listener, client, out);
+        NonceIssuer.Check check = nonces.check(nonce, client, nowNs);
+        if (check != NonceIssuer.Check.VALID) {
+            challenge(
+                    ErrorCode.STALE_NONCE,
+                    check == NonceIssuer.Check.STALE
+                            ? "nonce expired (--nonce-lifetime)"
+                            : "nonce not issued by this relay to this client address",
+                    nowNs,
+                    listener,
+                    client,
+                    out);
             return null;
         }
         // RFC 8489 §9.2.4: a client that saw our nonce cookie echoes PASSWORD-ALGORITHMS as we sent it (MD5 then
@@ -69,12 +84,17 @@ final class RequestAuthentication {
             algorithm = TurnAttributes.passwordAlgorithm(request);
             if (!TurnAttributes.passwordAlgorithmsAre(request, LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256)
                     || (algorithm != LongTermKey.ALGORITHM_MD5 && algorithm != LongTermKey.ALGORITHM_SHA256)) {
-                refuse(nowNs, listener, client, out);
+                refuse(
+                        "PASSWORD-ALGORITHMS not as offered, or a PASSWORD-ALGORITHM not offered",
+                        nowNs,
+                        listener,
+                        client,
+                        out);
                 return null;
             }
         }
         if (!realm.equals(credentials.realm())) {
-            challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
+            challenge(ErrorCode.UNAUTHENTICATED, "REALM is not this relay's", nowNs, listener, client, out);
             return null;
         }
         List<Credentials.Key> candidates = username >= 0
@@ -91,15 +111,21 @@ final class RequestAuthentication {
             }
         }
         if (match == null) {
-            challenge(ErrorCode.UNAUTHENTICATED, nowNs, listener, client, out);
+            challenge(
+                    ErrorCode.UNAUTHENTICATED,
+                    "wrong password, unknown user, or expired time-limited credentials",
+                    nowNs,
+                    listener,
+                    client,
+                    out);
         }
         return match;
     }
 
     /** 400 to a request whose authentication attributes are malformed; rate-limited like a challenge. */
-    private void refuse(long nowNs, int listener, InetSocketAddress client, Outbox out) {
+    private void refuse(String why, long nowNs, int listener, InetSocketAddress client, Outbox out) {
         if (withinReplyRate(client, nowNs)) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, out);
+            responses.error(listener, client, ErrorCode.BAD_REQUEST, why, out);
         }
     }
 
@@ -107,7 +133,8 @@ final class RequestAuthentication {
      * 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS, unsigned (RFC 8489 §9.2.4); nothing when the
      * source is over its reply rate (anyone can send these with a forged source address).
      */
-    private void challenge(ErrorCode error, long nowNs, int listener, InetSocketAddress client, Outbox out) {
+    private void challenge(
+            ErrorCode error, String why, long nowNs, int listener, InetSocketAddress client, Outbox out) {
         if (!withinReplyRate(client, nowNs)) {
             return;
         }
@@ -118,6 +145,7 @@ final class RequestAuthentication {
                 .addString(StunAttribute.REALM, credentials.realm())
                 .addString(StunAttribute.NONCE, nonces.issue(client, nowNs))
                 .addPasswordAlgorithms(LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256);
+        responses.refusing(error, why);
         responses.finish(listener, client, out);
     }
 

@@ -22,6 +22,8 @@ final class Responses {
     private StunMessage request;
     private byte[] key;
     private boolean sha256;
+    /** What the response being written refuses, and why, or null. */
+    private Command.Refusal refusal;
 
     Responses(MessageIntegrity integrity, String software, RelayCounters counters) {
         this.writer = new StunWriter(integrity);
@@ -43,6 +45,7 @@ final class Responses {
 
     /** Starts a response of {@code messageClass}; add attributes, then {@link #finish}. */
     StunWriter begin(int messageClass) {
+        refusal = null;
         return writer.begin(buffer, 0, StunMethod.messageType(request.method(), messageClass), request);
     }
 
@@ -62,7 +65,7 @@ final class Responses {
             writer.addFingerprint();
         }
         byte[] bytes = writer.toBytes();
-        out.add(new Command.SendToClient(listener, client, bytes));
+        out.add(new Command.SendToClient(listener, client, bytes, refusal));
         return bytes;
     }
 
@@ -71,17 +74,25 @@ final class Responses {
         finish(listener, client, out);
     }
 
-    void error(int listener, InetSocketAddress client, ErrorCode error, Outbox out) {
+    /** An error response; {@code why} is for the operator's DEBUG log, not for the client. */
+    void error(int listener, InetSocketAddress client, ErrorCode error, String why, Outbox out) {
         counters.errorResponses++;
         begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason);
+        refusing(error, why);
         finish(listener, client, out);
     }
 
+    /** Marks the response begun as a refusal, for the operator's DEBUG log (a challenge, written by its owner). */
+    void refusing(ErrorCode error, String why) {
+        refusal = new Command.Refusal(request.method(), error.code, why);
+    }
+
     /** 420 with UNKNOWN-ATTRIBUTES listing the first {@code count} of {@code types} (RFC 8489 §14.9). */
-    void unknownAttributes(int listener, InetSocketAddress client, int[] types, int count, Outbox out) {
+    void unknownAttributes(int listener, InetSocketAddress client, int[] types, int count, String why, Outbox out) {
         counters.errorResponses++;
         ErrorCode error = ErrorCode.UNKNOWN_ATTRIBUTE;
         begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason).addUnknownAttributes(types, count);
+        refusing(error, why);
         finish(listener, client, out);
     }
 }

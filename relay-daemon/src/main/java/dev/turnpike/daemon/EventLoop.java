@@ -5,6 +5,7 @@ import dev.turnpike.core.Outbox;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.RelaySockets;
+import dev.turnpike.core.stun.StunMethod;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -249,6 +250,16 @@ final class EventLoop implements Runnable {
         counters.suspendedNs += System.nanoTime() - suspendedAt;
     }
 
+    /** A protocol error answered to a client, and why, for an operator who asked for --log-level debug. */
+    private static void logRefusal(InetSocketAddress client, Command.Refusal refusal) {
+        log.atDebug()
+                .addKeyValue("client", Addresses.format(client))
+                .addKeyValue("method", StunMethod.name(refusal.method()))
+                .addKeyValue("code", refusal.code())
+                .addKeyValue("reason", refusal.reason())
+                .log("refused");
+    }
+
     private void runTimers() {
         counters.timerRuns++;
         if (!sendQueue.isEmpty()) {
@@ -397,8 +408,12 @@ final class EventLoop implements Runnable {
         }
         for (Command command = out.poll(); command != null; command = out.poll()) {
             switch (command) {
-                case Command.SendToClient s ->
+                case Command.SendToClient s -> {
+                    if (s.refusal() != null && log.isDebugEnabled()) {
+                        logRefusal(s.client(), s.refusal());
+                    }
                     sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
+                }
                 case Command.CloseRelay c -> relaySockets.release(c.relay());
             }
         }

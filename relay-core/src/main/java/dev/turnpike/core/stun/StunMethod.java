@@ -10,6 +10,20 @@ public final class StunMethod {
     public static final int CREATE_PERMISSION = 0x008;
     public static final int CHANNEL_BIND = 0x009;
 
+    /** The method's name as the RFCs spell it, for logs; "0x..." for one this relay does not know. */
+    public static String name(int method) {
+        return switch (method) {
+            case BINDING -> "Binding";
+            case ALLOCATE -> "Allocate";
+            case REFRESH -> "Refresh";
+            case SEND -> "Send";
+            case DATA -> "Data";
+            case CREATE_PERMISSION -> "CreatePermission";
+            case CHANNEL_BIND -> "ChannelBind";
+            default -> "0x" + Integer.toHexString(method);
+        };
+    }
+
     public static final int CLASS_REQUEST = 0b00;
     public static final int CLASS_INDICATION = 0b01;
     public static final int CLASS_SUCCESS = 0b10;
