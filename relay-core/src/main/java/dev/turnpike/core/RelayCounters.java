@@ -17,7 +17,24 @@ public final class RelayCounters {
         CHALLENGE_LIMITED
     }
 
+    /** Why a request did not authenticate (each answered with a challenge or a 400, within the reply rate). */
+    public enum AuthFailure {
+        /** No MESSAGE-INTEGRITY: every client's first request, so mostly not a failure at all. */
+        NO_INTEGRITY,
+        /** USERNAME, REALM or NONCE missing, or the password algorithms not as offered: 400. */
+        MALFORMED,
+        /** A nonce this relay issued, expired (--nonce-lifetime). */
+        STALE_NONCE,
+        /** A nonce this relay did not issue, or issued to another client address. */
+        INVALID_NONCE,
+        /** A realm other than this relay's. */
+        WRONG_REALM,
+        /** A wrong password, an unknown user, or expired time-limited credentials. */
+        BAD_CREDENTIALS
+    }
+
     private final long[] drops = new long[Drop.values().length];
+    private final long[] authFailures = new long[AuthFailure.values().length];
     long bindingRequests;
     long stunRequests;
     long indicationsIgnored;
@@ -37,6 +54,7 @@ public final class RelayCounters {
     public RelayCounters copy() {
         RelayCounters c = new RelayCounters();
         System.arraycopy(drops, 0, c.drops, 0, drops.length);
+        System.arraycopy(authFailures, 0, c.authFailures, 0, authFailures.length);
         c.bindingRequests = bindingRequests;
         c.stunRequests = stunRequests;
         c.indicationsIgnored = indicationsIgnored;
@@ -61,6 +79,14 @@ public final class RelayCounters {
 
     public void drop(Drop reason) {
         drops[reason.ordinal()]++;
+    }
+
+    public void authFailure(AuthFailure reason) {
+        authFailures[reason.ordinal()]++;
+    }
+
+    public long authFailures(AuthFailure reason) {
+        return authFailures[reason.ordinal()];
     }
 
     public long dropped(Drop reason) {

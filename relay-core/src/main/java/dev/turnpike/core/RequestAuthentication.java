@@ -46,6 +46,7 @@ final class RequestAuthentication {
         boolean sha1 = request.integrityIndex() >= 0;
         boolean sha256 = request.integritySha256Index() >= 0;
         if (!sha1 && !sha256) {
+            counters.authFailure(RelayCounters.AuthFailure.NO_INTEGRITY);
             challenge(
                     ErrorCode.UNAUTHENTICATED,
                     "no MESSAGE-INTEGRITY: the first request of a client",
@@ -61,11 +62,16 @@ final class RequestAuthentication {
         String realm = request.string(StunAttribute.REALM);
         String nonce = request.string(StunAttribute.NONCE);
         if ((username < 0 && userHash < 0) || realm == null || nonce == null) {
+            counters.authFailure(RelayCounters.AuthFailure.MALFORMED);
             refuse("MESSAGE-INTEGRITY without USERNAME or USERHASH, REALM and NONCE", nowNs, listener, client, out);
             return null;
         }
         NonceIssuer.Check check = nonces.check(nonce, client, nowNs);
         if (check != NonceIssuer.Check.VALID) {
+            counters.authFailure(
+                    check == NonceIssuer.Check.STALE
+                            ? RelayCounters.AuthFailure.STALE_NONCE
+                            : RelayCounters.AuthFailure.INVALID_NONCE);
             challenge(
                     ErrorCode.STALE_NONCE,
                     check == NonceIssuer.Check.STALE
@@ -84,6 +90,7 @@ final class RequestAuthentication {
             algorithm = TurnAttributes.passwordAlgorithm(request);
             if (!TurnAttributes.passwordAlgorithmsAre(request, LongTermKey.ALGORITHM_MD5, LongTermKey.ALGORITHM_SHA256)
                     || (algorithm != LongTermKey.ALGORITHM_MD5 && algorithm != LongTermKey.ALGORITHM_SHA256)) {
+                counters.authFailure(RelayCounters.AuthFailure.MALFORMED);
                 refuse(
                         "PASSWORD-ALGORITHMS not as offered, or a PASSWORD-ALGORITHM not offered",
                         nowNs,
@@ -94,6 +101,7 @@ final class RequestAuthentication {
             }
         }
         if (!realm.equals(credentials.realm())) {
+            counters.authFailure(RelayCounters.AuthFailure.WRONG_REALM);
             challenge(ErrorCode.UNAUTHENTICATED, "REALM is not this relay's", nowNs, listener, client, out);
             return null;
         }
@@ -111,6 +119,7 @@ final class RequestAuthentication {
             }
         }
         if (match == null) {
+            counters.authFailure(RelayCounters.AuthFailure.BAD_CREDENTIALS);
             challenge(
                     ErrorCode.UNAUTHENTICATED,
                     "wrong password, unknown user, or expired time-limited credentials",

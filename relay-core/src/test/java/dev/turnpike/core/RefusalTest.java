@@ -58,6 +58,20 @@ class RefusalTest {
                 .refusal();
         assertThat(badPassword.code()).isEqualTo(401);
         assertThat(badPassword.reason()).contains("wrong password");
+        RelayCounters counters = h.relay.counters();
+        assertThat(counters.authFailures(RelayCounters.AuthFailure.NO_INTEGRITY))
+                .as("the first request")
+                .isEqualTo(1);
+        assertThat(counters.authFailures(RelayCounters.AuthFailure.BAD_CREDENTIALS))
+                .isEqualTo(1);
+        assertThat(h.fromClient(
+                        CLIENT,
+                        Req.allocate()
+                                .auth(Harness.USER, Harness.REALM, "forged", wrong)
+                                .bytes()))
+                .hasSize(1);
+        assertThat(counters.authFailures(RelayCounters.AuthFailure.INVALID_NONCE))
+                .isEqualTo(1);
 
         h.allocate(CLIENT);
         Command.Refusal denied = answer(h.fromClient(

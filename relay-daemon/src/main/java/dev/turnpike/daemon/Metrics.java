@@ -1,6 +1,10 @@
 package dev.turnpike.daemon;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.turnpike.core.RelayCounters;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.util.Locale;
 
 /**
@@ -57,6 +61,19 @@ final class Metrics {
                 "counter",
                 "Error responses sent (401 challenges included).",
                 r.errorResponses());
+        header(
+                b,
+                "turnpike_auth_failures_total",
+                "counter",
+                "Requests that did not authenticate, by reason (no_integrity: a client's first request, as expected).");
+        for (RelayCounters.AuthFailure reason : RelayCounters.AuthFailure.values()) {
+            sample(
+                    b,
+                    "turnpike_auth_failures_total",
+                    "reason",
+                    reason.name().toLowerCase(Locale.ROOT),
+                    r.authFailures(reason));
+        }
 
         header(b, "turnpike_relayed_packets_total", "counter", "Packets relayed, by direction.");
         sample(b, "turnpike_relayed_packets_total", "direction", "client_to_peer", r.packetsClientToPeer());
@@ -175,8 +192,46 @@ final class Metrics {
                 "counter",
                 "Released relay sockets whose close failed (the loop went on).",
                 l.closeErrors);
+        process(b);
         return b.toString();
     }
+
+    /**
+     * The process and the JVM, read from the JDK's management beans at scrape time on the HTTP thread: they are
+     * not the loop's state, and reading them takes nothing from it.
+     */
+    private static void process(StringBuilder b) {
+        single(b, "process_start_time_seconds", "gauge", "When the process started, in Unix seconds.", START_SECONDS);
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+            single(b, "process_open_fds", "gauge", "Open file descriptors.", unix.getOpenFileDescriptorCount());
+            single(
+                    b,
+                    "process_max_fds",
+                    "gauge",
+                    "The limit on open file descriptors.",
+                    unix.getMaxFileDescriptorCount());
+        }
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        single(b, "jvm_heap_used_bytes", "gauge", "Heap in use.", heap.getUsed());
+        single(b, "jvm_heap_committed_bytes", "gauge", "Heap the JVM holds.", heap.getCommitted());
+        long collections = 0;
+        long collectionMs = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            collections += Math.max(0, gc.getCollectionCount());
+            collectionMs += Math.max(0, gc.getCollectionTime());
+        }
+        single(b, "jvm_gc_collections_total", "counter", "Garbage collections, all collectors.", collections);
+        single(b, "jvm_gc_seconds_total", "counter", "Time spent collecting, all collectors.", collectionMs / 1e3);
+        single(
+                b,
+                "jvm_threads",
+                "gauge",
+                "Live threads.",
+                ManagementFactory.getThreadMXBean().getThreadCount());
+    }
+
+    private static final double START_SECONDS =
+            ManagementFactory.getRuntimeMXBean().getStartTime() / 1e3;
 
     private static void single(StringBuilder b, String name, String type, String help, double value) {
         header(b, name, type, help);

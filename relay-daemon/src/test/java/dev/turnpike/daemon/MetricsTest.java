@@ -49,7 +49,16 @@ class MetricsTest {
             }
         }
         assertThat(declared)
-                .contains("turnpike_allocations", "turnpike_relayed_packets_total", "turnpike_dropped_packets_total");
+                .contains(
+                        "turnpike_allocations",
+                        "turnpike_relayed_packets_total",
+                        "turnpike_dropped_packets_total",
+                        "turnpike_auth_failures_total",
+                        "process_open_fds",
+                        "process_start_time_seconds",
+                        "jvm_heap_used_bytes",
+                        "jvm_gc_collections_total",
+                        "jvm_threads");
     }
 
     @Test
