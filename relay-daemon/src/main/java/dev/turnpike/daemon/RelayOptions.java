@@ -52,6 +52,15 @@ final class RelayOptions {
     List<String> authSecrets = new ArrayList<>();
 
     @Option(
+            names = "--auth-secret-file",
+            paramLabel = "PATH",
+            split = ",",
+            description = "Shared secrets as --auth-secret, read from a file (one a line, '#' for comments) so that "
+                    + "they show in neither ps nor the environment; a relative name is looked up in systemd's "
+                    + "$CREDENTIALS_DIRECTORY when set (LoadCredential=); repeatable.")
+    List<String> authSecretFiles = new ArrayList<>();
+
+    @Option(
             names = "--relay-ports",
             paramLabel = "LOW-HIGH",
             defaultValue = "49152-65535",

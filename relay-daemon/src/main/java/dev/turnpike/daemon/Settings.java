@@ -35,6 +35,9 @@ final class Settings {
 
     private final RelayOptions flags;
     private final Map<String, String> users = new LinkedHashMap<>();
+    /** --auth-secret and the secrets of every --auth-secret-file. */
+    private final List<String> secrets = new ArrayList<>();
+
     private int relayPortLow;
     private int relayPortHigh;
     private InetAddress relayIpv4;
@@ -176,6 +179,10 @@ final class Settings {
                 throw bad("--auth-secret '' (expected: a non-empty secret)");
             }
         }
+        secrets.addAll(flags.authSecrets);
+        for (String file : flags.authSecretFiles) {
+            secrets.addAll(SecretFiles.read("--auth-secret-file", file, System.getenv()));
+        }
     }
 
     private void addUser(String where, String entry) {
@@ -300,7 +307,7 @@ final class Settings {
                 .perAllocation(flags.maxPermissions, flags.maxChannels)
                 .bandwidth(flags.maxBps, flags.totalBps)
                 .challengeRate(flags.challengeRate, flags.challengeBurst)
-                .credentials(new Credentials(flags.realm, users, flags.authSecrets))
+                .credentials(new Credentials(flags.realm, users, secrets))
                 .relayIpv4(relayIpv4, publicIpv4)
                 .relayIpv6(relayIpv6, publicIpv6)
                 .relayPorts(relayPortLow, relayPortHigh)
@@ -318,7 +325,7 @@ final class Settings {
         log.atInfo()
                 .addKeyValue("realm", flags.realm)
                 .addKeyValue("users", users.size())
-                .addKeyValue("authSecrets", flags.authSecrets.size())
+                .addKeyValue("authSecrets", secrets.size())
                 .addKeyValue("relayIpv4", relayIpv4 == null ? "none" : relayIpv4.getHostAddress())
                 .addKeyValue("relayIpv6", relayIpv6 == null ? "none" : Addresses.format(relayIpv6))
                 .addKeyValue("relayPorts", relayPortLow + "-" + relayPortHigh)
@@ -331,7 +338,7 @@ final class Settings {
                                 + flags.maxChannels + " bps=" + flags.maxBps + " totalBps=" + flags.totalBps
                                 + " challenges=" + flags.challengeRate + "/s")
                 .log("relay configured");
-        if (users.isEmpty() && flags.authSecrets.isEmpty()) {
+        if (users.isEmpty() && secrets.isEmpty()) {
             log.atWarn()
                     .log(
                             "no --user, --users-file or --auth-secret: every Allocate will be refused (STUN Binding still works)");
