@@ -22,6 +22,7 @@ import picocli.CommandLine.Model.OptionSpec;
 final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     private final Map<String, String> environment;
     private final Properties file = new Properties();
+    private String path;
 
     private ConfigDefaults(Map<String, String> environment) {
         this.environment = environment;
@@ -39,6 +40,18 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
                 path = args[i + 1];
             } else if (args[i].startsWith("--config=")) {
                 path = args[i].substring("--config=".length());
+            }
+        }
+        defaults.path = path;
+        Set<String> everyKey = new HashSet<>();
+        everyKey.add("config");
+        collectKeys(commandLine, everyKey);
+        for (String name : environment.keySet()) {
+            if (name.startsWith("TURNPIKE_")
+                    && everyKey.stream().noneMatch(key -> environmentName(key).equals(name))) {
+                throw new CommandLine.ParameterException(
+                        commandLine,
+                        name + ": unknown variable (expected TURNPIKE_ and an option name, e.g. TURNPIKE_LISTEN)");
             }
         }
         if (path != null) {
@@ -63,6 +76,50 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             }
         }
         return defaults;
+    }
+
+    private static void collectKeys(CommandLine commandLine, Set<String> keys) {
+        for (OptionSpec option : commandLine.getCommandSpec().options()) {
+            keys.add(key(option));
+        }
+        for (CommandLine sub : commandLine.getSubcommands().values()) {
+            collectKeys(sub, keys);
+        }
+    }
+
+    /**
+     * An error message that starts with an option ("--max-lifetime 5 (expected: ...)", or picocli's "Invalid
+     * value for option '--listen'"), told in terms of where the value came from when it was not the command line:
+     * "TURNPIKE_MAX_LIFETIME=5 (expected: ...)", "--config FILE: max-lifetime = 5 (expected: ...)".
+     */
+    String sourced(String message, CommandLine.ParseResult parsed) {
+        if (message == null) {
+            return null;
+        }
+        java.util.regex.Matcher flag =
+                java.util.regex.Pattern.compile("^(--[a-z0-9-]+) ?").matcher(message);
+        java.util.regex.Matcher picocli = java.util.regex.Pattern.compile("^Invalid value for option '(--[a-z0-9-]+)'")
+                .matcher(message);
+        String option = flag.find() ? flag.group(1) : picocli.find() ? picocli.group(1) : null;
+        if (option == null || (parsed != null && parsed.hasMatchedOption(option))) {
+            return message;
+        }
+        String key = option.substring(2);
+        String variable = environmentName(key);
+        String where;
+        String value;
+        if (environment.containsKey(variable)) {
+            where = variable + "=";
+            value = environment.get(variable);
+        } else if (file.getProperty(key) != null) {
+            where = "--config " + path + ": " + key + " = ";
+            value = file.getProperty(key).strip();
+        } else {
+            return message;
+        }
+        int expected = message.indexOf("(expected");
+        String tail = expected >= 0 ? message.substring(expected) : "(" + message + ")";
+        return where + value + " " + tail;
     }
 
     @Override

@@ -55,20 +55,24 @@ public final class Turnpike implements Callable<Integer> {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-        commandLine.setParameterExceptionHandler((e, ignored) -> {
-            err.println("turnpike: " + e.getMessage());
-            return CommandLine.ExitCode.USAGE;
-        });
-        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
-            err.println("turnpike: " + e.getMessage());
-            return e instanceof StartupException s ? s.exitCode : CommandLine.ExitCode.SOFTWARE;
-        });
+        ConfigDefaults defaults;
         try {
-            commandLine.setDefaultValueProvider(ConfigDefaults.load(commandLine, args, System.getenv()));
+            defaults = ConfigDefaults.load(commandLine, args, System.getenv());
         } catch (CommandLine.ParameterException e) {
             err.println("turnpike: " + e.getMessage());
             return CommandLine.ExitCode.USAGE;
         }
+        commandLine.setDefaultValueProvider(defaults);
+        // A bad value names where it came from: the flag, the environment variable, or the config file's key.
+        commandLine.setParameterExceptionHandler((e, ignored) -> {
+            err.println("turnpike: "
+                    + defaults.sourced(e.getMessage(), e.getCommandLine().getParseResult()));
+            return CommandLine.ExitCode.USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+            err.println("turnpike: " + defaults.sourced(e.getMessage(), parsed));
+            return e instanceof StartupException s ? s.exitCode : CommandLine.ExitCode.SOFTWARE;
+        });
         return commandLine.execute(args);
     }
 

@@ -160,6 +160,42 @@ class CommandLineIT {
         }
     }
 
+    /** The jar run with {@code variables} (NAME=value) added to its environment. */
+    private static Interop.Result javaWith(List<String> variables, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("env"));
+        command.addAll(variables);
+        command.addAll(Interop.javaCommand(args));
+        return Interop.run(30, command.toArray(String[]::new));
+    }
+
+    @Test
+    void aBadValueNamesTheVariableOrTheFileKeyItCameFromAndAnUnknownVariableIsRefused() throws Exception {
+        Interop.Result fromEnvironment = javaWith(List.of("TURNPIKE_MAX_LIFETIME=5"), "--listen", "127.0.0.1:0");
+        assertThat(fromEnvironment.exitCode()).isEqualTo(2);
+        assertThat(fromEnvironment.output().strip().lines())
+                .containsExactly("turnpike: TURNPIKE_MAX_LIFETIME=5 (expected: 600..86400 seconds)");
+
+        Interop.Result converted = javaWith(List.of("TURNPIKE_LISTEN=bad"));
+        assertThat(converted.exitCode()).isEqualTo(2);
+        assertThat(converted.output()).startsWith("turnpike: TURNPIKE_LISTEN=bad (expected");
+
+        Path config = Files.createTempFile("turnpike", ".properties");
+        try {
+            Files.writeString(config, "max-lifetime = 5\n");
+            Interop.Result fromFile = java("--config", config.toString(), "--listen", "127.0.0.1:0");
+            assertThat(fromFile.exitCode()).isEqualTo(2);
+            assertThat(fromFile.output().strip().lines())
+                    .containsExactly(
+                            "turnpike: --config " + config + ": max-lifetime = 5 (expected: 600..86400 seconds)");
+        } finally {
+            Files.deleteIfExists(config);
+        }
+
+        Interop.Result unknown = javaWith(List.of("TURNPIKE_MAX_LIFETIMES=600"), "--listen", "127.0.0.1:0");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.output()).contains("TURNPIKE_MAX_LIFETIMES: unknown variable");
+    }
+
     @Test
     void theEnvironmentAndAConfigFileStandInForFlags() throws Exception {
         int filePort = Interop.freeUdpPort("127.0.0.1");
