@@ -37,6 +37,12 @@ final class Allocation {
 
     int channelCount;
     long createdAtNs;
+    /** What it moved, for its lifecycle log lines. */
+    long packetsToPeers;
+
+    long bytesToPeers;
+    long packetsToClient;
+    long bytesToClient;
     /** The Allocate transaction and its success response, resent as-is for a retransmission (first 45 s). */
     long allocateTxHigh;
 
@@ -52,6 +58,22 @@ final class Allocation {
 
     RelayEndpoint endpointFor(InetAddress peer) {
         return peer instanceof Inet4Address ? ipv4 : ipv6;
+    }
+
+    /** A log-worthy moment of this allocation, for the loop to write down. */
+    Command.AllocationEvent event(Command.AllocationEvent.Kind kind, long lifetimeSeconds, long nowNs) {
+        return new Command.AllocationEvent(
+                kind,
+                credentials.username(),
+                client,
+                ipv4 == null ? null : ipv4.advertised(),
+                ipv6 == null ? null : ipv6.advertised(),
+                lifetimeSeconds,
+                (nowNs - createdAtNs) / 1_000_000_000L,
+                packetsToPeers,
+                bytesToPeers,
+                packetsToClient,
+                bytesToClient);
     }
 
     /**

@@ -68,7 +68,8 @@ final class AllocationTable {
     Allocation current(int listener, InetSocketAddress client, long nowNs, Outbox out) {
         Allocation allocation = byListener.get(listener).get(client);
         if (allocation != null && allocation.expiresAtNs - nowNs <= 0) {
-            delete(allocation, out);
+            byListener.get(allocation.listener).remove(allocation.client);
+            release(allocation, Command.AllocationEvent.Kind.EXPIRED, nowNs, out);
             return null;
         }
         return allocation;
@@ -89,12 +90,14 @@ final class AllocationTable {
         counters.allocationsCreated++;
     }
 
-    void delete(Allocation allocation, Outbox out) {
+    /** A Refresh with LIFETIME 0: the client deletes its allocation. */
+    void delete(Allocation allocation, long nowNs, Outbox out) {
         byListener.get(allocation.listener).remove(allocation.client);
-        release(allocation, out);
+        release(allocation, Command.AllocationEvent.Kind.DELETED, nowNs, out);
     }
 
-    private void release(Allocation allocation, Outbox out) {
+    private void release(Allocation allocation, Command.AllocationEvent.Kind kind, long nowNs, Outbox out) {
+        out.add(allocation.event(kind, 0, nowNs));
         allocation.released = true; // datagrams still queued for its sockets are dropped
         releaseEndpoints(allocation, out);
         count--;
@@ -124,7 +127,7 @@ final class AllocationTable {
                 Allocation allocation = it.next();
                 if (allocation.expiresAtNs - nowNs <= 0) {
                     it.remove();
-                    release(allocation, out);
+                    release(allocation, Command.AllocationEvent.Kind.EXPIRED, nowNs, out);
                 } else {
                     allocation.sweep(nowNs);
                     if (allocation.allocateResponse != null

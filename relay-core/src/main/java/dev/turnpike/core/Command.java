@@ -18,6 +18,31 @@ public sealed interface Command {
     /** A request refused: its method, the error code answered, and why. */
     record Refusal(int method, int code, String reason) {}
 
+    /**
+     * Something happened to an allocation that an operator reads in the log: who, from where, through which
+     * relayed addresses, and what it moved. Nothing to carry out.
+     */
+    record AllocationEvent(
+            AllocationEvent.Kind kind,
+            String user,
+            InetSocketAddress client,
+            InetSocketAddress relayedIpv4,
+            InetSocketAddress relayedIpv6,
+            long lifetimeSeconds,
+            long ageSeconds,
+            long packetsToPeers,
+            long bytesToPeers,
+            long packetsToClient,
+            long bytesToClient)
+            implements Command {
+        public enum Kind {
+            CREATED,
+            REFRESHED,
+            DELETED,
+            EXPIRED
+        }
+    }
+
     /** The relay socket is no longer used: deregister and close it; its port returns to the pool. */
     record CloseRelay(RelayEndpoint relay) implements Command {}
 }

@@ -59,6 +59,8 @@ final class DataPlane {
         }
         counters.packetsClientToPeer++;
         counters.bytesClientToPeer += payloadLength;
+        allocation.packetsToPeers++;
+        allocation.bytesToPeers += payloadLength;
         out.forwardToPeer(
                 allocation.endpointFor(channel.peer.getAddress()),
                 channel.peer,
@@ -106,6 +108,8 @@ final class DataPlane {
         }
         counters.packetsClientToPeer++;
         counters.bytesClientToPeer += request.valueLength(dataIndex);
+        allocation.packetsToPeers++;
+        allocation.bytesToPeers += request.valueLength(dataIndex);
         out.forwardToPeer(
                 allocation.endpointFor(permission.peer),
                 permission.destination(port),
@@ -156,6 +160,8 @@ final class DataPlane {
         }
         counters.packetsPeerToClient++;
         counters.bytesPeerToClient += length;
+        allocation.packetsToClient++;
+        allocation.bytesToClient += length;
         ChannelBinding channel = allocation.channelsByPeer.get(peer);
         if (channel != null && channel.expiresAtNs - nowNs > 0) {
             // RFC 8656 §12.5: over UDP the ChannelData padding is optional, so none is sent.

@@ -351,6 +351,7 @@ public final class Relay {
         allocation.allocateTxHigh = request.transactionIdHigh();
         allocation.allocateTxLow = request.transactionIdLow();
         allocation.allocateResponse = responses.finish(listener, client, out);
+        out.add(allocation.event(Command.AllocationEvent.Kind.CREATED, lifetime, nowNs));
     }
 
     /**
@@ -423,9 +424,10 @@ public final class Relay {
         long requested = request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS);
         long lifetime = requested == 0 ? 0 : grantedLifetime(requested);
         if (lifetime == 0) {
-            allocations.delete(allocation, out);
+            allocations.delete(allocation, nowNs, out);
         } else {
             allocation.expiresAtNs = nowNs + lifetime * NS_PER_SECOND;
+            out.add(allocation.event(Command.AllocationEvent.Kind.REFRESHED, lifetime, nowNs));
         }
         responses.begin(StunMethod.CLASS_SUCCESS).addU32(StunAttribute.LIFETIME, lifetime);
         responses.finish(listener, client, out);

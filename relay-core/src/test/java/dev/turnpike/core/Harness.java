@@ -76,6 +76,9 @@ final class Harness {
     final Relay relay;
     final Outbox out = new Outbox();
     final List<RelayEndpoint> closed = new ArrayList<>();
+    /** The allocation lifecycle events the core reported, in order. */
+    final List<Command.AllocationEvent> events = new ArrayList<>();
+
     long nowNs = 1_000_000_000_000L;
     long epochSeconds = 1_800_000_000L;
 
@@ -116,6 +119,8 @@ final class Harness {
             for (Command c = out.poll(); c != null; c = out.poll()) {
                 if (c instanceof Command.CloseRelay close) {
                     closed.add(close.relay());
+                } else if (c instanceof Command.AllocationEvent event) {
+                    events.add(event);
                 }
             }
         }
@@ -133,7 +138,11 @@ final class Harness {
             if (c instanceof Command.CloseRelay close) {
                 closed.add(close.relay());
             }
-            commands.add(c);
+            if (c instanceof Command.AllocationEvent event) {
+                events.add(event); // for the log, not an effect: kept apart from what the client is answered
+            } else {
+                commands.add(c);
+            }
         }
         return commands;
     }

@@ -41,6 +41,41 @@ class LifecycleTest {
     }
 
     @Test
+    void anAllocationsLifeIsReportedCreatedRefreshedAndDeletedWithWhatItMoved() {
+        RelayEndpoint endpoint = allocate();
+        Command.AllocationEvent created = h.events.get(0);
+        assertThat(created.kind()).isEqualTo(Command.AllocationEvent.Kind.CREATED);
+        assertThat(created.user()).isEqualTo(Harness.USER);
+        assertThat(created.client()).isEqualTo(CLIENT);
+        assertThat(created.relayedIpv4()).isEqualTo(endpoint.advertised());
+        assertThat(created.lifetimeSeconds()).isEqualTo(600);
+
+        request(CLIENT, Req.request(StunMethod.CREATE_PERMISSION).peer(Harness.PEER));
+        h.fromPeer(endpoint, Harness.PEER, new byte[] {1, 2, 3});
+        h.advanceSeconds(5);
+        request(CLIENT, Req.request(StunMethod.REFRESH).lifetime(1200));
+        assertThat(h.events.get(1).kind()).isEqualTo(Command.AllocationEvent.Kind.REFRESHED);
+        assertThat(h.events.get(1).lifetimeSeconds()).isEqualTo(1200);
+
+        request(CLIENT, Req.request(StunMethod.REFRESH).lifetime(0));
+        Command.AllocationEvent deleted = h.events.get(2);
+        assertThat(deleted.kind()).isEqualTo(Command.AllocationEvent.Kind.DELETED);
+        assertThat(deleted.ageSeconds()).isEqualTo(5);
+        assertThat(deleted.packetsToClient()).isEqualTo(1);
+        assertThat(deleted.bytesToClient()).isEqualTo(3);
+        assertThat(deleted.packetsToPeers()).isZero();
+    }
+
+    @Test
+    void anAllocationLeftToLapseIsReportedExpired() {
+        allocate();
+        h.advanceSeconds(601);
+        assertThat(h.events)
+                .extracting(Command.AllocationEvent::kind)
+                .containsExactly(Command.AllocationEvent.Kind.CREATED, Command.AllocationEvent.Kind.EXPIRED);
+    }
+
+    @Test
     void aRefreshAskingLessThanTheDefaultLifetimeGetsTheDefault() {
         RelayEndpoint endpoint = allocate();
         StunMessage refreshed = request(CLIENT, Req.request(StunMethod.REFRESH).lifetime(30));

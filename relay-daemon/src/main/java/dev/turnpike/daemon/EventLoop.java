@@ -250,6 +250,27 @@ final class EventLoop implements Runnable {
         counters.suspendedNs += System.nanoTime() - suspendedAt;
     }
 
+    /** An allocation created, refreshed, deleted or expired: INFO, one line, nothing per packet. */
+    private static void logAllocation(Command.AllocationEvent e) {
+        var line = log.atInfo().addKeyValue("user", e.user()).addKeyValue("client", Addresses.format(e.client()));
+        if (e.relayedIpv4() != null) {
+            line = line.addKeyValue("relayed", Addresses.format(e.relayedIpv4()));
+        }
+        if (e.relayedIpv6() != null) {
+            line = line.addKeyValue("relayedIpv6", Addresses.format(e.relayedIpv6()));
+        }
+        switch (e.kind()) {
+            case CREATED, REFRESHED -> line = line.addKeyValue("lifetime", e.lifetimeSeconds());
+            case DELETED, EXPIRED ->
+                line = line.addKeyValue("ageSeconds", e.ageSeconds())
+                        .addKeyValue("packetsToPeers", e.packetsToPeers())
+                        .addKeyValue("bytesToPeers", e.bytesToPeers())
+                        .addKeyValue("packetsToClient", e.packetsToClient())
+                        .addKeyValue("bytesToClient", e.bytesToClient());
+        }
+        line.log("allocation " + e.kind().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
     /** A protocol error answered to a client, and why, for an operator who asked for --log-level debug. */
     private static void logRefusal(InetSocketAddress client, Command.Refusal refusal) {
         log.atDebug()
@@ -415,6 +436,7 @@ final class EventLoop implements Runnable {
                     sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
                 }
                 case Command.CloseRelay c -> relaySockets.release(c.relay());
+                case Command.AllocationEvent e -> logAllocation(e);
             }
         }
     }

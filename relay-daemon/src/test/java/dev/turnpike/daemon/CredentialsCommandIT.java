@@ -58,8 +58,14 @@ class CredentialsCommandIT {
             assertThat(client.allocate())
                     .as("allocated with the printed credentials")
                     .isNotNull();
-            assertThat(daemon.output()).contains("authSecrets=1").doesNotContain("correct-horse-battery");
+            client.refresh(0);
             assertThat(daemon.terminate()).isZero();
+            assertThat(daemon.output()).contains("authSecrets=1").doesNotContain("correct-horse-battery");
+            assertThat(daemon.output())
+                    .as("the allocation's life at INFO")
+                    .containsPattern(
+                            "allocation created user=\\d+:carol client=127\\.0\\.0\\.1:\\d+ relayed=127\\.0\\.0\\.1:\\d+ lifetime=600")
+                    .containsPattern("allocation deleted user=\\d+:carol .*ageSeconds=\\d+ packetsToPeers=0");
         }
     }
 
