@@ -119,6 +119,32 @@ final class AllocationTable {
         }
     }
 
+    /** Every live allocation, copied for other threads (the admin view); control plane: this allocates. */
+    List<AllocationSummary> summaries(long nowNs) {
+        List<AllocationSummary> all = new ArrayList<>(count);
+        for (HashMap<InetSocketAddress, Allocation> byClient : byListener) {
+            for (Allocation a : byClient.values()) {
+                if (a.expiresAtNs - nowNs <= 0) {
+                    continue;
+                }
+                all.add(new AllocationSummary(
+                        a.credentials.username(),
+                        a.client,
+                        a.ipv4 == null ? null : a.ipv4.advertised(),
+                        a.ipv6 == null ? null : a.ipv6.advertised(),
+                        (nowNs - a.createdAtNs) / NS_PER_SECOND,
+                        (a.expiresAtNs - nowNs) / NS_PER_SECOND,
+                        a.permissionCount,
+                        a.channelCount,
+                        a.packetsToPeers,
+                        a.bytesToPeers,
+                        a.packetsToClient,
+                        a.bytesToClient));
+            }
+        }
+        return all;
+    }
+
     /** Expires what is due: allocations (their relay sockets closed), permissions, channels, reservations. */
     void sweep(long nowNs, Outbox out) {
         for (HashMap<InetSocketAddress, Allocation> byClient : byListener) {

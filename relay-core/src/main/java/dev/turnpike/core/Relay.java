@@ -13,6 +13,7 @@ import dev.turnpike.core.stun.TurnAttributes;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The sans-IO TURN relay (RFC 8656 over UDP, RFC 8489 STUN): datagrams and time in, an {@link Outbox} of
@@ -73,6 +74,11 @@ public final class Relay {
 
     public int allocationCount() {
         return allocations.count();
+    }
+
+    /** Every live allocation, copied for another thread to read (the admin view). Call on the owning thread. */
+    public List<AllocationSummary> allocations(long nowNs) {
+        return allocations.summaries(nowNs);
     }
 
     /** When {@link #onTimer} next has work; the loop sleeps no longer than this. Long.MAX_VALUE: never. */

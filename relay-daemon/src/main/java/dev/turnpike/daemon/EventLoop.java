@@ -1,5 +1,6 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.core.AllocationSummary;
 import dev.turnpike.core.Command;
 import dev.turnpike.core.Outbox;
 import dev.turnpike.core.Relay;
@@ -17,6 +18,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +71,10 @@ final class EventLoop implements Runnable {
     private volatile long clockOffsetNs;
 
     private volatile Function<EventLoop, ?> onIteration;
+    /** Other threads' requests for a copy of the allocations (the admin view), answered at the next iteration. */
+    private final ConcurrentLinkedQueue<CompletableFuture<List<AllocationSummary>>> allocationRequests =
+            new ConcurrentLinkedQueue<>();
+
     private volatile Metrics.Snapshot published;
     private long publishedAtNs;
     private long nowNs;
@@ -187,6 +194,18 @@ final class EventLoop implements Runnable {
         this.onIteration = hook;
     }
 
+    /**
+     * A copy of the live allocations, taken by the loop at its next iteration (it owns them); safe from any thread.
+     * The loop wakes for it even while suspended.
+     */
+    CompletableFuture<List<AllocationSummary>> allocations() {
+        CompletableFuture<List<AllocationSummary>> answer = new CompletableFuture<>();
+        allocationRequests.add(answer);
+        readSelector.wakeup();
+        sendQueue.wakeup();
+        return answer;
+    }
+
     /** Asks the loop to stop; safe from any thread. */
     void stop() {
         running = false;
@@ -222,6 +241,9 @@ final class EventLoop implements Runnable {
     /** One iteration at {@link #nowNs}; ends in a wait no longer than the core's next deadline. */
     private void doWork() throws IOException {
         relaySockets.closeReleased(sendQueue, heldBatch);
+        for (var request = allocationRequests.poll(); request != null; request = allocationRequests.poll()) {
+            request.complete(relay.allocations(nowNs));
+        }
         if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
             publish();
         }

@@ -2,18 +2,26 @@ package dev.turnpike.daemon;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.turnpike.core.AllocationSummary;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
  * {@code --metrics-listen}: GET /metrics (Prometheus text) and GET /healthz over HTTP, served by one thread of
  * its own from the snapshot the loop publishes about once a second, so a scrape never touches the loop.
- * Health means the loop is alive: it published within the last {@link #STALE_NS}.
+ * Health means the loop is alive: it published within the last {@link #STALE_NS}. GET /allocations lists the
+ * live allocations as JSON from a copy the loop takes on request; it lists users, so it answers only on loopback
+ * unless {@code --admin-token-file} gives a token (see {@link AdminAccess}).
  */
 final class MetricsServer implements AutoCloseable {
     /** The loop wakes at least once a second; five seconds without a snapshot means it is stuck or gone. */
@@ -22,9 +30,18 @@ final class MetricsServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final Supplier<Metrics.Snapshot> snapshots;
+    private final Supplier<CompletableFuture<List<AllocationSummary>>> allocations;
+    private final AdminAccess admin;
 
-    MetricsServer(InetSocketAddress address, Supplier<Metrics.Snapshot> snapshots) throws IOException {
+    MetricsServer(
+            InetSocketAddress address,
+            Supplier<Metrics.Snapshot> snapshots,
+            Supplier<CompletableFuture<List<AllocationSummary>>> allocations,
+            AdminAccess admin)
+            throws IOException {
         this.snapshots = snapshots;
+        this.allocations = allocations;
+        this.admin = admin;
         server = HttpServer.create(address, 16);
         executor = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "turnpike-metrics");
@@ -62,9 +79,32 @@ final class MetricsServer implements AutoCloseable {
                     boolean live = snapshot != null && System.nanoTime() - snapshot.takenAtNs() < STALE_NS;
                     reply(exchange, live ? 200 : 503, live ? "ok\n" : "the event loop has not run for 5 s\n");
                 }
-                default -> reply(exchange, 404, "not found: try /metrics or /healthz\n");
+                case "/allocations" -> allocations(exchange);
+                default -> reply(exchange, 404, "not found: try /metrics, /healthz or /allocations\n");
             }
         }
+    }
+
+    private void allocations(HttpExchange exchange) throws IOException {
+        if (!admin.allows(
+                exchange.getRemoteAddress().getAddress(),
+                exchange.getRequestHeaders().getFirst("Authorization"))) {
+            reply(exchange, 403, "forbidden: /allocations answers on loopback, or with the --admin-token-file token\n");
+            return;
+        }
+        List<AllocationSummary> all;
+        try {
+            all = allocations.get().get(2, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            reply(exchange, 503, "the event loop did not answer within 2 s\n");
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reply(exchange, 503, "interrupted\n");
+            return;
+        }
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        reply(exchange, 200, AllocationsJson.render(all));
     }
 
     private static void reply(HttpExchange exchange, int status, String body) throws IOException {

@@ -229,6 +229,14 @@ final class RelayOptions {
     InetSocketAddress metricsListen;
 
     @Option(
+            names = "--admin-token-file",
+            paramLabel = "PATH",
+            description = "A file holding a token (its first line) that admin endpoints such as GET /allocations "
+                    + "accept as 'Authorization: Bearer TOKEN' from other than loopback; without it they answer on "
+                    + "loopback only. A relative name is looked up in $CREDENTIALS_DIRECTORY when set.")
+    String adminTokenFile;
+
+    @Option(
             names = "--benchmark-plain-receive",
             hidden = true,
             description = "Benchmark-only: receive one datagram per call even where recvmmsg is available.")

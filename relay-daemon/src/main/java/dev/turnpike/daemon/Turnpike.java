@@ -118,7 +118,12 @@ public final class Turnpike implements Callable<Integer> {
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {
-                metrics = new MetricsServer(options.metricsListen, loop::published);
+                AdminAccess admin = new AdminAccess(
+                        options.adminTokenFile == null
+                                ? null
+                                : SecretFiles.read("--admin-token-file", options.adminTokenFile, System.getenv())
+                                        .get(0));
+                metrics = new MetricsServer(options.metricsListen, loop::published, loop::allocations, admin);
             } catch (IOException e) {
                 throw new StartupException(
                         "cannot serve metrics on " + Addresses.format(options.metricsListen) + ": " + e.getMessage(),

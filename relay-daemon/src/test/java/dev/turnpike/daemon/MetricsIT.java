@@ -76,6 +76,14 @@ class MetricsIT {
                             "turnpike_relayed_packets_total{direction=\"peer_to_client\"} 5\n",
                             "turnpike_relayed_bytes_total{direction=\"client_to_peer\"} 20\n",
                             "turnpike_dropped_packets_total{reason=\"no_permission\"} 0\n");
+            HttpResponse<String> listed = get(base, "/allocations");
+            assertThat(listed.statusCode()).isEqualTo(200);
+            assertThat(listed.body())
+                    .contains(
+                            "\"user\":\"alice\"",
+                            "\"client\":\"" + Addresses.format(client.localAddress()) + "\"",
+                            "\"channels\":1",
+                            "\"packetsToPeers\":5,\"bytesToPeers\":20,\"packetsToClient\":5,\"bytesToClient\":20");
             assertThat(get(base, "/nothing-here").statusCode()).isEqualTo(404);
             assertThat(daemon.terminate()).isZero();
         }

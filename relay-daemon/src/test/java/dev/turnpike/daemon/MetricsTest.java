@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.core.AllocationSummary;
 import dev.turnpike.core.RelayCounters;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -83,10 +85,49 @@ class MetricsTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    private static MetricsServer server(
+            java.util.function.Supplier<Metrics.Snapshot> snapshots,
+            java.util.function.Supplier<CompletableFuture<List<AllocationSummary>>> allocations)
+            throws IOException {
+        return new MetricsServer(new InetSocketAddress("127.0.0.1", 0), snapshots, allocations, new AdminAccess(null));
+    }
+
+    @Test
+    void allocationsAreListedAsJsonFromTheCopyTheLoopTakes() throws Exception {
+        AllocationSummary alice = new AllocationSummary(
+                "1796025869:ali\"ce",
+                new InetSocketAddress("198.51.100.7", 40000),
+                new InetSocketAddress("203.0.113.10", 50000),
+                null,
+                12,
+                588,
+                2,
+                1,
+                5,
+                500,
+                6,
+                600);
+        try (MetricsServer server = server(() -> null, () -> CompletableFuture.completedFuture(List.of(alice)))) {
+            HttpResponse<String> listed = get(server, "GET", "/allocations");
+            assertThat(listed.statusCode()).isEqualTo(200);
+            assertThat(listed.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(listed.body())
+                    .isEqualTo("[\n{\"user\":\"1796025869:ali\\\"ce\",\"client\":\"198.51.100.7:40000\","
+                            + "\"relayedIpv4\":\"203.0.113.10:50000\",\"relayedIpv6\":null,\"ageSeconds\":12,"
+                            + "\"lifetimeLeftSeconds\":588,\"permissions\":2,\"channels\":1,\"packetsToPeers\":5,"
+                            + "\"bytesToPeers\":500,\"packetsToClient\":6,\"bytesToClient\":600}\n]\n");
+        }
+        try (MetricsServer server = server(() -> null, CompletableFuture::new)) {
+            assertThat(get(server, "GET", "/allocations").statusCode())
+                    .as("a loop that does not answer")
+                    .isEqualTo(503);
+        }
+    }
+
     @Test
     void theServerAnswersMetricsHealthAndNothingElse() throws Exception {
         AtomicReference<Metrics.Snapshot> latest = new AtomicReference<>();
-        try (MetricsServer server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), latest::get)) {
+        try (MetricsServer server = server(latest::get, () -> CompletableFuture.completedFuture(List.of()))) {
             assertThat(get(server, "GET", "/healthz").statusCode())
                     .as("before the loop published")
                     .isEqualTo(503);
@@ -114,7 +155,7 @@ class MetricsTest {
     @Test
     void healthTurnsBadWhenTheLoopStopsPublishing() throws IOException, Exception {
         Metrics.Snapshot old = snapshot(System.nanoTime() - MetricsServer.STALE_NS - 1);
-        try (MetricsServer server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), () -> old)) {
+        try (MetricsServer server = server(() -> old, () -> CompletableFuture.completedFuture(List.of()))) {
             HttpResponse<String> health = get(server, "GET", "/healthz");
             assertThat(health.statusCode()).isEqualTo(503);
             assertThat(health.body()).contains("has not run");
