@@ -27,7 +27,7 @@ import picocli.CommandLine.Mixin;
         mixinStandardHelpOptions = true,
         versionProvider = Turnpike.Version.class,
         sortOptions = false,
-        subcommands = CredentialsCommand.class,
+        subcommands = {CredentialsCommand.class, ProbeCommand.class},
         description = "A TURN/STUN relay (RFC 8489, RFC 8656) over UDP.",
         footer = {
             "",

@@ -30,8 +30,11 @@ public final class TurnClient implements AutoCloseable {
     private final Selector selector;
     private final InetSocketAddress server;
     private final String username;
-    private final String realm;
-    private final byte[] key;
+    private final String password;
+    /** The realm to sign for: the one given, or (given null) the one the relay's first challenge names. */
+    private String realm;
+
+    private byte[] key;
     private int channelNumber;
     private int roundTrips;
     private final MessageIntegrity integrity = new MessageIntegrity();
@@ -50,8 +53,9 @@ public final class TurnClient implements AutoCloseable {
             throws IOException {
         this.server = server;
         this.username = username;
+        this.password = password;
         this.realm = realm;
-        this.key = LongTermKey.md5(username, realm, password);
+        this.key = realm == null ? null : LongTermKey.md5(username, realm, password);
         this.channel = DatagramChannel.open();
         channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
         channel.bind(local);
@@ -119,6 +123,11 @@ public final class TurnClient implements AutoCloseable {
             int code = response.errorCode();
             if ((code == 401 || code == 438) && attempt < 2) {
                 nonce = response.string(StunAttribute.NONCE);
+                String challengeRealm = response.string(StunAttribute.REALM);
+                if (key == null && challengeRealm != null) {
+                    realm = challengeRealm;
+                    key = LongTermKey.md5(username, realm, password);
+                }
                 continue;
             }
             return response;
@@ -146,7 +155,7 @@ public final class TurnClient implements AutoCloseable {
         // the request, signed with the nonce held (the first of a client goes unsigned, to get one)
         writer.begin(out.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
         attributes.accept(writer);
-        if (nonce != null) {
+        if (nonce != null && key != null) {
             writer.addString(StunAttribute.USERNAME, username)
                     .addString(StunAttribute.REALM, realm)
                     .addString(StunAttribute.NONCE, nonce)
