@@ -75,14 +75,14 @@ final class ProbeCommand implements Callable<Integer> {
                         : java.net.InetAddress.getByName("0.0.0.0"),
                 0);
         try (TurnClient client = password != null
-                        ? new TurnClient(server, local, user, password, realm(server))
+                        ? new TurnClient(server, local, user, password, realm)
                         : TurnClient.withSecret(
                                 server,
                                 local,
                                 user,
                                 SecretFiles.read("--secret-file", secretFile, System.getenv())
                                         .get(0),
-                                realm(server));
+                                realm);
                 DatagramChannel peer = DatagramChannel.open()) {
             return probe(client, server, peer) ? 0 : 1;
         }
@@ -213,10 +213,6 @@ final class ProbeCommand implements Callable<Integer> {
             return i;
         }
         return -1;
-    }
-
-    private String realm(InetSocketAddress server) {
-        return realm; // null: learnt from the first challenge
     }
 
     /** turn:HOST:PORT (a ?transport=udp suffix is allowed; nothing else is probed yet). */

@@ -105,7 +105,10 @@ public final class Turnpike implements Callable<Integer> {
             log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");
         }
         settings.logSummary(log);
-        log.atInfo().addKeyValue("receive", loop.receiveMode()).log("sockets ready");
+        log.atInfo()
+                .addKeyValue("receive", loop.receiveMode())
+                .addKeyValue("emptyDatagrams", KernelTransmitter.exactForEmptyDatagrams() ? "sendto" : "assumed sent")
+                .log("sockets ready");
         int granted = loop.effectiveReceiveBuffer();
         if (options.receiveBuffer > 0 && granted < options.receiveBuffer) {
             log.atWarn()

@@ -1,5 +1,6 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.core.RelayEndpoint;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -39,8 +40,7 @@ final class UdpSockets {
     }
 
     /** Makes a bound channel one of the loop's sockets: non-blocking and watched for reading. */
-    UdpSocket register(DatagramChannel channel, int listener, dev.turnpike.core.RelayEndpoint relay)
-            throws IOException {
+    UdpSocket register(DatagramChannel channel, int listener, RelayEndpoint relay) throws IOException {
         channel.configureBlocking(false);
         InetSocketAddress local = (InetSocketAddress) channel.getLocalAddress();
         UdpSocket socket = new UdpSocket(channel, listener, relay, local.getAddress() instanceof Inet6Address);
