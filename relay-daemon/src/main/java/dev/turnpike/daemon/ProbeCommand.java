@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -83,12 +82,13 @@ final class ProbeCommand implements Callable<Integer> {
                                 SecretFiles.read("--secret-file", secretFile, System.getenv())
                                         .get(0),
                                 realm);
-                DatagramChannel peer = DatagramChannel.open()) {
+                // the echo peer: a socket of this machine; it only ever sends a Binding, so it needs no credentials
+                TurnClient peer = new TurnClient(server, local, "turnpike-probe-peer", "", realm)) {
             return probe(client, server, peer) ? 0 : 1;
         }
     }
 
-    private boolean probe(TurnClient client, InetSocketAddress server, DatagramChannel peer) throws IOException {
+    private boolean probe(TurnClient client, InetSocketAddress server, TurnClient peer) throws IOException {
         InetSocketAddress reflexive;
         try {
             reflexive = client.binding(timeoutMs);
@@ -118,10 +118,11 @@ final class ProbeCommand implements Callable<Integer> {
         InetSocketAddress relayed = allocated.xorAddress(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
         ok("allocate", "relayed address " + Addresses.format(relayed));
 
-        // The echo peer: a socket of this machine, at the address the relay will see it from.
-        peer.bind(new InetSocketAddress(client.localAddress().getAddress(), 0));
-        InetSocketAddress peerAddress = reflexiveOf(peer, server);
-        if (peerAddress == null) {
+        // The echo peer's address as the relay will see it: a Binding of its own.
+        InetSocketAddress peerAddress;
+        try {
+            peerAddress = peer.binding(timeoutMs);
+        } catch (SocketTimeoutException e) {
             return fail("permission", "the echo peer got no Binding answer from the relay");
         }
         StunMessage permitted = client.ask(
@@ -138,19 +139,15 @@ final class ProbeCommand implements Callable<Integer> {
 
         byte[] token = ("turnpike-probe " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
         client.sendIndication(peerAddress, token);
-        peer.configureBlocking(true);
-        peer.socket().setSoTimeout((int) timeoutMs);
-        java.net.DatagramPacket arrived = new java.net.DatagramPacket(new byte[2048], 2048);
-        try {
-            peer.socket().receive(arrived);
-        } catch (SocketTimeoutException e) {
+        ByteBuffer arrived = peer.receive(timeoutMs);
+        if (arrived == null) {
             return fail(
                     "relay out",
                     "nothing reached the echo peer within " + timeoutMs + " ms: the relay could not, or by its peer "
                             + "policy would not, send there from " + Addresses.format(relayed));
         }
-        ok("relay out", "the echo peer got the datagram from " + arrived.getSocketAddress());
-        peer.send(ByteBuffer.wrap(arrived.getData(), 0, arrived.getLength()), relayed);
+        ok("relay out", "the echo peer got the datagram");
+        peer.channel().send(arrived, relayed); // back where it came from
         if (!cameBack(client, token)) {
             return fail(
                     "relay back",
@@ -163,26 +160,6 @@ final class ProbeCommand implements Callable<Integer> {
         out.println("probe: all passed");
         out.flush();
         return true;
-    }
-
-    /** The peer socket's address as the relay sees it: a Binding of its own. */
-    private InetSocketAddress reflexiveOf(DatagramChannel peer, InetSocketAddress server) throws IOException {
-        byte[] request = {0, 1, 0, 0, 0x21, 0x12, (byte) 0xA4, 0x42, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
-        peer.send(ByteBuffer.wrap(request), server);
-        peer.socket().setSoTimeout((int) timeoutMs);
-        java.net.DatagramPacket answer = new java.net.DatagramPacket(new byte[512], 512);
-        try {
-            peer.socket().receive(answer);
-        } catch (SocketTimeoutException e) {
-            return null;
-        }
-        StunMessage message = new StunMessage();
-        if (message.wrap(ByteBuffer.wrap(answer.getData(), 0, answer.getLength()), 0, answer.getLength())
-                        != dev.turnpike.core.stun.DecodeStatus.OK
-                || message.indexOf(StunAttribute.XOR_MAPPED_ADDRESS) < 0) {
-            return null;
-        }
-        return message.xorAddress(message.indexOf(StunAttribute.XOR_MAPPED_ADDRESS));
     }
 
     /** Whether a Data indication or ChannelData carrying {@code token} arrives within the timeout. */
