@@ -2,7 +2,6 @@ package dev.turnpike.daemon;
 
 import dev.turnpike.core.auth.Credentials;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -63,8 +62,10 @@ final class CredentialsCommand implements Callable<Integer> {
         }
         String secret =
                 SecretFiles.read("--secret-file", secretFile, System.getenv()).get(0);
-        String username = (System.currentTimeMillis() / 1000 + seconds) + ":" + user;
-        String password = Credentials.restPassword(secret.getBytes(StandardCharsets.UTF_8), username);
+        Credentials.TimeLimited credentials =
+                Credentials.timeLimited(secret, user, System.currentTimeMillis() / 1000 + seconds);
+        String username = credentials.username();
+        String password = credentials.password();
         PrintWriter out = spec.commandLine().getOut();
         out.println("username: " + username);
         out.println("password: " + password);

@@ -90,6 +90,15 @@ public final class Credentials {
         return Long.parseLong(digits);
     }
 
+    /** A time-limited username and its password, as an application's backend hands them to a client. */
+    public record TimeLimited(String username, String password) {}
+
+    /** Credentials for {@code name} that the relay accepts until {@code expiryEpochSeconds}: "EXPIRY:name". */
+    public static TimeLimited timeLimited(String secret, String name, long expiryEpochSeconds) {
+        String username = expiryEpochSeconds + ":" + name;
+        return new TimeLimited(username, restPassword(secret.getBytes(StandardCharsets.UTF_8), username));
+    }
+
     /** base64(HMAC-SHA1(secret, username)): what the application's backend hands its clients. */
     public static String restPassword(byte[] secret, String username) {
         try {

@@ -16,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
@@ -71,9 +70,9 @@ public final class TurnClient implements AutoCloseable {
     public static TurnClient withSecret(
             InetSocketAddress server, InetSocketAddress local, String name, String secret, String realm)
             throws IOException {
-        String username = (System.currentTimeMillis() / 1000 + 86_400) + ":" + name;
-        String password = Credentials.restPassword(secret.getBytes(StandardCharsets.UTF_8), username);
-        return new TurnClient(server, local, username, password, realm);
+        Credentials.TimeLimited credentials =
+                Credentials.timeLimited(secret, name, System.currentTimeMillis() / 1000 + 86_400);
+        return new TurnClient(server, local, credentials.username(), credentials.password(), realm);
     }
 
     /** The socket, for a caller that multiplexes many clients on a selector of its own (non-blocking). */
