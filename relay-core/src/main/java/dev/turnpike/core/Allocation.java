@@ -1,6 +1,7 @@
 package dev.turnpike.core;
 
 import dev.turnpike.core.auth.Credentials;
+import dev.turnpike.core.policy.PeerPolicy;
 import dev.turnpike.core.stun.TurnAttributes;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -145,10 +146,18 @@ final class Allocation {
 
     /** Drops expired permissions and channels. */
     void sweep(long nowNs) {
+        drop(nowNs, null);
+    }
+
+    /**
+     * Drops expired permissions and channels and, given a policy (a reload), those to peers it now denies: a
+     * range the operator has just closed is closed for calls already running too.
+     */
+    void drop(long nowNs, PeerPolicy refusing) {
         int keptPermissions = 0;
         for (int i = 0; i < permissionCount; i++) {
             Permission p = permissionList[i];
-            if (p.expiresAtNs - nowNs <= 0) {
+            if (p.expiresAtNs - nowNs <= 0 || denies(refusing, p.peer)) {
                 permissions.remove(p.peer);
             } else {
                 permissionList[keptPermissions++] = p;
@@ -161,7 +170,7 @@ final class Allocation {
         int kept = 0;
         for (int i = 0; i < channelCount; i++) {
             ChannelBinding c = channels[i];
-            if (c.expiresAtNs - nowNs <= 0) {
+            if (c.expiresAtNs - nowNs <= 0 || denies(refusing, c.peer.getAddress())) {
                 channelsByPeer.remove(c.peer);
             } else {
                 channels[kept++] = c;
@@ -171,5 +180,9 @@ final class Allocation {
             channels[i] = null;
         }
         channelCount = kept;
+    }
+
+    private static boolean denies(PeerPolicy policy, InetAddress peer) {
+        return policy != null && policy.judge(peer) == PeerPolicy.Verdict.DENIED;
     }
 }

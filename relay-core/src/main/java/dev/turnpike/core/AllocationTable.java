@@ -25,7 +25,7 @@ final class AllocationTable {
     /** An odd port held for an EVEN-PORT allocation's neighbour: its socket is bound, by no allocation. */
     private record Reservation(RelayEndpoint held, boolean ipv6, long expiresAtNs) {}
 
-    private final RelayConfig config;
+    private RelayConfig config;
     private final RelaySockets sockets;
     private final RelayCounters counters;
     private final List<HashMap<InetSocketAddress, Allocation>> byListener = new ArrayList<>();
@@ -143,6 +143,23 @@ final class AllocationTable {
             }
         }
         return all;
+    }
+
+    /**
+     * A reload: quotas and limits from {@code next} apply to the next request; a changed --max-bps applies to
+     * every allocation at once, and permissions and channels to peers the new policy denies are dropped.
+     */
+    void reconfigure(RelayConfig next, long nowNs) {
+        boolean bandwidthChanged = next.maxBps != config.maxBps;
+        config = next;
+        for (HashMap<InetSocketAddress, Allocation> byClient : byListener) {
+            for (Allocation allocation : byClient.values()) {
+                if (bandwidthChanged) {
+                    allocation.bandwidth = next.maxBps == 0 ? null : Relay.bandwidthBucket(next.maxBps, nowNs);
+                }
+                allocation.drop(nowNs, next.policy);
+            }
+        }
     }
 
     /** Expires what is due: allocations (their relay sockets closed), permissions, channels, reservations. */

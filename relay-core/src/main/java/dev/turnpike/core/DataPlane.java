@@ -15,18 +15,29 @@ import java.nio.ByteBuffer;
  * already holds and writes headers in place in the receive buffer.
  */
 final class DataPlane {
-    private final RelayConfig config;
-    private final PeerPolicy policy;
+    private RelayConfig config;
+    private PeerPolicy policy;
     private final AllocationTable allocations;
     private final RelayCounters counters;
     /** --total-bps across every allocation, or null for no limit. */
-    private final TokenBucket totalBandwidth;
+    private TokenBucket totalBandwidth;
 
     DataPlane(RelayConfig config, AllocationTable allocations, RelayCounters counters, TokenBucket totalBandwidth) {
         this.config = config;
         this.policy = config.policy;
         this.allocations = allocations;
         this.counters = counters;
+        this.totalBandwidth = totalBandwidth;
+    }
+
+    TokenBucket totalBandwidth() {
+        return totalBandwidth;
+    }
+
+    /** A reload: the next datagram meets {@code next}'s policy, and {@code totalBandwidth} (null: no limit). */
+    void reconfigure(RelayConfig next, TokenBucket totalBandwidth) {
+        this.config = next;
+        this.policy = next.policy;
         this.totalBandwidth = totalBandwidth;
     }
 

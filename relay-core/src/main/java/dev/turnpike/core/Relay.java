@@ -35,9 +35,9 @@ public final class Relay {
     private static final long SWEEP_INTERVAL_NS = NS_PER_SECOND;
     private static final int UDP = 17;
 
-    private final RelayConfig config;
+    private RelayConfig config;
     private final RelaySockets sockets;
-    private final PeerPolicy policy;
+    private PeerPolicy policy;
     private final RelayCounters counters = new RelayCounters();
     private final StunMessage request = new StunMessage();
     private final MessageIntegrity integrity = new MessageIntegrity();
@@ -50,6 +50,8 @@ public final class Relay {
     private final DataPlane dataPlane;
     private long nextSweepNs;
     private boolean sweepScheduled;
+    /** Draining: a new Allocate is sent to one of these (300 Try Alternate), or refused with 508 if none fits. */
+    private List<InetSocketAddress> alternateServers;
 
     public Relay(RelayConfig config, RelaySockets sockets) {
         this.config = config;
@@ -66,6 +68,44 @@ public final class Relay {
     static TokenBucket bandwidthBucket(long bitsPerSecond, long nowNs) {
         long bytesPerSecond = Math.max(1, Math.min(bitsPerSecond, RelayConfig.MAX_BPS) / 8);
         return new TokenBucket(bytesPerSecond, Math.max(bytesPerSecond, 65_535), nowNs);
+    }
+
+    /**
+     * A reload, between two datagrams: from now on requests meet {@code next}'s credentials, policy and limits,
+     * and no allocation is touched but to apply them (see {@link AllocationTable#reconfigure}). What binds sockets
+     * or is written into allocations (listeners, relay and public addresses, the relay-port range) takes a
+     * restart, so {@code next} must keep it; the nonce key stays the running one, so issued nonces stay valid.
+     *
+     * @throws IllegalArgumentException when {@code next} changes what takes a restart
+     */
+    public void reconfigure(RelayConfig next, long nowNs) {
+        List<String> restart = config.restartOnlyDifferences(next);
+        if (!restart.isEmpty()) {
+            throw new IllegalArgumentException("a reload cannot change " + String.join(", ", restart));
+        }
+        TokenBucket total = dataPlane.totalBandwidth();
+        if (next.totalBps != config.totalBps) {
+            total = next.totalBps == 0 ? null : bandwidthBucket(next.totalBps, nowNs);
+        }
+        config = next;
+        policy = next.policy;
+        responses.software(next.software);
+        authentication.reconfigure(next);
+        allocations.reconfigure(next, nowNs);
+        dataPlane.reconfigure(next, total);
+    }
+
+    /**
+     * Stops taking new allocations, for a drain before a restart: every other request, and the data of the
+     * allocations there are, is served as before. A new Allocate is answered 300 Try Alternate naming the first of
+     * {@code alternateServers} of the client's address family, or 508 if there is none.
+     */
+    public void drain(List<InetSocketAddress> alternateServers) {
+        this.alternateServers = List.copyOf(alternateServers);
+    }
+
+    public boolean draining() {
+        return alternateServers != null;
     }
 
     public RelayCounters counters() {
@@ -197,6 +237,10 @@ public final class Relay {
                         "an allocation exists for this 5-tuple (a new transaction, not a retransmission)",
                         out);
             }
+            return;
+        }
+        if (draining()) {
+            refuseDraining(listener, client, out);
             return;
         }
         int transport = request.firstByte(StunAttribute.REQUESTED_TRANSPORT);
@@ -375,6 +419,23 @@ public final class Relay {
         return Math.min(
                 Math.max(RelayConfig.DEFAULT_LIFETIME_SECONDS, Math.min(requestedSeconds, config.maxLifetimeSeconds)),
                 config.maxLifetimeSeconds);
+    }
+
+    private void refuseDraining(int listener, InetSocketAddress client, Outbox out) {
+        counters.allocationsRefusedDraining++;
+        boolean ipv6 = client.getAddress() instanceof java.net.Inet6Address;
+        for (InetSocketAddress alternate : alternateServers) {
+            if ((alternate.getAddress() instanceof java.net.Inet6Address) == ipv6) {
+                responses.tryAlternate(listener, client, alternate, "draining: try --alternate-server", out);
+                return;
+            }
+        }
+        responses.error(
+                listener,
+                client,
+                ErrorCode.INSUFFICIENT_CAPACITY,
+                "draining, and no --alternate-server of the client's family",
+                out);
     }
 
     private void refuseNoPort(int listener, InetSocketAddress client, String why, Outbox out) {

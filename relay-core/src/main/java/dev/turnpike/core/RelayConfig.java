@@ -91,6 +91,29 @@ public final class RelayConfig {
         this.challengeBurst = b.challengeBurst;
     }
 
+    /**
+     * The names of what differs between this and {@code next} among what only a restart can change: what binds
+     * sockets or is written into allocations. Empty when {@code next} can replace this in a running relay.
+     */
+    public List<String> restartOnlyDifferences(RelayConfig next) {
+        List<String> names = new java.util.ArrayList<>();
+        if (!listeners.equals(next.listeners)) {
+            names.add("listeners");
+        }
+        if (!java.util.Objects.equals(relayIpv4, next.relayIpv4)
+                || !java.util.Objects.equals(relayIpv6, next.relayIpv6)) {
+            names.add("relay addresses");
+        }
+        if (!java.util.Objects.equals(publicIpv4, next.publicIpv4)
+                || !java.util.Objects.equals(publicIpv6, next.publicIpv6)) {
+            names.add("public addresses");
+        }
+        if (relayPortLow != next.relayPortLow || relayPortHigh != next.relayPortHigh) {
+            names.add("relay ports");
+        }
+        return names;
+    }
+
     public static Builder builder(List<InetSocketAddress> listeners) {
         return new Builder(listeners);
     }

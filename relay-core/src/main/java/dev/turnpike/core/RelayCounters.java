@@ -43,6 +43,7 @@ public final class RelayCounters {
     long allocationsDeleted;
     long allocationsRefusedNoPort;
     long allocationsRefusedQuota;
+    long allocationsRefusedDraining;
     long refusedOverLimit;
     long peersRefused;
     long packetsClientToPeer;
@@ -63,6 +64,7 @@ public final class RelayCounters {
         c.allocationsDeleted = allocationsDeleted;
         c.allocationsRefusedNoPort = allocationsRefusedNoPort;
         c.allocationsRefusedQuota = allocationsRefusedQuota;
+        c.allocationsRefusedDraining = allocationsRefusedDraining;
         c.refusedOverLimit = refusedOverLimit;
         c.peersRefused = peersRefused;
         c.packetsClientToPeer = packetsClientToPeer;
@@ -126,6 +128,11 @@ public final class RelayCounters {
     /** Allocate requests answered 486: over --max-allocations, --user-quota or --client-quota. */
     public long allocationsRefusedQuota() {
         return allocationsRefusedQuota;
+    }
+
+    /** Allocate requests refused while draining: 300 Try Alternate, or 508 without an alternate server. */
+    public long allocationsRefusedDraining() {
+        return allocationsRefusedDraining;
     }
 
     /** CreatePermission and ChannelBind requests answered 508: over --max-permissions or --max-channels. */

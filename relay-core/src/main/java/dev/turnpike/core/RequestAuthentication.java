@@ -21,20 +21,48 @@ final class RequestAuthentication {
     /** Who a request proved to be, and how its answers are signed. */
     record Authenticated(Credentials.Key key, byte[] responseKey, boolean sha256) {}
 
-    private final Credentials credentials;
-    private final NonceIssuer nonces;
+    private Credentials credentials;
+    /** The running relay's nonce key: a reload keeps it, so that every nonce already issued stays valid. */
+    private final byte[] nonceKey;
+
+    private long nonceLifetimeSeconds;
+    private NonceIssuer nonces;
     private final MessageIntegrity integrity;
-    private final ChallengeLimiter challenges;
+    private long challengeRate;
+    private long challengeBurst;
+    private ChallengeLimiter challenges;
     private final Responses responses;
     private final RelayCounters counters;
 
     RequestAuthentication(RelayConfig config, MessageIntegrity integrity, Responses responses, RelayCounters counters) {
         this.credentials = config.credentials;
-        this.nonces = new NonceIssuer(config.nonceKey, config.nonceLifetimeSeconds);
+        this.nonceKey = config.nonceKey.clone();
+        this.nonceLifetimeSeconds = config.nonceLifetimeSeconds;
+        this.nonces = new NonceIssuer(nonceKey, nonceLifetimeSeconds);
         this.integrity = integrity;
-        this.challenges = new ChallengeLimiter(config.challengeRate, config.challengeBurst);
+        this.challengeRate = config.challengeRate;
+        this.challengeBurst = config.challengeBurst;
+        this.challenges = new ChallengeLimiter(challengeRate, challengeBurst);
         this.responses = responses;
         this.counters = counters;
+    }
+
+    /**
+     * A reload: the next request is checked against {@code next}'s users, secrets and realm. A changed nonce
+     * lifetime or reply rate starts afresh (the reply-rate table forgets its sources); the nonce key does not
+     * change.
+     */
+    void reconfigure(RelayConfig next) {
+        credentials = next.credentials;
+        if (next.nonceLifetimeSeconds != nonceLifetimeSeconds) {
+            nonceLifetimeSeconds = next.nonceLifetimeSeconds;
+            nonces = new NonceIssuer(nonceKey, nonceLifetimeSeconds);
+        }
+        if (next.challengeRate != challengeRate || next.challengeBurst != challengeBurst) {
+            challengeRate = next.challengeRate;
+            challengeBurst = next.challengeBurst;
+            challenges = new ChallengeLimiter(challengeRate, challengeBurst);
+        }
     }
 
     /**

@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  */
 final class Responses {
     private final StunWriter writer;
-    private final String software;
+    private String software;
     private final RelayCounters counters;
     private final ByteBuffer buffer = ByteBuffer.allocate(2048);
     private StunMessage request;
@@ -35,6 +35,11 @@ final class Responses {
     void answer(StunMessage message) {
         this.request = message;
         this.key = null;
+    }
+
+    /** A reload: the SOFTWARE attribute from now on (null: none). */
+    void software(String software) {
+        this.software = software;
     }
 
     /** Signs the answers with the key the request authenticated with, by the HMAC it used. */
@@ -78,6 +83,17 @@ final class Responses {
     void error(int listener, InetSocketAddress client, ErrorCode error, String why, Outbox out) {
         counters.errorResponses++;
         begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason);
+        refusing(error, why);
+        finish(listener, client, out);
+    }
+
+    /** 300 Try Alternate naming {@code alternate} in ALTERNATE-SERVER (RFC 8489 §10). */
+    void tryAlternate(int listener, InetSocketAddress client, InetSocketAddress alternate, String why, Outbox out) {
+        counters.errorResponses++;
+        ErrorCode error = ErrorCode.TRY_ALTERNATE;
+        begin(StunMethod.CLASS_ERROR)
+                .addErrorCode(error.code, error.reason)
+                .addPlainAddress(StunAttribute.ALTERNATE_SERVER, alternate);
         refusing(error, why);
         finish(listener, client, out);
     }

@@ -87,7 +87,12 @@ final class Harness {
     }
 
     Harness(UnaryOperator<RelayConfig.Builder> customise) {
-        RelayConfig.Builder builder = RelayConfig.builder(List.of(LISTENER))
+        relay = new Relay(customise.apply(configuration()).build(), sockets);
+    }
+
+    /** The configuration every harness starts from, for a test to change and build. */
+    static RelayConfig.Builder configuration() {
+        return RelayConfig.builder(List.of(LISTENER))
                 .credentials(new Credentials(
                         REALM, Map.of(USER, PASSWORD, "bob", "builder"), List.of(SECRET, "older-secret")))
                 .relayIpv4(RELAY_IPV4, null)
@@ -98,7 +103,11 @@ final class Harness {
                         List.of(Cidr.parse("9.9.9.0/24")),
                         Set.of(RELAY_IPV4, RELAY_IPV6),
                         Set.of(LISTENER)));
-        relay = new Relay(customise.apply(builder).build(), sockets);
+    }
+
+    /** A reload, as the loop does it between datagrams: {@link #configuration()} changed by {@code change}. */
+    void reload(UnaryOperator<RelayConfig.Builder> change) {
+        relay.reconfigure(change.apply(configuration()).build(), nowNs);
     }
 
     static InetAddress ip(String text) {

@@ -2,6 +2,7 @@ package dev.turnpike.core.stun;
 
 /** The STUN/TURN error codes this server sends, with the reason phrases the RFCs suggest. */
 public enum ErrorCode {
+    TRY_ALTERNATE(300, "Try Alternate"),
     BAD_REQUEST(400, "Bad Request"),
     UNAUTHENTICATED(401, "Unauthenticated"),
     FORBIDDEN(403, "Forbidden"),
