@@ -5,15 +5,20 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * Who may read an admin endpoint that lists users (and, later, change state): a client on loopback, or one that
- * presents the configured token as {@code Authorization: Bearer TOKEN} (compared in constant time). Without a
+ * Who may use an admin endpoint, one that lists users (GET /allocations) or changes state (POST /reload, POST
+ * /drain): a client on loopback, or one that presents the configured token as {@code Authorization: Bearer TOKEN} (compared in constant time). Without a
  * token, only loopback.
  */
 final class AdminAccess {
-    private final byte[] token;
+    private volatile byte[] token;
 
     /** {@code token}: from --admin-token-file, or null for loopback only. */
     AdminAccess(String token) {
+        token(token);
+    }
+
+    /** A reload: the token from now on (null: loopback only). */
+    void token(String token) {
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -21,6 +26,7 @@ final class AdminAccess {
         if (remote.isLoopbackAddress()) {
             return true;
         }
+        byte[] token = this.token;
         if (token == null || authorization == null || !authorization.startsWith("Bearer ")) {
             return false;
         }

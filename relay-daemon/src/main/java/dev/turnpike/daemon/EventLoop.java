@@ -4,6 +4,7 @@ import dev.turnpike.core.AllocationSummary;
 import dev.turnpike.core.Command;
 import dev.turnpike.core.Outbox;
 import dev.turnpike.core.Relay;
+import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.RelaySockets;
 import dev.turnpike.core.stun.StunMethod;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,9 +73,12 @@ final class EventLoop implements Runnable {
     private volatile long clockOffsetNs;
 
     private volatile Function<EventLoop, ?> onIteration;
-    /** Other threads' requests for a copy of the allocations (the admin view), answered at the next iteration. */
-    private final ConcurrentLinkedQueue<CompletableFuture<List<AllocationSummary>>> allocationRequests =
-            new ConcurrentLinkedQueue<>();
+    /** Other threads' work on the core (the admin view, a reload, a drain), run at the next iteration. */
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Draining: the loop ends once no allocation is left, or at this deadline. */
+    private boolean draining;
+
+    private long drainDeadlineNs;
 
     private volatile Metrics.Snapshot published;
     private long publishedAtNs;
@@ -199,8 +204,46 @@ final class EventLoop implements Runnable {
      * The loop wakes for it even while suspended.
      */
     CompletableFuture<List<AllocationSummary>> allocations() {
-        CompletableFuture<List<AllocationSummary>> answer = new CompletableFuture<>();
-        allocationRequests.add(answer);
+        return submit(relay::allocations);
+    }
+
+    /**
+     * A reload: the core takes {@code next} at the loop's next iteration, between two datagrams; safe from any
+     * thread. Completes exceptionally if the core refuses it (it changes what takes a restart).
+     */
+    CompletableFuture<Void> reconfigure(RelayConfig next) {
+        return submit(nowNs -> {
+            relay.reconfigure(next, nowNs);
+            return null;
+        });
+    }
+
+    /**
+     * Starts a drain: no new allocation (see {@link Relay#drain}), and the loop ends by itself once the last
+     * allocation has ended or {@code timeoutNs} has passed. Safe from any thread; a second call changes nothing.
+     */
+    CompletableFuture<Void> drain(List<InetSocketAddress> alternateServers, long timeoutNs) {
+        return submit(nowNs -> {
+            if (!draining) {
+                relay.drain(alternateServers);
+                draining = true;
+                drainDeadlineNs = nowNs + timeoutNs;
+            }
+            return null;
+        });
+    }
+
+    /** Runs {@code task} on the loop thread at its next iteration, with the loop's clock; any thread. */
+    private <T> CompletableFuture<T> submit(LongFunction<T> task) {
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                answer.complete(task.apply(nowNs));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        });
+        // the loop wakes for it even while suspended
         readSelector.wakeup();
         sendQueue.wakeup();
         return answer;
@@ -241,8 +284,15 @@ final class EventLoop implements Runnable {
     /** One iteration at {@link #nowNs}; ends in a wait no longer than the core's next deadline. */
     private void doWork() throws IOException {
         relaySockets.closeReleased(sendQueue, heldBatch);
-        for (var request = allocationRequests.poll(); request != null; request = allocationRequests.poll()) {
-            request.complete(relay.allocations(nowNs));
+        for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
+            task.run();
+        }
+        if (draining && (relay.allocationCount() == 0 || nowNs - drainDeadlineNs >= 0)) {
+            log.atInfo()
+                    .addKeyValue("allocationsLeft", relay.allocationCount())
+                    .log(relay.allocationCount() == 0 ? "drained" : "drain timed out");
+            running = false;
+            return;
         }
         if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
             publish();
@@ -326,6 +376,9 @@ final class EventLoop implements Runnable {
      */
     private long waitMs() {
         long deadline = relay.nextDeadlineNs();
+        if (draining && drainDeadlineNs - deadline < 0) {
+            deadline = drainDeadlineNs;
+        }
         if (deadline == Long.MAX_VALUE) {
             return MAX_WAIT_MS;
         }

@@ -17,6 +17,26 @@ final class Metrics {
     /** Copies taken on the loop thread at {@code takenAtNs} (System.nanoTime). */
     record Snapshot(RelayCounters relay, LoopCounters loop, int queuedPackets, long queuedBytes, long takenAtNs) {}
 
+    /** What the loop does not know: whether a drain is under way, and the reloads applied and refused. */
+    static String renderLifecycle(boolean draining, long reloadsApplied, long reloadsRefused) {
+        StringBuilder b = new StringBuilder(512);
+        single(
+                b,
+                "turnpike_draining",
+                "gauge",
+                "1 while draining (SIGTERM or POST /drain): new allocations refused.",
+                draining ? 1 : 0);
+        b.append("# HELP turnpike_reloads_total Reloads (SIGHUP or POST /reload), by whether they were applied.\n")
+                .append("# TYPE turnpike_reloads_total counter\n")
+                .append("turnpike_reloads_total{result=\"applied\"} ")
+                .append(reloadsApplied)
+                .append('\n')
+                .append("turnpike_reloads_total{result=\"refused\"} ")
+                .append(reloadsRefused)
+                .append('\n');
+        return b.toString();
+    }
+
     static String render(Snapshot s) {
         RelayCounters r = s.relay();
         LoopCounters l = s.loop();
@@ -35,6 +55,12 @@ final class Metrics {
                 "counter",
                 "Allocate requests answered 486: over --max-allocations, --user-quota or --client-quota.",
                 r.allocationsRefusedQuota());
+        single(
+                b,
+                "turnpike_allocations_refused_draining_total",
+                "counter",
+                "Allocate requests refused while draining: 300 Try Alternate, or 508 without --alternate-server.",
+                r.allocationsRefusedDraining());
         single(
                 b,
                 "turnpike_requests_refused_over_limit_total",

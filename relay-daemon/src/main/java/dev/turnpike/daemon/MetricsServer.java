@@ -17,11 +17,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * {@code --metrics-listen}: GET /metrics (Prometheus text) and GET /healthz over HTTP, served by one thread of
- * its own from the snapshot the loop publishes about once a second, so a scrape never touches the loop.
- * Health means the loop is alive: it published within the last {@link #STALE_NS}. GET /allocations lists the
- * live allocations as JSON from a copy the loop takes on request; it lists users, so it answers only on loopback
- * unless {@code --admin-token-file} gives a token (see {@link AdminAccess}).
+ * {@code --metrics-listen}: GET /metrics (Prometheus text), GET /healthz and GET /readyz over HTTP, served by one
+ * thread of its own from the snapshot the loop publishes about once a second, so a scrape never touches the loop.
+ * Health means the loop is alive: it published within the last {@link #STALE_NS}; ready means alive and not
+ * draining (see {@link Lifecycle#ready}). The admin endpoints answer only on loopback unless
+ * {@code --admin-token-file} gives a token (see {@link AdminAccess}): GET /allocations lists the live allocations
+ * as JSON from a copy the loop takes on request, POST /reload reloads (see {@link Reload}), POST /drain drains.
  */
 final class MetricsServer implements AutoCloseable {
     /** The loop wakes at least once a second; five seconds without a snapshot means it is stuck or gone. */
@@ -32,16 +33,36 @@ final class MetricsServer implements AutoCloseable {
     private final Supplier<Metrics.Snapshot> snapshots;
     private final Supplier<CompletableFuture<List<AllocationSummary>>> allocations;
     private final AdminAccess admin;
+    private final Controls controls;
+
+    /** What the lifecycle and admin endpoints read and act on: the relay's {@link Lifecycle} and {@link Reload}. */
+    interface Controls {
+        /** GET /readyz; see {@link Lifecycle#ready}. */
+        boolean ready(Metrics.Snapshot snapshot, long nowNs);
+
+        boolean draining();
+
+        /** POST /drain: starts a drain; false if one is already under way. */
+        boolean drain(String trigger);
+
+        /** POST /reload. */
+        Reload.Outcome reload(String trigger);
+
+        /** The lifecycle's own lines for /metrics: draining, reloads. */
+        String metrics();
+    }
 
     MetricsServer(
             InetSocketAddress address,
             Supplier<Metrics.Snapshot> snapshots,
             Supplier<CompletableFuture<List<AllocationSummary>>> allocations,
-            AdminAccess admin)
+            AdminAccess admin,
+            Controls controls)
             throws IOException {
         this.snapshots = snapshots;
         this.allocations = allocations;
         this.admin = admin;
+        this.controls = controls;
         server = HttpServer.create(address, 16);
         executor = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "turnpike-metrics");
@@ -59,10 +80,11 @@ final class MetricsServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
-            String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getPath();
-            if (!method.equals("GET") && !method.equals("HEAD")) {
-                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+            boolean post = path.equals("/reload") || path.equals("/drain");
+            String method = exchange.getRequestMethod();
+            if (post ? !method.equals("POST") : !method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", post ? "POST" : "GET, HEAD");
                 reply(exchange, 405, "method not allowed\n");
                 return;
             }
@@ -73,25 +95,49 @@ final class MetricsServer implements AutoCloseable {
                     reply(
                             exchange,
                             snapshot == null ? 503 : 200,
-                            snapshot == null ? "starting\n" : Metrics.render(snapshot));
+                            snapshot == null ? "starting\n" : Metrics.render(snapshot) + controls.metrics());
                 }
                 case "/healthz" -> {
                     boolean live = snapshot != null && System.nanoTime() - snapshot.takenAtNs() < STALE_NS;
                     reply(exchange, live ? 200 : 503, live ? "ok\n" : "the event loop has not run for 5 s\n");
                 }
-                case "/allocations" -> allocations(exchange);
-                default -> reply(exchange, 404, "not found: try /metrics, /healthz or /allocations\n");
+                case "/readyz" -> {
+                    boolean ready = controls.ready(snapshot, System.nanoTime());
+                    reply(
+                            exchange,
+                            ready ? 200 : 503,
+                            ready ? "ready\n" : controls.draining() ? "draining\n" : "not running\n");
+                }
+                case "/allocations", "/reload", "/drain" -> admin(exchange, path);
+                default -> reply(exchange, 404, "not found: try /metrics, /healthz, /readyz or /allocations\n");
+            }
+        }
+    }
+
+    private void admin(HttpExchange exchange, String path) throws IOException {
+        if (!admin.allows(
+                exchange.getRemoteAddress().getAddress(),
+                exchange.getRequestHeaders().getFirst("Authorization"))) {
+            reply(exchange, 403, "forbidden: " + path + " answers on loopback, or with the --admin-token-file token\n");
+            return;
+        }
+        switch (path) {
+            case "/allocations" -> allocations(exchange);
+            case "/reload" -> {
+                Reload.Outcome outcome = controls.reload("POST /reload");
+                reply(
+                        exchange,
+                        outcome.applied() ? 200 : 409,
+                        (outcome.applied() ? "reloaded: " : "refused: ") + outcome.message() + "\n");
+            }
+            default -> {
+                boolean started = controls.drain("POST /drain");
+                reply(exchange, 202, started ? "draining\n" : "already draining\n");
             }
         }
     }
 
     private void allocations(HttpExchange exchange) throws IOException {
-        if (!admin.allows(
-                exchange.getRemoteAddress().getAddress(),
-                exchange.getRequestHeaders().getFirst("Authorization"))) {
-            reply(exchange, 403, "forbidden: /allocations answers on loopback, or with the --admin-token-file token\n");
-            return;
-        }
         List<AllocationSummary> all;
         try {
             all = allocations.get().get(2, TimeUnit.SECONDS);

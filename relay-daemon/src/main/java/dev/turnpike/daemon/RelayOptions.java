@@ -237,6 +237,31 @@ final class RelayOptions {
     String adminTokenFile;
 
     @Option(
+            names = "--drain-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "30",
+            description = "On SIGTERM (or POST /drain), stop taking new allocations and keep relaying for the "
+                    + "existing ones until they end or this many seconds pass, then exit 0; a second SIGTERM exits "
+                    + "at once. 0: exit at once. Default: ${DEFAULT-VALUE}.")
+    long drainTimeout;
+
+    @Option(
+            names = "--alternate-server",
+            paramLabel = "ADDR:PORT",
+            split = ",",
+            converter = HostPortConverter.class,
+            description = "While draining, answer a new Allocate with 300 Try Alternate naming this relay (the first "
+                    + "of the client's address family); without one, 508. Repeatable.")
+    List<InetSocketAddress> alternateServers = new ArrayList<>();
+
+    @Option(
+            names = "--ready-while-draining",
+            description = "Keep GET /readyz answering 200 while draining. Behind a Kubernetes UDP Service a failing "
+                    + "readiness makes kube-proxy drop the conntrack entries of live calls, so set it there; where "
+                    + "readiness steers DNS or a load balancer, leave it off.")
+    boolean readyWhileDraining;
+
+    @Option(
             names = "--benchmark-plain-receive",
             hidden = true,
             description = "Benchmark-only: receive one datagram per call even where recvmmsg is available.")

@@ -87,6 +87,9 @@ final class Settings {
         if (flags.software != null && (flags.software.isBlank() || flags.software.length() > 127)) {
             throw bad("--software '" + flags.software + "' (expected: 1 to 127 characters)");
         }
+        if (flags.drainTimeout < 0 || flags.drainTimeout > 86_400) {
+            throw bad("--drain-timeout " + flags.drainTimeout + " (expected: 0..86400 seconds)");
+        }
         for (String cidr : flags.allowPeers) {
             s.allow.add(cidr("--allow-peer", cidr));
         }
@@ -318,6 +321,16 @@ final class Settings {
                 .nonceKey(nonceKey)
                 .random(new SplittableRandom(seed.nextLong()))
                 .build();
+    }
+
+    /** The users of --user and --users-file, by name: for a reload to tell whether they changed. */
+    Map<String, String> users() {
+        return users;
+    }
+
+    /** The secrets of --auth-secret and --auth-secret-file: for a reload to tell whether they changed. */
+    List<String> secrets() {
+        return secrets;
     }
 
     /** What an operator wants to see at start-up; secrets and passwords appear only as counts. */

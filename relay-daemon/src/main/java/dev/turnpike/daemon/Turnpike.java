@@ -12,8 +12,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +47,11 @@ public final class Turnpike implements Callable<Integer> {
     /** Set by main before a deliberate exit, so the shutdown hook leaves the exit status alone. */
     private static volatile boolean exitingOnPurpose;
 
+    /** What this command was run with, for a reload to read again. */
+    private String[] args = new String[0];
+
+    private CommandLine commandLine;
+
     public static void main(String[] args) {
         int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
         exitingOnPurpose = true;
@@ -51,7 +59,10 @@ public final class Turnpike implements Callable<Integer> {
     }
 
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine = new CommandLine(new Turnpike());
+        Turnpike turnpike = new Turnpike();
+        turnpike.args = args.clone();
+        CommandLine commandLine = new CommandLine(turnpike);
+        turnpike.commandLine = commandLine;
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
@@ -74,6 +85,41 @@ public final class Turnpike implements Callable<Integer> {
             return e instanceof StartupException s ? s.exitCode : CommandLine.ExitCode.SOFTWARE;
         });
         return commandLine.execute(args);
+    }
+
+    /** A command line parsed, and where its values came from (for {@link ConfigDefaults#sourced}). */
+    record Parsed(CommandLine commandLine, ConfigDefaults defaults) {
+        RelayOptions options() {
+            return ((Turnpike) commandLine.getCommand()).options;
+        }
+
+        /** An error message about a value, told in terms of the flag, variable or file key it came from. */
+        String sourced(String message) {
+            return defaults.sourced(message, commandLine.getParseResult());
+        }
+    }
+
+    /**
+     * The command line parsed again from {@code args}, {@code env} and the config file as it is now: a reload.
+     *
+     * @throws IllegalArgumentException naming the flag, variable or file key of a bad value
+     */
+    static Parsed parse(String[] args, Map<String, String> env) {
+        CommandLine commandLine = new CommandLine(new Turnpike());
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        try {
+            ConfigDefaults defaults = ConfigDefaults.load(commandLine, args, env);
+            commandLine.setDefaultValueProvider(defaults);
+            try {
+                commandLine.parseArgs(args);
+            } catch (CommandLine.ParameterException e) {
+                throw new IllegalArgumentException(
+                        defaults.sourced(e.getMessage(), e.getCommandLine().getParseResult()), e);
+            }
+            return new Parsed(commandLine, defaults);
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     @Override
@@ -118,15 +164,24 @@ public final class Turnpike implements Callable<Integer> {
                             "the kernel capped the receive buffer: raise net.core.rmem_max (sysctl) so bursts are not dropped");
         }
 
+        SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv());
+        Lifecycle lifecycle = new Lifecycle(loop, systemd, Lifecycle.DrainSettings.of(options));
+        String token = options.adminTokenFile == null
+                ? null
+                : SecretFiles.read("--admin-token-file", options.adminTokenFile, System.getenv())
+                        .get(0);
+        AdminAccess admin = new AdminAccess(token);
+        Reload reload = new Reload(
+                args, System.getenv(), listenAddresses, bound, commandLine, settings, token, loop, lifecycle, admin);
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {
-                AdminAccess admin = new AdminAccess(
-                        options.adminTokenFile == null
-                                ? null
-                                : SecretFiles.read("--admin-token-file", options.adminTokenFile, System.getenv())
-                                        .get(0));
-                metrics = new MetricsServer(options.metricsListen, loop::published, loop::allocations, admin);
+                metrics = new MetricsServer(
+                        options.metricsListen,
+                        loop::published,
+                        loop::allocations,
+                        admin,
+                        new Controls(lifecycle, reload));
             } catch (IOException e) {
                 throw new StartupException(
                         "cannot serve metrics on " + Addresses.format(options.metricsListen) + ": " + e.getMessage(),
@@ -135,10 +190,12 @@ public final class Turnpike implements Callable<Integer> {
             log.atInfo()
                     .addKeyValue("metrics", "http://" + Addresses.format(metrics.address()) + "/metrics")
                     .addKeyValue("health", "http://" + Addresses.format(metrics.address()) + "/healthz")
+                    .addKeyValue("ready", "http://" + Addresses.format(metrics.address()) + "/readyz")
                     .log("metrics served");
         }
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch stopped = new CountDownLatch(1);
         // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
         Thread thread = new FastThreadLocalThread(guarded(loop, failure, log), "turnpike-loop");
         Runtime.getRuntime()
@@ -147,21 +204,38 @@ public final class Turnpike implements Callable<Integer> {
                             if (exitingOnPurpose) {
                                 return;
                             }
-                            // SIGTERM or SIGINT: stop the loop, say so, and exit 0 rather than the JVM's 128+signal.
+                            // SIGINT (or SIGTERM where it cannot be handled): stop at once, let the main thread
+                            // say so, and exit 0 rather than the JVM's 128+signal.
                             loop.stop();
                             try {
-                                thread.join(5_000);
+                                stopped.await(5, TimeUnit.SECONDS);
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
                             }
-                            Settings.logCounters(log, relay, loop);
                             Logging.stop();
                             Runtime.getRuntime().halt(failure.get() == null ? 0 : 1);
                         },
                         "turnpike-shutdown"));
+        // SIGTERM drains (the second stops at once), SIGHUP reloads; where the JVM cannot take them, SIGTERM
+        // keeps its default (the hook above: stop at once) and there is no SIGHUP reload.
+        boolean signals =
+                Signals.handle("TERM", lifecycle::terminate) && Signals.handle("HUP", () -> reload.reload("SIGHUP"));
+        if (!signals) {
+            log.atWarn().log("cannot handle SIGTERM and SIGHUP here: SIGTERM stops at once, and no SIGHUP reload");
+        }
         thread.start();
         log.atInfo().addKeyValue("version", Version.VERSION).log("turnpike started");
+        systemd.ready(() -> {
+            Metrics.Snapshot snapshot = loop.published();
+            return snapshot != null && System.nanoTime() - snapshot.takenAtNs() < MetricsServer.STALE_NS;
+        });
         thread.join();
+        Settings.logCounters(log, relay, loop);
+        systemd.close();
+        if (metrics != null) {
+            metrics.close();
+        }
+        stopped.countDown();
         if (failure.get() != null) {
             return CommandLine.ExitCode.SOFTWARE;
         }
@@ -202,6 +276,34 @@ public final class Turnpike implements Callable<Integer> {
             throw new StartupException("no local address to listen on (expected at least one interface up)", 1);
         }
         return addresses;
+    }
+
+    /** The endpoints' view of the lifecycle and the reload. */
+    private record Controls(Lifecycle lifecycle, Reload reload) implements MetricsServer.Controls {
+        @Override
+        public boolean ready(Metrics.Snapshot snapshot, long nowNs) {
+            return lifecycle.ready(snapshot, nowNs);
+        }
+
+        @Override
+        public boolean draining() {
+            return lifecycle.draining();
+        }
+
+        @Override
+        public boolean drain(String trigger) {
+            return lifecycle.drain(trigger);
+        }
+
+        @Override
+        public Reload.Outcome reload(String trigger) {
+            return reload.reload(trigger);
+        }
+
+        @Override
+        public String metrics() {
+            return Metrics.renderLifecycle(lifecycle.draining(), reload.applied(), reload.refused());
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -13,10 +13,19 @@ final class DaemonProcess implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts the daemon and waits (at most 20 s) until it logs that it started. */
+    /**
+     * Starts the daemon and waits (at most 20 s) until it logs that it started. Unless {@code args} name a
+     * {@code --drain-timeout}, SIGTERM stops it at once ({@code --drain-timeout 0}), as tests that end with live
+     * allocations need; the drain has tests of its own.
+     */
     static DaemonProcess start(String... args) throws IOException, InterruptedException {
-        DaemonProcess daemon =
-                new DaemonProcess(Background.start(Interop.javaCommand(args).toArray(String[]::new)));
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+        if (!all.contains("--drain-timeout")) {
+            all.add("--drain-timeout");
+            all.add("0");
+        }
+        DaemonProcess daemon = new DaemonProcess(
+                Background.start(Interop.javaCommand(all.toArray(String[]::new)).toArray(String[]::new)));
         Process process = daemon.process.process();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!daemon.output().contains("turnpike started")) {
@@ -38,13 +47,52 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Sends SIGTERM and answers the exit code (fails if it takes more than 10 s). */
     int terminate() throws InterruptedException {
+        sigterm();
+        return awaitExit(10);
+    }
+
+    /** Sends SIGTERM, without waiting: a drain begins. */
+    void sigterm() {
+        process.process().destroy(); // SIGTERM on Linux
+    }
+
+    /** Sends {@code signal} ("HUP") with kill(1). */
+    void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid()))
+                .inheritIO()
+                .start();
+        if (kill.waitFor() != 0) {
+            fail("kill -" + signal + " failed");
+        }
+    }
+
+    long pid() {
+        return process.process().pid();
+    }
+
+    boolean alive() {
+        return process.process().isAlive();
+    }
+
+    /** Waits for the daemon to exit and answers its exit code (fails if it takes more than {@code seconds}). */
+    int awaitExit(int seconds) throws InterruptedException {
         Process p = process.process();
-        p.destroy(); // SIGTERM on Linux
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            fail("turnpike did not stop within 10 s of SIGTERM");
+            fail("turnpike did not exit within " + seconds + " s");
         }
         return p.exitValue();
+    }
+
+    /** Waits (at most {@code seconds}) until the daemon's output contains {@code text}. */
+    void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!output().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                fail("no '" + text + "' within " + seconds + " s:\n" + output());
+            }
+            Thread.sleep(20); // polling a log file; the condition, not the sleep, is what we wait on
+        }
     }
 
     @Override

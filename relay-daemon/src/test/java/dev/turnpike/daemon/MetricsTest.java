@@ -89,7 +89,108 @@ class MetricsTest {
             java.util.function.Supplier<Metrics.Snapshot> snapshots,
             java.util.function.Supplier<CompletableFuture<List<AllocationSummary>>> allocations)
             throws IOException {
-        return new MetricsServer(new InetSocketAddress("127.0.0.1", 0), snapshots, allocations, new AdminAccess(null));
+        return new MetricsServer(
+                new InetSocketAddress("127.0.0.1", 0), snapshots, allocations, new AdminAccess(null), new Controls());
+    }
+
+    /** The lifecycle as the endpoints see it, set by hand: what each endpoint does with it is under test here. */
+    private static final class Controls implements MetricsServer.Controls {
+        volatile boolean draining;
+        volatile boolean readyWhileDraining;
+        final List<String> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile Reload.Outcome nextReload = new Reload.Outcome(true, "changed --user-quota");
+
+        @Override
+        public boolean ready(Metrics.Snapshot snapshot, long nowNs) {
+            return snapshot != null
+                    && nowNs - snapshot.takenAtNs() < MetricsServer.STALE_NS
+                    && (!draining || readyWhileDraining);
+        }
+
+        @Override
+        public boolean draining() {
+            return draining;
+        }
+
+        @Override
+        public boolean drain(String trigger) {
+            drains.add(trigger);
+            boolean first = !draining;
+            draining = true;
+            return first;
+        }
+
+        @Override
+        public Reload.Outcome reload(String trigger) {
+            return nextReload;
+        }
+
+        @Override
+        public String metrics() {
+            return Metrics.renderLifecycle(draining, 1, 0);
+        }
+    }
+
+    private static MetricsServer server(Controls controls, Metrics.Snapshot snapshot) throws IOException {
+        return new MetricsServer(
+                new InetSocketAddress("127.0.0.1", 0),
+                () -> snapshot,
+                () -> CompletableFuture.completedFuture(List.of()),
+                new AdminAccess(null),
+                controls);
+    }
+
+    @Test
+    void readyzIsReadyWhileTheLoopRunsAndNotWhileDrainingUnlessAskedTo() throws Exception {
+        Controls controls = new Controls();
+        try (MetricsServer server = server(controls, snapshot(System.nanoTime() + 60_000_000_000L))) {
+            assertThat(get(server, "GET", "/readyz").statusCode()).isEqualTo(200);
+            controls.draining = true;
+            HttpResponse<String> draining = get(server, "GET", "/readyz");
+            assertThat(draining.statusCode()).isEqualTo(503);
+            assertThat(draining.body()).isEqualTo("draining\n");
+            assertThat(get(server, "GET", "/healthz").statusCode())
+                    .as("alive all the same")
+                    .isEqualTo(200);
+            controls.readyWhileDraining = true;
+            assertThat(get(server, "GET", "/readyz").statusCode()).isEqualTo(200);
+        }
+        try (MetricsServer server = server(new Controls(), null)) {
+            assertThat(get(server, "GET", "/readyz").statusCode())
+                    .as("not yet running")
+                    .isEqualTo(503);
+        }
+    }
+
+    @Test
+    void postDrainStartsOneDrainAndOnlyPostIsAccepted() throws Exception {
+        Controls controls = new Controls();
+        try (MetricsServer server = server(controls, snapshot(System.nanoTime()))) {
+            assertThat(get(server, "GET", "/drain").statusCode()).isEqualTo(405);
+            assertThat(controls.drains).isEmpty();
+            HttpResponse<String> first = get(server, "POST", "/drain");
+            assertThat(first.statusCode()).isEqualTo(202);
+            assertThat(first.body()).isEqualTo("draining\n");
+            assertThat(get(server, "POST", "/drain").body()).isEqualTo("already draining\n");
+            assertThat(controls.drains).containsExactly("POST /drain", "POST /drain");
+            assertThat(get(server, "GET", "/metrics").body()).contains("turnpike_draining 1\n");
+            assertThat(get(server, "POST", "/metrics").statusCode()).isEqualTo(405);
+        }
+    }
+
+    @Test
+    void postReloadAnswersWhatChangedOrWhyItWasRefused() throws Exception {
+        Controls controls = new Controls();
+        try (MetricsServer server = server(controls, snapshot(System.nanoTime()))) {
+            HttpResponse<String> applied = get(server, "POST", "/reload");
+            assertThat(applied.statusCode()).isEqualTo(200);
+            assertThat(applied.body()).isEqualTo("reloaded: changed --user-quota\n");
+            controls.nextReload = new Reload.Outcome(false, "--listen changed, which takes a restart");
+            HttpResponse<String> refused = get(server, "POST", "/reload");
+            assertThat(refused.statusCode()).isEqualTo(409);
+            assertThat(refused.body()).isEqualTo("refused: --listen changed, which takes a restart\n");
+            assertThat(get(server, "GET", "/reload").statusCode()).isEqualTo(405);
+        }
     }
 
     @Test

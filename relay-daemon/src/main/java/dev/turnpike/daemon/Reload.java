@@ -1,0 +1,178 @@
+package dev.turnpike.daemon;
+
+import ch.qos.logback.classic.LoggerContext;
+import dev.turnpike.core.RelayConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * A live reload (SIGHUP, POST /reload): the command line read again, with the config file, the users file and the
+ * secret files as they are now; checked whole as at start-up; and handed to the loop, which swaps it into the core
+ * between two datagrams. Nothing is dropped: allocations, their sockets and their packets stay where they are.
+ * What binds sockets takes a restart, so a reload that changes it is refused whole, as is one that does not
+ * parse; either way the running configuration stays and the reason is logged in one line.
+ */
+final class Reload {
+    private static final Logger log = LoggerFactory.getLogger(Reload.class);
+
+    /** Options a running relay cannot take without a restart: they bind sockets or size them. */
+    static final Set<String> RESTART_ONLY = Set.of(
+            "--listen",
+            "--relay-ports",
+            "--relay-address",
+            "--public-address",
+            "--metrics-listen",
+            "--receive-buffer",
+            "--send-buffer",
+            "--max-queued-bytes",
+            "--log-format",
+            "--config",
+            "--benchmark-plain-receive",
+            "--benchmark-drop-when-full");
+
+    /** Whether a reload was applied, and what changed or why it was refused, in words for a log or an HTTP body. */
+    record Outcome(boolean applied, String message) {}
+
+    private final String[] args;
+    private final Map<String, String> env;
+    private final List<InetSocketAddress> listen;
+    private final List<InetSocketAddress> bound;
+    private final EventLoop loop;
+    private final Lifecycle lifecycle;
+    private final AdminAccess admin;
+    private final AtomicLong applied = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private CommandLine running;
+    private Settings runningSettings;
+    private String runningToken;
+
+    Reload(
+            String[] args,
+            Map<String, String> env,
+            List<InetSocketAddress> listen,
+            List<InetSocketAddress> bound,
+            CommandLine running,
+            Settings settings,
+            String token,
+            EventLoop loop,
+            Lifecycle lifecycle,
+            AdminAccess admin) {
+        this.args = args.clone();
+        this.env = Map.copyOf(env);
+        this.listen = List.copyOf(listen);
+        this.bound = List.copyOf(bound);
+        this.running = running;
+        this.runningSettings = settings;
+        this.runningToken = token;
+        this.loop = loop;
+        this.lifecycle = lifecycle;
+        this.admin = admin;
+    }
+
+    long applied() {
+        return applied.get();
+    }
+
+    long refused() {
+        return refused.get();
+    }
+
+    /** Reads everything again and applies it, or refuses it whole; {@code trigger} is for the log. */
+    synchronized Outcome reload(String trigger) {
+        Outcome outcome;
+        try {
+            outcome = apply();
+        } catch (IllegalArgumentException | StartupException e) {
+            outcome = new Outcome(false, e.getMessage());
+        }
+        if (outcome.applied()) {
+            applied.incrementAndGet();
+            log.atInfo().addKeyValue("trigger", trigger).log("reloaded: " + outcome.message());
+        } else {
+            refused.incrementAndGet();
+            log.atError()
+                    .addKeyValue("trigger", trigger)
+                    .log("reload refused, the running configuration stays: " + outcome.message());
+        }
+        return outcome;
+    }
+
+    private Outcome apply() {
+        Turnpike.Parsed parsed = Turnpike.parse(args, env);
+        CommandLine next = parsed.commandLine();
+        RelayOptions options = parsed.options();
+        Settings settings;
+        try {
+            settings = Settings.from(options, listen);
+        } catch (StartupException e) {
+            throw new IllegalArgumentException(parsed.sourced(e.getMessage()), e);
+        }
+        List<String> changed = changedOptions(running, next);
+        List<String> restart = changed.stream().filter(RESTART_ONLY::contains).toList();
+        if (!restart.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", restart) + " changed, which takes a restart");
+        }
+        if (!settings.users().equals(runningSettings.users()) && !changed.contains("--user")) {
+            changed.add("--users-file (its users)");
+        }
+        if (!settings.secrets().equals(runningSettings.secrets()) && !changed.contains("--auth-secret")) {
+            changed.add("--auth-secret-file (its secrets)");
+        }
+        String token = options.adminTokenFile == null
+                ? null
+                : SecretFiles.read("--admin-token-file", options.adminTokenFile, env)
+                        .get(0);
+        if (!Objects.equals(token, runningToken) && !changed.contains("--admin-token-file")) {
+            changed.add("--admin-token-file (its token)");
+        }
+        RelayConfig config;
+        try {
+            config = settings.relayConfig(bound);
+            loop.reconfigure(config).get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalArgumentException(e.getCause().getMessage());
+        } catch (IOException | TimeoutException e) {
+            throw new IllegalArgumentException("the event loop did not take it: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalArgumentException("interrupted");
+        }
+        // the core took it: now what lives outside the core
+        lifecycle.settings(Lifecycle.DrainSettings.of(options));
+        admin.token(token);
+        ((LoggerContext) LoggerFactory.getILoggerFactory())
+                .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
+                .setLevel(options.logLevel.level);
+        running = next;
+        runningSettings = settings;
+        runningToken = token;
+        return new Outcome(true, changed.isEmpty() ? "nothing changed" : "changed " + String.join(", ", changed));
+    }
+
+    /** The names of the options whose values differ (never the values: some are secrets). */
+    static List<String> changedOptions(CommandLine before, CommandLine after) {
+        List<String> names = new ArrayList<>();
+        for (CommandLine.Model.OptionSpec option : after.getCommandSpec().options()) {
+            CommandLine.Model.OptionSpec old = before.getCommandSpec().findOption(option.longestName());
+            if (old != null
+                    && !option.usageHelp()
+                    && !option.versionHelp()
+                    && !Objects.equals(old.getValue(), option.getValue())) {
+                names.add(option.longestName());
+            }
+        }
+        return names;
+    }
+}
