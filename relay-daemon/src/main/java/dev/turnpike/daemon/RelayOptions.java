@@ -64,7 +64,8 @@ final class RelayOptions {
             names = "--relay-ports",
             paramLabel = "LOW-HIGH",
             defaultValue = "49152-65535",
-            description = "The UDP ports relayed addresses are taken from. Default: ${DEFAULT-VALUE}.")
+            description =
+                    "The UDP ports relayed addresses are taken from, within 1024-65535. Default: ${DEFAULT-VALUE}.")
     String relayPorts;
 
     @Option(
@@ -87,14 +88,15 @@ final class RelayOptions {
             names = "--max-lifetime",
             paramLabel = "SECONDS",
             defaultValue = "3600",
-            description = "The longest allocation lifetime granted. Default: ${DEFAULT-VALUE}.")
+            description = "The longest allocation lifetime granted, 600 to 86400 seconds. Default: ${DEFAULT-VALUE}.")
     long maxLifetime;
 
     @Option(
             names = "--nonce-lifetime",
             paramLabel = "SECONDS",
             defaultValue = "600",
-            description = "How long a nonce is good for before 438 Stale Nonce. Default: ${DEFAULT-VALUE}.")
+            description =
+                    "How long a nonce is good for before 438 Stale Nonce, 30 to 86400 seconds. Default: ${DEFAULT-VALUE}.")
     long nonceLifetime;
 
     @Option(
@@ -184,14 +186,15 @@ final class RelayOptions {
             names = "--challenge-burst",
             paramLabel = "N",
             defaultValue = "" + RelayConfig.DEFAULT_CHALLENGE_BURST,
-            description = "How many such replies one source may have at once before --challenge-rate applies. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "How many such replies one source may have at once before --challenge-rate applies; 1 or "
+                    + "more. Default: ${DEFAULT-VALUE}.")
     long challengeBurst;
 
     @Option(
             names = "--software",
             paramLabel = "NAME",
-            description = "Send a SOFTWARE attribute with this value in every response. Default: none, so as not to "
+            description = "Send a SOFTWARE attribute with this value (1 to 127 characters) in every response. Default: "
+                    + "none, so as not to "
                     + "tell an attacker which server and version to try.")
     String software;
 
@@ -200,7 +203,7 @@ final class RelayOptions {
             paramLabel = "BYTES",
             defaultValue = "" + SocketOptions.DEFAULT_MAX_QUEUED_BYTES,
             description = "Bytes waiting for full socket buffers at which the loop stops handling even the datagrams "
-                    + "it has read (reading stops as soon as anything waits); nothing is dropped. "
+                    + "it has read (reading stops as soon as anything waits); nothing is dropped. 65536 or more. "
                     + "Default: ${DEFAULT-VALUE}.")
     long maxQueuedBytes;
 
@@ -242,7 +245,7 @@ final class RelayOptions {
             defaultValue = "30",
             description = "On SIGTERM (or POST /drain), stop taking new allocations and keep relaying for the "
                     + "existing ones until they end or this many seconds pass, then exit 0; a second SIGTERM exits "
-                    + "at once. 0: exit at once. Default: ${DEFAULT-VALUE}.")
+                    + "at once. 0 to 86400 seconds; 0: exit at once. Default: ${DEFAULT-VALUE}.")
     long drainTimeout;
 
     @Option(

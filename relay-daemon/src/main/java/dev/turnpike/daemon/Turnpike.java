@@ -30,6 +30,7 @@ import picocli.CommandLine.Mixin;
         mixinStandardHelpOptions = true,
         versionProvider = Turnpike.Version.class,
         sortOptions = false,
+        abbreviateSynopsis = true,
         subcommands = {CredentialsCommand.class, ProbeCommand.class},
         description = "A TURN/STUN relay (RFC 8489, RFC 8656) over UDP.",
         footer = {
@@ -63,6 +64,7 @@ public final class Turnpike implements Callable<Integer> {
         turnpike.args = args.clone();
         CommandLine commandLine = new CommandLine(turnpike);
         turnpike.commandLine = commandLine;
+        HelpLayout.install(commandLine);
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);

@@ -16,12 +16,16 @@ final class Background implements AutoCloseable {
     }
 
     static Background start(String... command) throws IOException {
+        return start(java.util.Map.of(), command);
+    }
+
+    /** With {@code environment} added to this process's. */
+    static Background start(java.util.Map<String, String> environment, String... command) throws IOException {
         Path output = Files.createTempFile("background", ".log");
-        Process process = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .start();
-        return new Background(process, output);
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        builder.environment().putAll(environment);
+        return new Background(builder.start(), output);
     }
 
     Process process() {

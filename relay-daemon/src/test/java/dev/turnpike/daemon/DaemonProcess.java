@@ -19,13 +19,19 @@ final class DaemonProcess implements AutoCloseable {
      * allocations need; the drain has tests of its own.
      */
     static DaemonProcess start(String... args) throws IOException, InterruptedException {
+        return start(java.util.Map.of(), args);
+    }
+
+    /** As {@link #start(String...)}, with {@code environment} added to the daemon's. */
+    static DaemonProcess start(java.util.Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
         java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
         if (!all.contains("--drain-timeout")) {
             all.add("--drain-timeout");
             all.add("0");
         }
-        DaemonProcess daemon = new DaemonProcess(
-                Background.start(Interop.javaCommand(all.toArray(String[]::new)).toArray(String[]::new)));
+        DaemonProcess daemon = new DaemonProcess(Background.start(
+                environment, Interop.javaCommand(all.toArray(String[]::new)).toArray(String[]::new)));
         Process process = daemon.process.process();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!daemon.output().contains("turnpike started")) {

@@ -253,6 +253,25 @@ class LifecycleIT {
     }
 
     @Test
+    void underSystemdItSaysReadyThenStoppingAndPingsTheWatchdog() throws Throwable {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        String path = dir.resolve("notify").toString();
+        try (NotifySocket systemd = new NotifySocket(path);
+                DaemonProcess daemon = DaemonProcess.start(
+                        java.util.Map.of("NOTIFY_SOCKET", path, "WATCHDOG_USEC", "200000"),
+                        "--listen",
+                        "127.0.0.1:" + port,
+                        "--drain-timeout",
+                        "5")) {
+            assertThat(systemd.await("READY=1", 10_000)).contains("MAINPID=" + daemon.pid());
+            assertThat(systemd.await("WATCHDOG=1", 10_000)).isNotNull();
+            daemon.sigterm();
+            assertThat(systemd.await("STOPPING=1", 10_000)).isNotNull();
+            assertThat(daemon.awaitExit(10)).isZero();
+        }
+    }
+
+    @Test
     void aDrainEndsAtItsTimeoutWithAllocationsStillLive() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.start(

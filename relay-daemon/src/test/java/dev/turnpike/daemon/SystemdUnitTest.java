@@ -16,7 +16,7 @@ class SystemdUnitTest {
     Path dir;
 
     @Test
-    void theUnitVerifiesCleanlyWithThisMachinesJdkAndIsHardened() throws Exception {
+    void theUnitVerifiesCleanlyAndIsHardenedAndSpeaksSdNotify() throws Exception {
         Path analyze = Interop.tool("systemd-analyze", "systemd");
         String unit = Files.readString(UNIT, StandardCharsets.UTF_8);
         assertThat(unit)
@@ -29,12 +29,15 @@ class SystemdUnitTest {
                         "PrivateTmp=yes",
                         "LimitNOFILE=",
                         "Restart=on-failure",
-                        "LoadCredential=");
-        // verify checks that ExecStart's program exists: put this machine's JDK where the unit names one
+                        "LoadCredential=",
+                        "Type=notify",
+                        "WatchdogSec=",
+                        "ExecReload=/bin/kill -HUP $MAINPID");
+        // verify checks that ExecStart's program exists: put a program of this machine where the launcher goes
         String java = ProcessHandle.current().info().command().orElseThrow();
         Path installed = dir.resolve("turnpike.service");
-        Files.writeString(
-                installed, unit.replace("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java", java), StandardCharsets.UTF_8);
+        assertThat(unit).contains("ExecStart=/opt/turnpike/bin/turnpike ");
+        Files.writeString(installed, unit.replace("/opt/turnpike/bin/turnpike", java), StandardCharsets.UTF_8);
         Interop.Result verified = Interop.run(60, analyze.toString(), "verify", installed.toString());
         assertThat(verified.exitCode()).as(verified.output()).isZero();
         assertThat(verified.output().strip()).as("no warning").isEmpty();
