@@ -34,7 +34,11 @@ final class ProbeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URL", description = "turn:HOST:PORT, e.g. turn:127.0.0.1:3478 or turn:[::1]:3478")
     String url;
 
-    @Option(names = "--user", paramLabel = "NAME", required = true, description = "The user to allocate as.")
+    @Option(
+            names = "--user",
+            paramLabel = "NAME",
+            description = "The user to allocate as. Without it, only the Binding is checked: that the relay "
+                    + "answers (a container's HEALTHCHECK).")
     String user;
 
     @Option(names = "--password", paramLabel = "PASSWORD", description = "Its password (static credentials).")
@@ -65,14 +69,17 @@ final class ProbeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         out = spec.commandLine().getOut();
         InetSocketAddress server = server(url);
-        if ((password == null) == (secretFile == null)) {
-            throw new StartupException("--password or --secret-file (expected: exactly one of them)", 2);
-        }
         InetSocketAddress local = new InetSocketAddress(
                 server.getAddress() instanceof java.net.Inet6Address
                         ? java.net.InetAddress.getByName("::")
                         : java.net.InetAddress.getByName("0.0.0.0"),
                 0);
+        if (user == null) {
+            return bindingOnly(server, local) ? 0 : 1;
+        }
+        if ((password == null) == (secretFile == null)) {
+            throw new StartupException("--password or --secret-file (expected: exactly one of them)", 2);
+        }
         try (TurnClient client = password != null
                         ? new TurnClient(server, local, user, password, realm)
                         : TurnClient.withSecret(
@@ -85,6 +92,21 @@ final class ProbeCommand implements Callable<Integer> {
                 // the echo peer: a socket of this machine; it only ever sends a Binding, so it needs no credentials
                 TurnClient peer = new TurnClient(server, local, "turnpike-probe-peer", "", realm)) {
             return probe(client, server, peer) ? 0 : 1;
+        }
+    }
+
+    /** Without --user: whether the relay answers a Binding, which its event loop does. */
+    private boolean bindingOnly(InetSocketAddress server, InetSocketAddress local) throws IOException {
+        try (TurnClient client = new TurnClient(server, local, "turnpike-probe", "", realm)) {
+            InetSocketAddress reflexive = client.binding(timeoutMs);
+            ok("binding", "the relay sees this client as " + Addresses.format(reflexive));
+            out.println("probe: the relay answers (no --user: allocation not checked)");
+            return true;
+        } catch (SocketTimeoutException e) {
+            return fail(
+                    "binding",
+                    "no answer from " + Addresses.format(server) + " within " + timeoutMs
+                            + " ms: a firewall in the way, the wrong port, or no relay there");
         }
     }
 

@@ -36,6 +36,10 @@ class ProbeIT {
                     .contains("ok    binding", "ok    allocate", "ok    permission", "ok    relay out")
                     .contains("ok    relay back", "probe: all passed");
 
+            Interop.Result alive = probe("turn:127.0.0.1:" + port);
+            assertThat(alive.exitCode()).as(alive.output()).isZero();
+            assertThat(alive.output()).contains("ok    binding", "allocation not checked");
+
             Interop.Result refused = probe("turn:127.0.0.1:" + port, "--user", "alice", "--password", "wrong");
             assertThat(refused.exitCode()).isEqualTo(1);
             assertThat(refused.output()).contains("FAIL  allocate: credentials refused (401)");
@@ -45,6 +49,10 @@ class ProbeIT {
                 probe("turn:127.0.0.1:" + port, "--user", "a", "--password", "b", "--timeout-ms", "300");
         assertThat(nobody.exitCode()).isEqualTo(1);
         assertThat(nobody.output()).contains("FAIL  binding: no answer", "a firewall in the way, the wrong port");
+        Interop.Result gone = probe("turn:127.0.0.1:" + port, "--timeout-ms", "300");
+        assertThat(gone.exitCode())
+                .as("the health check of a relay that is gone")
+                .isEqualTo(1);
     }
 
     @Test
