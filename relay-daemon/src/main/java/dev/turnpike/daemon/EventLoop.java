@@ -67,6 +67,7 @@ final class EventLoop implements Runnable {
 
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
     private final SocketOptions socketOptions;
     private volatile boolean running = true;
     /** How far tests have moved the loop's clocks ahead of the machine's (0 in production). */
@@ -365,7 +366,7 @@ final class EventLoop implements Runnable {
         } catch (RuntimeException e) {
             // as for a datagram: a bug in the core costs this sweep, never the loop
             counters.internalErrors++;
-            log.atError().setCause(e).log("internal error running timers");
+            logError("internal error running timers", e);
         }
     }
 
@@ -481,7 +482,15 @@ final class EventLoop implements Runnable {
         } catch (RuntimeException e) {
             // The core must not throw; if it ever does, that datagram is lost but the relay is not.
             counters.internalErrors++;
-            log.atError().setCause(e).log("internal error handling a datagram");
+            logError("internal error handling a datagram", e);
+        }
+    }
+
+    /** An error a datagram may cause again and again: logged, but not in bursts (see {@link RepeatedWarnings}). */
+    private void logError(String message, RuntimeException e) {
+        long held = warnings.admit(message, nowNs);
+        if (held >= 0) {
+            log.atError().addKeyValue("heldBack", held).setCause(e).log(message);
         }
     }
 

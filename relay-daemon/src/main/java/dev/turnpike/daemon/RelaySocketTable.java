@@ -23,6 +23,7 @@ final class RelaySocketTable implements RelaySockets {
 
     private final UdpSockets sockets;
     private final LoopCounters counters;
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
     private final UdpSocket[] ipv4 = new UdpSocket[65_536];
     private final UdpSocket[] ipv6 = new UdpSocket[65_536];
     private final List<UdpSocket> closing = new ArrayList<>();
@@ -90,10 +91,14 @@ final class RelaySocketTable implements RelaySockets {
                 socket.channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, endpoint.dontFragment());
             }
         } catch (IOException | RuntimeException e) {
-            log.atWarn()
-                    .addKeyValue("relay", Addresses.format(held.local()))
-                    .setCause(e)
-                    .log("cannot set DONT-FRAGMENT");
+            long heldBack = warnings.admit("cannot set DONT-FRAGMENT", System.nanoTime());
+            if (heldBack >= 0) {
+                log.atWarn()
+                        .addKeyValue("relay", Addresses.format(held.local()))
+                        .addKeyValue("heldBack", heldBack)
+                        .setCause(e)
+                        .log("cannot set DONT-FRAGMENT");
+            }
             return false;
         }
         socket.relay = endpoint;
@@ -149,7 +154,14 @@ final class RelaySocketTable implements RelaySockets {
             } catch (IOException e) {
                 // the descriptor is gone either way
                 counters.closeErrors++;
-                log.atWarn().addKeyValue("socket", socket).setCause(e).log("closing a relay socket failed");
+                long heldBack = warnings.admit("closing a relay socket failed", System.nanoTime());
+                if (heldBack >= 0) {
+                    log.atWarn()
+                            .addKeyValue("socket", socket)
+                            .addKeyValue("heldBack", heldBack)
+                            .setCause(e)
+                            .log("closing a relay socket failed");
+                }
             }
         }
     }
