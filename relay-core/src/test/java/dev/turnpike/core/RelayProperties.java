@@ -16,7 +16,8 @@ import net.jqwik.api.Provide;
 
 /**
  * The core under random sequences: datagrams from several clients (valid, signed, mutated and random bytes of
- * any size) and from peers to whatever relay ports are open, with time advancing and the wall clock jumping.
+ * any size) and from peers to whatever relay ports are open, with time advancing, the wall clock jumping, reloads
+ * (users, limits, peer policy) and a drain.
  * After every input: no exception, every response a well-formed STUN response, every forward inside the
  * buffer and through an open relay port, and every datagram answered, forwarded or counted as dropped. At the
  * end, once every lifetime has passed: no allocation left and every relay port opened was closed.
@@ -40,6 +41,13 @@ class RelayProperties {
 
     record Advance(int seconds, int wallJumpSeconds) implements Step {}
 
+    /** A reload with other users, limits and peer policy (what a reload may change). */
+    record Reload(int quota, int perAllocation, int kilobitsPerSecond, boolean denyPeers, boolean dropBob)
+            implements Step {}
+
+    /** A drain begins (a second one changes nothing). */
+    record Drain(boolean withAlternate) implements Step {}
+
     @Provide
     Arbitrary<List<Step>> sequences() {
         Arbitrary<Step> fromClient = Combinators.combine(
@@ -61,10 +69,20 @@ class RelayProperties {
                         Arbitraries.integers().between(0, 700),
                         Arbitraries.integers().between(-3_600, 3_600))
                 .as(Advance::new);
+        Arbitrary<Step> reload = Combinators.combine(
+                        Arbitraries.integers().between(0, 3),
+                        Arbitraries.integers().between(0, 3),
+                        Arbitraries.integers().between(0, 20),
+                        Arbitraries.of(true, false),
+                        Arbitraries.of(true, false))
+                .as(Reload::new);
+        Arbitrary<Step> drain = Arbitraries.of(true, false).map(Drain::new);
         return Arbitraries.frequencyOf(
-                        net.jqwik.api.Tuple.of(6, fromClient),
-                        net.jqwik.api.Tuple.of(3, fromPeer),
-                        net.jqwik.api.Tuple.of(1, advance))
+                        net.jqwik.api.Tuple.of(12, fromClient),
+                        net.jqwik.api.Tuple.of(6, fromPeer),
+                        net.jqwik.api.Tuple.of(2, advance),
+                        net.jqwik.api.Tuple.of(1, reload),
+                        net.jqwik.api.Tuple.of(1, drain))
                 .list()
                 .ofMaxSize(60);
     }
@@ -82,6 +100,31 @@ class RelayProperties {
                     h.epochSeconds += a.wallJumpSeconds();
                     h.advanceSeconds(a.seconds());
                 }
+                case Reload r ->
+                    h.reload(b -> b.relayIpv6(Harness.RELAY_IPV6, null)
+                            .quotas(r.quota(), 2, 2)
+                            .perAllocation(r.perAllocation(), r.perAllocation())
+                            .bandwidth(r.kilobitsPerSecond() * 1_000L, 0)
+                            .credentials(new dev.turnpike.core.auth.Credentials(
+                                    Harness.REALM,
+                                    r.dropBob()
+                                            ? java.util.Map.of(Harness.USER, Harness.PASSWORD)
+                                            : java.util.Map.of(Harness.USER, Harness.PASSWORD, "bob", "builder"),
+                                    List.of(Harness.SECRET)))
+                            .policy(new dev.turnpike.core.policy.PeerPolicy(
+                                    List.of(),
+                                    r.denyPeers()
+                                            ? List.of(
+                                                    dev.turnpike.core.policy.Cidr.parse("8.0.0.0/8"),
+                                                    dev.turnpike.core.policy.Cidr.parse("2606:4700::/32"))
+                                            : List.of(),
+                                    java.util.Set.of(Harness.RELAY_IPV4, Harness.RELAY_IPV6),
+                                    java.util.Set.of(Harness.LISTENER))));
+                case Drain d ->
+                    h.relay.drain(
+                            d.withAlternate()
+                                    ? List.of(new InetSocketAddress(Harness.ip("203.0.113.9"), 3478))
+                                    : List.of());
             }
             assertThat(h.relay.allocationCount()).isBetween(0, 3);
         }
