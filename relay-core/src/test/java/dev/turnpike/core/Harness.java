@@ -199,6 +199,17 @@ final class Harness {
         return response;
     }
 
+    /** A CreatePermission for {@code peer}, signed as alice from {@code client}; it must succeed. */
+    void permit(InetSocketAddress client, InetSocketAddress peer) {
+        StunMessage response = send(
+                client,
+                signed(
+                        client,
+                        Req.request(dev.turnpike.core.stun.StunMethod.CREATE_PERMISSION)
+                                .peer(peer)));
+        assertThat(response.errorCode()).as("CreatePermission error").isEqualTo(-1);
+    }
+
     InetSocketAddress relayedAddress(StunMessage allocateResponse) {
         return allocateResponse.xorAddress(allocateResponse.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
     }

@@ -54,7 +54,7 @@ class ReloadTest {
     void anAllocationMadeBeforeAReloadKeepsRelayingAndRefreshing() {
         StunMessage allocated = h.allocate(CLIENT);
         RelayEndpoint endpoint = h.endpoint(h.relayedAddress(allocated).getPort());
-        permit(PEER);
+        h.permit(CLIENT, PEER);
 
         h.reload(b -> b.credentials(users(Map.of(Harness.USER, Harness.PASSWORD, "carol", "c4rol"))));
 
@@ -93,7 +93,7 @@ class ReloadTest {
     @Test
     void aReloadThatDeniesAPeersRangeClosesItForRunningAllocationsToo() {
         RelayEndpoint endpoint = h.endpoint(h.relayedAddress(h.allocate(CLIENT)).getPort());
-        permit(PEER);
+        h.permit(CLIENT, PEER);
 
         h.reload(b -> b.policy(new PeerPolicy(
                 List.of(), List.of(Cidr.parse("8.8.8.0/24")), Set.of(Harness.RELAY_IPV4), Set.of(Harness.LISTENER))));
@@ -112,7 +112,7 @@ class ReloadTest {
     @Test
     void aLowerMaxBpsAppliesToAllocationsThatAlreadyExist() {
         h.allocate(CLIENT);
-        permit(PEER);
+        h.permit(CLIENT, PEER);
         h.reload(b -> b.bandwidth(8 * 1000, 0)); // 1,000 bytes a second; the bucket holds a datagram's worth
 
         byte[] big = new byte[60_000];

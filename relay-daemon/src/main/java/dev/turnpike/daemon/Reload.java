@@ -116,6 +116,7 @@ final class Reload {
         Settings settings;
         try {
             settings = Settings.from(options, listen);
+            settings.checkDescriptors(listen.size(), Turnpike.descriptorLimit());
         } catch (StartupException e) {
             throw new IllegalArgumentException(parsed.sourced(e.getMessage()), e);
         }

@@ -263,7 +263,7 @@ public final class Turnpike implements Callable<Integer> {
     }
 
     /** The process's limit on open files (the JVM raises the soft limit to the hard one at start), or -1. */
-    private static long descriptorLimit() {
+    static long descriptorLimit() {
         return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
                 ? unix.getMaxFileDescriptorCount()
                 : -1;

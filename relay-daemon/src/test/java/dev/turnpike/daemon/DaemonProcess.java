@@ -22,6 +22,26 @@ final class DaemonProcess implements AutoCloseable {
         return start(java.util.Map.of(), args);
     }
 
+    /**
+     * A relay as most tests want one: listening on 127.0.0.1:{@code port}, 50 relay ports of its own, realm
+     * example.org, user alice:wonderland, peers on loopback allowed; then {@code more} flags.
+     */
+    static DaemonProcess startRelay(int port, String... more) throws IOException, InterruptedException {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+                "--listen",
+                "127.0.0.1:" + port,
+                "--relay-ports",
+                Interop.relayPorts(50).flag(),
+                "--realm",
+                "example.org",
+                "--user",
+                "alice:wonderland",
+                "--allow-peer",
+                "127.0.0.0/8"));
+        args.addAll(java.util.List.of(more));
+        return start(args.toArray(String[]::new));
+    }
+
     /** As {@link #start(String...)}, with {@code environment} added to the daemon's. */
     static DaemonProcess start(java.util.Map<String, String> environment, String... args)
             throws IOException, InterruptedException {

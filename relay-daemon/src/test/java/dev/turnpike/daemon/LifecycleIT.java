@@ -164,17 +164,8 @@ class LifecycleIT {
     @Test
     void aDrainRelaysForTheLiveAllocationRedirectsNewOnesAndExitsZeroWhenItEnds() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen",
-                        "127.0.0.1:" + port,
-                        "--relay-ports",
-                        Interop.relayPorts(50).flag(),
-                        "--realm",
-                        "example.org",
-                        "--user",
-                        "alice:wonderland",
-                        "--allow-peer",
-                        "127.0.0.0/8",
+        try (DaemonProcess daemon = DaemonProcess.startRelay(
+                        port,
                         "--metrics-listen",
                         "127.0.0.1:0",
                         "--drain-timeout",
@@ -222,20 +213,8 @@ class LifecycleIT {
     @Test
     void aSecondSigtermEndsADrainAtOnceAndReadinessCanStayUpMeanwhile() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen",
-                        "127.0.0.1:" + port,
-                        "--relay-ports",
-                        Interop.relayPorts(50).flag(),
-                        "--realm",
-                        "example.org",
-                        "--user",
-                        "alice:wonderland",
-                        "--metrics-listen",
-                        "127.0.0.1:0",
-                        "--drain-timeout",
-                        "600",
-                        "--ready-while-draining");
+        try (DaemonProcess daemon = DaemonProcess.startRelay(
+                        port, "--metrics-listen", "127.0.0.1:0", "--drain-timeout", "600", "--ready-while-draining");
                 TurnClient alice = client(port, "alice", "wonderland")) {
             String base = metricsBase(daemon);
             alice.allocate();
@@ -274,17 +253,7 @@ class LifecycleIT {
     @Test
     void aDrainEndsAtItsTimeoutWithAllocationsStillLive() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen",
-                        "127.0.0.1:" + port,
-                        "--relay-ports",
-                        Interop.relayPorts(50).flag(),
-                        "--realm",
-                        "example.org",
-                        "--user",
-                        "alice:wonderland",
-                        "--drain-timeout",
-                        "1");
+        try (DaemonProcess daemon = DaemonProcess.startRelay(port, "--drain-timeout", "1");
                 TurnClient alice = client(port, "alice", "wonderland")) {
             alice.allocate();
             daemon.sigterm();

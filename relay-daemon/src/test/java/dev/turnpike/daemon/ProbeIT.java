@@ -19,17 +19,7 @@ class ProbeIT {
     @Test
     void aWorkingTurnpikePassesEveryStepAndAWrongPasswordIsNamed() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start(
-                "--listen",
-                "127.0.0.1:" + port,
-                "--relay-ports",
-                Interop.relayPorts(50).flag(),
-                "--realm",
-                "example.org",
-                "--user",
-                "alice:wonderland",
-                "--allow-peer",
-                "127.0.0.0/8")) {
+        try (DaemonProcess daemon = DaemonProcess.startRelay(port)) {
             Interop.Result passed = probe("turn:127.0.0.1:" + port, "--user", "alice", "--password", "wonderland");
             assertThat(passed.exitCode()).as(passed.output()).isZero();
             assertThat(passed.output())
