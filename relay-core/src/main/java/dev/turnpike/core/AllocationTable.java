@@ -90,10 +90,10 @@ final class AllocationTable {
         counters.allocationsCreated++;
     }
 
-    /** A Refresh with LIFETIME 0: the client deletes its allocation. */
-    void delete(Allocation allocation, long nowNs, Outbox out) {
+    /** A Refresh with LIFETIME 0 ({@code DELETED}), or the client's connection closed ({@code CLOSED}). */
+    void delete(Allocation allocation, Command.AllocationEvent.Kind kind, long nowNs, Outbox out) {
         byListener.get(allocation.listener).remove(allocation.client);
-        release(allocation, Command.AllocationEvent.Kind.DELETED, nowNs, out);
+        release(allocation, kind, nowNs, out);
     }
 
     private void release(Allocation allocation, Command.AllocationEvent.Kind kind, long nowNs, Outbox out) {

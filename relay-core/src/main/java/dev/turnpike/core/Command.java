@@ -39,7 +39,9 @@ public sealed interface Command {
             CREATED,
             REFRESHED,
             DELETED,
-            EXPIRED
+            EXPIRED,
+            /** Its client's TCP or TLS connection closed: RFC 8656 §3.1 ties an allocation to its 5-tuple. */
+            CLOSED
         }
     }
 

@@ -129,6 +129,18 @@ public final class Relay {
     // ---------------------------------------------------------------------------------------------------
     // Input from clients (a listening socket)
 
+    /**
+     * The TCP or TLS connection of {@code client} on {@code listener} closed: its allocation, if any, ends with it
+     * (RFC 8656 §3.1: over a stream, the allocation belongs to the connection's 5-tuple).
+     */
+    public void onClientClosed(long nowNs, int listener, InetSocketAddress client, Outbox out) {
+        Allocation allocation = allocations.current(listener, client, nowNs, out);
+        if (allocation != null) {
+            counters.allocationsClosedWithConnection++;
+            allocations.delete(allocation, Command.AllocationEvent.Kind.CLOSED, nowNs, out);
+        }
+    }
+
     /** A datagram from {@code client} arrived on listening socket {@code listener}. */
     public void onClientDatagram(
             long nowNs,
@@ -491,7 +503,7 @@ public final class Relay {
         long requested = request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS);
         long lifetime = requested == 0 ? 0 : grantedLifetime(requested);
         if (lifetime == 0) {
-            allocations.delete(allocation, nowNs, out);
+            allocations.delete(allocation, Command.AllocationEvent.Kind.DELETED, nowNs, out);
         } else {
             allocation.expiresAtNs = nowNs + lifetime * NS_PER_SECOND;
             out.add(allocation.event(Command.AllocationEvent.Kind.REFRESHED, lifetime, nowNs));

@@ -44,6 +44,7 @@ public final class RelayCounters {
     long allocationsRefusedNoPort;
     long allocationsRefusedQuota;
     long allocationsRefusedDraining;
+    long allocationsClosedWithConnection;
     long refusedOverLimit;
     long peersRefused;
     long packetsClientToPeer;
@@ -65,6 +66,7 @@ public final class RelayCounters {
         c.allocationsRefusedNoPort = allocationsRefusedNoPort;
         c.allocationsRefusedQuota = allocationsRefusedQuota;
         c.allocationsRefusedDraining = allocationsRefusedDraining;
+        c.allocationsClosedWithConnection = allocationsClosedWithConnection;
         c.refusedOverLimit = refusedOverLimit;
         c.peersRefused = peersRefused;
         c.packetsClientToPeer = packetsClientToPeer;
@@ -128,6 +130,11 @@ public final class RelayCounters {
     /** Allocate requests answered 486: over --max-allocations, --user-quota or --client-quota. */
     public long allocationsRefusedQuota() {
         return allocationsRefusedQuota;
+    }
+
+    /** Allocations that ended because their client's TCP or TLS connection closed. */
+    public long allocationsClosedWithConnection() {
+        return allocationsClosedWithConnection;
     }
 
     /** Allocate requests refused while draining: 300 Try Alternate, or 508 without an alternate server. */

@@ -11,6 +11,7 @@ import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import java.net.InetSocketAddress;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Refresh (RFC 8656 §7.3), CreatePermission (§9) and ChannelBind (§12), and how each expires. */
@@ -64,6 +65,27 @@ class LifecycleTest {
         assertThat(deleted.packetsToClient()).isEqualTo(1);
         assertThat(deleted.bytesToClient()).isEqualTo(3);
         assertThat(deleted.packetsToPeers()).isZero();
+    }
+
+    @Test
+    void theClosedConnectionOfAStreamClientEndsItsAllocationAndOnlyThat() {
+        RelayEndpoint endpoint = allocate();
+        h.out.clear();
+        h.relay.onClientClosed(h.nowNs, 0, Harness.CLIENT2, h.out);
+        assertThat(h.out.poll()).as("another client's close ends nothing").isNull();
+
+        h.relay.onClientClosed(h.nowNs, 0, CLIENT, h.out);
+        List<Command> commands = new java.util.ArrayList<>();
+        for (Command c = h.out.poll(); c != null; c = h.out.poll()) {
+            commands.add(c);
+        }
+        assertThat(commands).anySatisfy(c -> assertThat(c).isEqualTo(new Command.CloseRelay(endpoint)));
+        assertThat(commands)
+                .filteredOn(Command.AllocationEvent.class::isInstance)
+                .extracting(c -> ((Command.AllocationEvent) c).kind())
+                .containsExactly(Command.AllocationEvent.Kind.CLOSED);
+        assertThat(h.relay.allocationCount()).isZero();
+        assertThat(h.relay.counters().allocationsClosedWithConnection()).isEqualTo(1);
     }
 
     @Test

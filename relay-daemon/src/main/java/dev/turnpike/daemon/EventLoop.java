@@ -334,7 +334,7 @@ final class EventLoop implements Runnable {
         }
         switch (e.kind()) {
             case CREATED, REFRESHED -> line = line.addKeyValue("lifetime", e.lifetimeSeconds());
-            case DELETED, EXPIRED ->
+            case DELETED, EXPIRED, CLOSED ->
                 line = line.addKeyValue("ageSeconds", e.ageSeconds())
                         .addKeyValue("packetsToPeers", e.packetsToPeers())
                         .addKeyValue("bytesToPeers", e.bytesToPeers())
