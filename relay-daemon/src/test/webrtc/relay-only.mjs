@@ -2,13 +2,16 @@
 // server given on the command line, open a data channel and echo messages. Prints one JSON line with what
 // happened; exits 0 only when every message came back over a relay-relay candidate pair.
 //
-//   node relay-only.mjs TURN_IP TURN_PORT USERNAME PASSWORD
+//   node relay-only.mjs TURN_IP TURN_PORT USERNAME PASSWORD [URL_OF_A]
+//
+// With URL_OF_A (turns:IP:PORT?transport=tcp, or turn:IP:PORT?transport=tcp), peer connection a reaches the
+// relay over that instead, while b stays on UDP: a browser on TLS or TCP talking to one on UDP.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [ip, port, username, credential] = process.argv.slice(2);
+const [ip, port, username, credential, urlOfA] = process.argv.slice(2);
 const messages = 50;
 const profile = mkdtempSync(join(tmpdir(), 'turnpike-chromium-'));
 // A fresh profile directory each run (playwright passes it to Chromium as --user-data-dir).
@@ -20,17 +23,22 @@ const browser = await chromium.launchPersistentContext(profile, {
     '--disable-component-update', '--disable-sync',
     '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
     '--disable-features=WebRtcHideLocalIpsWithMdns',
+    // the relay's TLS certificate is made by the test, self-signed
+    '--ignore-certificate-errors',
   ],
 });
 let result;
 try {
   const page = await browser.newPage();
-  result = await page.evaluate(async ({ ip, port, username, credential, messages }) => {
+  result = await page.evaluate(async ({ ip, port, username, credential, messages, urlOfA }) => {
     const config = {
       iceServers: [{ urls: `turn:${ip}:${port}?transport=udp`, username, credential }],
       iceTransportPolicy: 'relay',
     };
-    const a = new RTCPeerConnection(config);
+    const configOfA = urlOfA
+      ? { iceServers: [{ urls: urlOfA, username, credential }], iceTransportPolicy: 'relay' }
+      : config;
+    const a = new RTCPeerConnection(configOfA);
     const b = new RTCPeerConnection(config);
     const candidates = { a: [], b: [] };
     a.onicecandidate = (e) => { if (e.candidate) { candidates.a.push(e.candidate.type); b.addIceCandidate(e.candidate); } };
@@ -72,7 +80,7 @@ try {
       remoteCandidate: remote && { type: remote.candidateType, address: remote.address, port: remote.port },
       candidates,
     };
-  }, { ip, port, username, credential, messages });
+  }, { ip, port, username, credential, messages, urlOfA });
 } catch (e) {
   result = { ok: false, error: String(e) };
 } finally {

@@ -4,7 +4,7 @@ package dev.turnpike.core;
  * A token bucket in whole units (bytes, or replies), refilled from the time the caller passes in: the core has
  * no clock. Starts full. A rate of 0 means unlimited.
  */
-final class TokenBucket {
+public final class TokenBucket {
     private static final long NS_PER_SECOND = 1_000_000_000L;
 
     private final long ratePerSecond;
@@ -15,7 +15,7 @@ final class TokenBucket {
     private long tokens;
     private long refilledAtNs;
 
-    TokenBucket(long ratePerSecond, long capacity, long nowNs) {
+    public TokenBucket(long ratePerSecond, long capacity, long nowNs) {
         if (capacity > Long.MAX_VALUE / NS_PER_SECOND) {
             // refill multiplies nanoseconds (up to the fill time) by the rate: keep that product in a long
             throw new IllegalArgumentException("token bucket capacity " + capacity + " (expected: at most "
@@ -30,7 +30,7 @@ final class TokenBucket {
     }
 
     /** Takes {@code amount} tokens if there are that many; answers whether it did. */
-    boolean take(long amount, long nowNs) {
+    public boolean take(long amount, long nowNs) {
         if (ratePerSecond == 0) {
             return true;
         }

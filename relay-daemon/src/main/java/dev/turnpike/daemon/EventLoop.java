@@ -7,6 +7,7 @@ import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.RelaySockets;
+import dev.turnpike.core.stun.StreamFraming;
 import dev.turnpike.core.stun.StunMethod;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
@@ -52,6 +53,12 @@ final class EventLoop implements Runnable {
     private final SendQueue sendQueue;
     private final UdpSockets sockets;
     private final List<UdpSocket> listeners = new ArrayList<>();
+    /** TCP and TLS listeners and their connections; null until {@link #listenStreams}. */
+    private StreamTransport streams;
+    /** Connections closed while their commands were being carried out: their allocations end at a safe point. */
+    private final java.util.ArrayDeque<StreamConnection> closedStreams = new java.util.ArrayDeque<>();
+
+    private long nextStreamSweepNs;
     private final RelaySocketTable relaySockets;
     private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
     /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
@@ -126,11 +133,67 @@ final class EventLoop implements Runnable {
         }
     }
 
+    /**
+     * Binds TCP listeners on {@code tcp} and TLS listeners on {@code tls} (with {@code context}); the core indexes
+     * them after the UDP listeners, TCP first. Call once, before {@link #boundListeners}.
+     */
+    void listenStreams(
+            List<InetSocketAddress> tcp,
+            List<InetSocketAddress> tls,
+            javax.net.ssl.SSLContext context,
+            StreamTransport.Limits limits)
+            throws IOException {
+        if (tcp.isEmpty() && tls.isEmpty()) {
+            return;
+        }
+        streams = new StreamTransport(readSelector, counters, limits, new StreamTransport.Delivery() {
+            @Override
+            public void message(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
+                dispatchStream(connection, buffer, offset, length);
+            }
+
+            @Override
+            public void closed(StreamConnection connection) {
+                closedStreams.add(connection);
+            }
+        });
+        int index = listeners.size();
+        try {
+            for (InetSocketAddress address : tcp) {
+                streams.listen(address, index++, null);
+            }
+            for (InetSocketAddress address : tls) {
+                streams.listen(address, index++, context);
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * A reload: new TLS certificates for connections accepted from now on (those open keep theirs), and new
+     * stream limits. Any thread.
+     */
+    CompletableFuture<Void> reconfigureStreams(javax.net.ssl.SSLContext context, StreamTransport.Limits limits) {
+        return submit(nowNs -> {
+            if (streams != null) {
+                streams.reconfigure(context, limits, nowNs);
+            }
+            return null;
+        });
+    }
+
     /** The bound listening addresses, in the order the core indexes them (ports resolved when 0 was asked). */
     List<InetSocketAddress> boundListeners() throws IOException {
         List<InetSocketAddress> bound = new ArrayList<>();
         for (UdpSocket socket : listeners) {
             bound.add((InetSocketAddress) socket.channel.getLocalAddress());
+        }
+        if (streams != null) {
+            for (StreamTransport.Listener listener : streams.listeners()) {
+                bound.add((InetSocketAddress) listener.server.getLocalAddress());
+            }
         }
         return bound;
     }
@@ -301,12 +364,63 @@ final class EventLoop implements Runnable {
         if (relay.nextDeadlineNs() - nowNs <= 0) {
             runTimers();
         }
+        if (streams != null && nowNs - nextStreamSweepNs >= 0) {
+            streams.sweep(nowNs);
+            nextStreamSweepNs = nowNs + PUBLISH_INTERVAL_NS;
+        }
+        endClosedStreams();
         if (!sendQueue.flush(nowNs)) {
             awaitWritability();
         } else if (heldBatch != null) {
             resumeHeldBatch(); // the queue drained: the rest of a batch read earlier comes first
         } else {
-            readSelector.select(this::onReadable, waitMs());
+            readSelector.select(this::onReady, waitMs());
+            endClosedStreams();
+        }
+    }
+
+    /** A datagram socket or a stream's key is ready. */
+    private void onReady(SelectionKey key) {
+        if (key.attachment() instanceof UdpSocket) {
+            onReadable(key);
+        } else if (mayRead()) {
+            try {
+                streams.onReady(key, nowNs);
+            } catch (RuntimeException e) {
+                // a bug on one connection costs that connection, never the loop
+                counters.internalErrors++;
+                logError("internal error on a connection", e);
+                if (key.attachment() instanceof StreamConnection c) {
+                    streams.close(c, LoopCounters.StreamClose.ERROR);
+                }
+            }
+        }
+    }
+
+    /** The allocations of connections that closed end now, outside the handling of any other input. */
+    private void endClosedStreams() {
+        for (StreamConnection c = closedStreams.poll(); c != null; c = closedStreams.poll()) {
+            try {
+                out.clear();
+                relay.onClientClosed(nowNs, c.listener, c.client, out);
+                execute(receive);
+            } catch (RuntimeException e) {
+                counters.internalErrors++;
+                logError("internal error ending a connection's allocation", e);
+            }
+        }
+    }
+
+    /** A message framed on a stream: to the core as a datagram from that client on that listener. */
+    private void dispatchStream(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
+        try {
+            out.clear();
+            relay.onClientDatagram(
+                    nowNs, epochSeconds, connection.listener, connection.client, buffer, offset, length, out);
+            execute(buffer);
+        } catch (RuntimeException e) {
+            counters.internalErrors++;
+            logError("internal error handling a datagram", e);
         }
     }
 
@@ -507,8 +621,20 @@ final class EventLoop implements Runnable {
                 }
             }
             case TO_CLIENT -> {
-                buffer.limit(out.offset() + out.length()).position(out.offset());
-                sendQueue.send(listeners.get(out.listener()), buffer, out.destination(), nowNs);
+                int length = out.length();
+                if (out.listener() >= listeners.size()) {
+                    // RFC 8656 §12.5: on a stream, ChannelData is padded to a multiple of 4 (the tailroom has room)
+                    int padding =
+                            (buffer.get(out.offset()) & 0xC0) == 0x40 ? StreamFraming.channelDataPadding(length) : 0;
+                    buffer.limit(out.offset() + length + padding).position(out.offset());
+                    for (int i = 0; i < padding; i++) {
+                        buffer.put(out.offset() + length + i, (byte) 0);
+                    }
+                    streams.send(out.listener(), out.destination(), buffer);
+                } else {
+                    buffer.limit(out.offset() + length).position(out.offset());
+                    sendQueue.send(listeners.get(out.listener()), buffer, out.destination(), nowNs);
+                }
             }
         }
         for (Command command = out.poll(); command != null; command = out.poll()) {
@@ -517,7 +643,11 @@ final class EventLoop implements Runnable {
                     if (s.refusal() != null && log.isDebugEnabled()) {
                         logRefusal(s.client(), s.refusal());
                     }
-                    sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
+                    if (s.listener() >= listeners.size()) {
+                        streams.send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()));
+                    } else {
+                        sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
+                    }
                 }
                 case Command.CloseRelay c -> relaySockets.release(c.relay());
                 case Command.AllocationEvent e -> logAllocation(e);
@@ -526,6 +656,10 @@ final class EventLoop implements Runnable {
     }
 
     private void close() {
+        if (streams != null) {
+            streams.closeAll();
+            closedStreams.clear(); // the relay is stopping: nothing to end but the sockets
+        }
         sendQueue.close();
         List<UdpSocket> all = new ArrayList<>(listeners);
         relaySockets.forEach(all::add);

@@ -22,7 +22,16 @@ final class HelpLayout {
 
     private static Map<String, List<String>> groups() {
         Map<String, List<String>> groups = new LinkedHashMap<>();
-        groups.put("Listening", List.of("--listen", "--receive-buffer", "--send-buffer"));
+        groups.put(
+                "Listening",
+                List.of(
+                        "--listen",
+                        "--listen-tcp",
+                        "--listen-tls",
+                        "--tls-cert",
+                        "--tls-key",
+                        "--receive-buffer",
+                        "--send-buffer"));
         groups.put(
                 "Relaying",
                 List.of(
@@ -54,7 +63,12 @@ final class HelpLayout {
                         "--max-bps",
                         "--total-bps",
                         "--challenge-rate",
-                        "--challenge-burst"));
+                        "--challenge-burst",
+                        "--max-connections",
+                        "--connections-per-ip",
+                        "--first-message-timeout",
+                        "--max-connection-queued-bytes",
+                        "--tls-handshake-rate"));
         groups.put("Lifecycle", List.of("--drain-timeout", "--alternate-server", "--ready-while-draining"));
         groups.put("Observability", List.of("--metrics-listen", "--admin-token-file", "--log-level", "--log-format"));
         groups.put("General", List.of("--config", "--help", "--version"));

@@ -38,8 +38,48 @@ final class LoopCounters {
     /** Times the rest of a read batch was held back because the queue reached --max-queued-bytes. */
     long batchesHeld;
 
+    /** Why a TCP or TLS connection was closed. */
+    enum StreamClose {
+        /** The client closed it (or reset it). */
+        CLIENT,
+        /** Bytes that cannot be framed as STUN or ChannelData. */
+        MALFORMED,
+        /** No STUN message within --first-message-timeout of the accept (a slowloris). */
+        FIRST_MESSAGE_TIMEOUT,
+        /** The client did not read what it was sent, past the connection's write queue bound. */
+        WRITE_QUEUE_FULL,
+        /** The TLS handshake failed, or TLS records did not decrypt. */
+        TLS,
+        /** An I/O error on the socket. */
+        ERROR,
+        /** The relay stopped. */
+        SHUTDOWN
+    }
+
+    /** Connections accepted; refused at once for a limit (--max-connections, --connections-per-ip). */
+    long streamsAccepted;
+
+    long streamsRefused;
+    /** Connections open now. */
+    long streamsOpen;
+
+    final long[] streamsClosed = new long[StreamClose.values().length];
+    /** STUN and ChannelData messages framed on streams, and bytes written to them. */
+    long streamMessagesReceived;
+
+    long streamBytesWritten;
+    /** TLS handshakes completed. */
+    long tlsHandshakes;
+
     LoopCounters copy() {
         LoopCounters c = new LoopCounters();
+        c.streamsAccepted = streamsAccepted;
+        c.streamsRefused = streamsRefused;
+        c.streamsOpen = streamsOpen;
+        System.arraycopy(streamsClosed, 0, c.streamsClosed, 0, streamsClosed.length);
+        c.streamMessagesReceived = streamMessagesReceived;
+        c.streamBytesWritten = streamBytesWritten;
+        c.tlsHandshakes = tlsHandshakes;
         c.iterations = iterations;
         c.datagramsReceived = datagramsReceived;
         c.datagramsSent = datagramsSent;

@@ -122,6 +122,48 @@ final class Metrics {
         }
         sample(b, "turnpike_dropped_packets_total", "reason", "send_error", l.sendErrors);
 
+        single(b, "turnpike_connections", "gauge", "TCP and TLS client connections open now.", l.streamsOpen);
+        single(
+                b,
+                "turnpike_connections_accepted_total",
+                "counter",
+                "TCP and TLS client connections accepted.",
+                l.streamsAccepted);
+        single(
+                b,
+                "turnpike_connections_refused_total",
+                "counter",
+                "Connections closed as they arrived: over --max-connections, --connections-per-ip or "
+                        + "--tls-handshake-rate.",
+                l.streamsRefused);
+        header(b, "turnpike_connections_closed_total", "counter", "TCP and TLS connections closed, by reason.");
+        for (LoopCounters.StreamClose reason : LoopCounters.StreamClose.values()) {
+            sample(
+                    b,
+                    "turnpike_connections_closed_total",
+                    "reason",
+                    reason.name().toLowerCase(Locale.ROOT),
+                    l.streamsClosed[reason.ordinal()]);
+        }
+        single(
+                b,
+                "turnpike_stream_messages_received_total",
+                "counter",
+                "STUN and ChannelData messages read from TCP and TLS connections.",
+                l.streamMessagesReceived);
+        single(
+                b,
+                "turnpike_stream_bytes_written_total",
+                "counter",
+                "Bytes written to TCP and TLS connections (TLS records for TLS).",
+                l.streamBytesWritten);
+        single(b, "turnpike_tls_handshakes_total", "counter", "TLS handshakes completed.", l.tlsHandshakes);
+        single(
+                b,
+                "turnpike_allocations_closed_with_connection_total",
+                "counter",
+                "Allocations that ended because their client's TCP or TLS connection closed.",
+                r.allocationsClosedWithConnection());
         single(
                 b,
                 "turnpike_datagrams_received_total",

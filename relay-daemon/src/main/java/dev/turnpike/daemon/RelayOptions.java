@@ -24,6 +24,38 @@ final class RelayOptions {
     List<InetSocketAddress> listen = new ArrayList<>();
 
     @Option(
+            names = "--listen-tcp",
+            paramLabel = "ADDR:PORT",
+            split = ",",
+            converter = HostPortConverter.class,
+            description = "Also listen for TURN over TCP here (turn:HOST:3478?transport=tcp), e.g. 0.0.0.0:3478; "
+                    + "repeatable. Relaying stays UDP. Default: off.")
+    List<InetSocketAddress> listenTcp = new ArrayList<>();
+
+    @Option(
+            names = "--listen-tls",
+            paramLabel = "ADDR:PORT",
+            split = ",",
+            converter = HostPortConverter.class,
+            description = "Also listen for TURN over TLS here (turns:HOST:5349?transport=tcp, or 443 to pass "
+                    + "firewalls that let only HTTPS out); needs --tls-cert and --tls-key; repeatable. Default: off.")
+    List<InetSocketAddress> listenTls = new ArrayList<>();
+
+    @Option(
+            names = "--tls-cert",
+            paramLabel = "PATH",
+            description = "The certificate chain for --listen-tls, PEM (Let's Encrypt's fullchain.pem). Read again on "
+                    + "SIGHUP and when the file changes; open connections keep theirs.")
+    String tlsCert;
+
+    @Option(
+            names = "--tls-key",
+            paramLabel = "PATH",
+            description = "Its private key, PEM, unencrypted PKCS#8 or RSA (Let's Encrypt's privkey.pem); a relative "
+                    + "name is looked up in $CREDENTIALS_DIRECTORY when set.")
+    String tlsKey;
+
+    @Option(
             names = "--realm",
             paramLabel = "REALM",
             defaultValue = "turnpike",
@@ -189,6 +221,48 @@ final class RelayOptions {
             description = "How many such replies one source may have at once before --challenge-rate applies; 1 or "
                     + "more. Default: ${DEFAULT-VALUE}.")
     long challengeBurst;
+
+    @Option(
+            names = "--max-connections",
+            paramLabel = "N",
+            defaultValue = "10000",
+            description = "TCP and TLS connections open at once; more are closed as they arrive. 0: no limit. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int maxConnections;
+
+    @Option(
+            names = "--connections-per-ip",
+            paramLabel = "N",
+            defaultValue = "100",
+            description =
+                    "TCP and TLS connections one client IP holds at once. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    int connectionsPerIp;
+
+    @Option(
+            names = "--first-message-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "10",
+            description = "How long a new TCP or TLS connection has to send its first STUN message (the TLS handshake "
+                    + "included) before it is closed: against idle and slowloris connections. 1 to 3600 seconds. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long firstMessageTimeout;
+
+    @Option(
+            names = "--max-connection-queued-bytes",
+            paramLabel = "BYTES",
+            defaultValue = "1048576",
+            description = "Bytes waiting for one TCP or TLS client that does not read fast enough; past it the "
+                    + "connection is closed (and counted), so one slow client costs only itself. 65536 or more. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long maxConnectionQueuedBytes;
+
+    @Option(
+            names = "--tls-handshake-rate",
+            paramLabel = "PER_SECOND",
+            defaultValue = "200",
+            description = "TLS connections accepted a second (each costs a handshake's signature on the relay's one "
+                    + "thread); more are closed as they arrive. 0: no limit. Default: ${DEFAULT-VALUE}.")
+    long tlsHandshakeRate;
 
     @Option(
             names = "--software",

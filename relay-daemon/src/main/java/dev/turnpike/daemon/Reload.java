@@ -30,6 +30,8 @@ final class Reload {
     /** Options a running relay cannot take without a restart: they bind sockets or size them. */
     static final Set<String> RESTART_ONLY = Set.of(
             "--listen",
+            "--listen-tcp",
+            "--listen-tls",
             "--relay-ports",
             "--relay-address",
             "--public-address",
@@ -57,6 +59,8 @@ final class Reload {
     private CommandLine running;
     private Settings runningSettings;
     private String runningToken;
+    /** What the certificate and key files held when last loaded, to tell a renewal. */
+    private String runningTlsFiles;
 
     Reload(
             String[] args,
@@ -76,6 +80,7 @@ final class Reload {
         this.running = running;
         this.runningSettings = settings;
         this.runningToken = token;
+        this.runningTlsFiles = tlsFiles(settings.options());
         this.loop = loop;
         this.lifecycle = lifecycle;
         this.admin = admin;
@@ -138,10 +143,21 @@ final class Reload {
         if (!Objects.equals(token, runningToken) && !changed.contains("--admin-token-file")) {
             changed.add("--admin-token-file (its token)");
         }
+        javax.net.ssl.SSLContext tls;
+        try {
+            tls = settings.tlsContext(env);
+        } catch (StartupException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        String tlsFiles = tlsFiles(options);
+        if (tls != null && !tlsFiles.equals(runningTlsFiles) && !changed.contains("--tls-cert")) {
+            changed.add("--tls-cert (its certificate)");
+        }
         RelayConfig config;
         try {
             config = settings.relayConfig(bound);
             loop.reconfigure(config).get(5, TimeUnit.SECONDS);
+            loop.reconfigureStreams(tls, settings.streamLimits()).get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IllegalArgumentException(e.getCause().getMessage());
         } catch (IOException | TimeoutException e) {
@@ -159,7 +175,56 @@ final class Reload {
         running = next;
         runningSettings = settings;
         runningToken = token;
+        runningTlsFiles = tlsFiles;
         return new Outcome(true, changed.isEmpty() ? "nothing changed" : "changed " + String.join(", ", changed));
+    }
+
+    /**
+     * Watches --tls-cert and --tls-key for a renewal (certbot replaces them every two months or so), every ten
+     * seconds on a thread of its own, and loads the new pair for connections accepted from then on. A pair that
+     * does not load (a key written before its certificate) is logged and tried again at the next change.
+     */
+    void watchCertificates() {
+        java.util.concurrent.ScheduledExecutorService watcher =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+                    Thread thread = new Thread(task, "turnpike-certificates");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        watcher.scheduleWithFixedDelay(this::reloadCertificatesIfChanged, 10, 10, TimeUnit.SECONDS);
+    }
+
+    synchronized void reloadCertificatesIfChanged() {
+        RelayOptions options = runningSettings.options();
+        String files = tlsFiles(options);
+        if (files.equals(runningTlsFiles)) {
+            return;
+        }
+        runningTlsFiles = files;
+        try {
+            javax.net.ssl.SSLContext tls = runningSettings.tlsContext(env);
+            loop.reconfigureStreams(tls, runningSettings.streamLimits()).get(5, TimeUnit.SECONDS);
+            log.atInfo().log("reloaded: --tls-cert and --tls-key changed on disk; new connections get the new pair");
+        } catch (StartupException | ExecutionException | TimeoutException e) {
+            log.atError().log("TLS certificate not reloaded, new connections keep the old one: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What --tls-cert and --tls-key hold now, as a digest (never the key itself); "" without TLS. */
+    private String tlsFiles(RelayOptions options) {
+        if (options.listenTls.isEmpty() || options.tlsCert == null || options.tlsKey == null) {
+            return "";
+        }
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            sha.update(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(options.tlsCert)));
+            sha.update(java.nio.file.Files.readAllBytes(SecretFiles.resolve(options.tlsKey, env)));
+            return java.util.HexFormat.of().formatHex(sha.digest());
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            return "unreadable";
+        }
     }
 
     /** The names of the options whose values differ (never the values: some are secrets). */

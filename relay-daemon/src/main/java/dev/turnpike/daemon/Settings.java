@@ -87,6 +87,20 @@ final class Settings {
         if (flags.software != null && (flags.software.isBlank() || flags.software.length() > 127)) {
             throw bad("--software '" + flags.software + "' (expected: 1 to 127 characters)");
         }
+        atLeastZero("--max-connections", flags.maxConnections);
+        atLeastZero("--connections-per-ip", flags.connectionsPerIp);
+        atLeastZero("--tls-handshake-rate", flags.tlsHandshakeRate);
+        if (flags.firstMessageTimeout < 1 || flags.firstMessageTimeout > 3_600) {
+            throw bad("--first-message-timeout " + flags.firstMessageTimeout + " (expected: 1..3600 seconds)");
+        }
+        if (flags.maxConnectionQueuedBytes < 65_536) {
+            throw bad("--max-connection-queued-bytes " + flags.maxConnectionQueuedBytes
+                    + " (expected: 65536 or more bytes)");
+        }
+        if (!flags.listenTls.isEmpty() && (flags.tlsCert == null || flags.tlsKey == null)) {
+            throw bad("--listen-tls " + Addresses.format(flags.listenTls.get(0))
+                    + " (expected: with --tls-cert and --tls-key)");
+        }
         if (flags.drainTimeout < 0 || flags.drainTimeout > 86_400) {
             throw bad("--drain-timeout " + flags.drainTimeout + " (expected: 0..86400 seconds)");
         }
@@ -123,12 +137,13 @@ final class Settings {
             perFamily = Math.min(perFamily, 2L * flags.maxAllocations); // an allocation and its reserved neighbour
         }
         int families = (relayIpv4 != null ? 1 : 0) + (relayIpv6 != null ? 1 : 0);
-        long needed = families * perFamily + listeners + RESERVED_DESCRIPTORS;
+        long connections = flags.listenTcp.isEmpty() && flags.listenTls.isEmpty() ? 0 : flags.maxConnections;
+        long needed = families * perFamily + listeners + connections + RESERVED_DESCRIPTORS;
         if (limit > 0 && needed > limit) {
             throw bad("--relay-ports " + relayPortLow + "-" + relayPortHigh + " with --max-allocations "
                     + flags.maxAllocations + " needs up to " + needed + " file descriptors but the limit is " + limit
                     + " (expected: raise it with ulimit -n or LimitNOFILE=, or narrow --relay-ports, or lower "
-                    + "--max-allocations)");
+                    + "--max-allocations" + (connections > 0 ? ", or --max-connections" : "") + ")");
         }
     }
 
@@ -317,10 +332,42 @@ final class Settings {
                 .maxLifetimeSeconds(flags.maxLifetime)
                 .nonceLifetimeSeconds(flags.nonceLifetime)
                 .rfc5766ChannelNumbers(flags.rfc5766ChannelNumbers)
-                .policy(new PeerPolicy(allow, deny, own, Set.copyOf(bound)))
+                // the UDP listeners only: a peer may use the port of a TCP or TLS listener, which takes no datagrams
+                .policy(new PeerPolicy(
+                        allow,
+                        deny,
+                        own,
+                        Set.copyOf(bound.subList(0, bound.size() - flags.listenTcp.size() - flags.listenTls.size()))))
                 .nonceKey(nonceKey)
                 .random(new SplittableRandom(seed.nextLong()))
                 .build();
+    }
+
+    RelayOptions options() {
+        return flags;
+    }
+
+    /** The limits on TCP and TLS connections. */
+    StreamTransport.Limits streamLimits() {
+        return new StreamTransport.Limits(
+                flags.maxConnections,
+                flags.connectionsPerIp,
+                flags.firstMessageTimeout * 1_000_000_000L,
+                flags.maxConnectionQueuedBytes,
+                flags.tlsHandshakeRate);
+    }
+
+    /** The TLS context of --tls-cert and --tls-key, or null without --listen-tls; one line when they will not do. */
+    javax.net.ssl.SSLContext tlsContext(java.util.Map<String, String> environment) {
+        if (flags.listenTls.isEmpty()) {
+            return null;
+        }
+        try {
+            return TlsCertificates.load(
+                    java.nio.file.Path.of(flags.tlsCert), SecretFiles.resolve(flags.tlsKey, environment));
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw bad(e.getMessage());
+        }
     }
 
     /** The users of --user and --users-file, by name: for a reload to tell whether they changed. */

@@ -131,7 +131,9 @@ public final class Turnpike implements Callable<Integer> {
         List<InetSocketAddress> listenAddresses = options.listen.isEmpty() ? everyLocalAddress() : options.listen;
 
         Settings settings = Settings.from(options, listenAddresses);
-        settings.checkDescriptors(listenAddresses.size(), descriptorLimit());
+        settings.checkDescriptors(
+                listenAddresses.size() + options.listenTcp.size() + options.listenTls.size(), descriptorLimit());
+        javax.net.ssl.SSLContext tls = settings.tlsContext(System.getenv());
         EventLoop loop;
         try {
             loop = new EventLoop(
@@ -143,14 +145,21 @@ public final class Turnpike implements Callable<Integer> {
                             options.benchmarkDropWhenFull,
                             !options.benchmarkPlainReceive,
                             options.maxQueuedBytes));
+            loop.listenStreams(options.listenTcp, options.listenTls, tls, settings.streamLimits());
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
         List<InetSocketAddress> bound = loop.boundListeners();
         Relay relay = new Relay(settings.relayConfig(bound), loop.relaySockets());
         loop.attach(relay);
-        for (InetSocketAddress address : bound) {
-            log.atInfo().addKeyValue("listen", Addresses.format(address)).log("listening");
+        for (int i = 0; i < bound.size(); i++) {
+            String transport = i < listenAddresses.size()
+                    ? "udp"
+                    : i < listenAddresses.size() + options.listenTcp.size() ? "tcp" : "tls";
+            log.atInfo()
+                    .addKeyValue("listen", Addresses.format(bound.get(i)))
+                    .addKeyValue("transport", transport)
+                    .log("listening");
         }
         settings.logSummary(log);
         log.atInfo()
@@ -224,6 +233,9 @@ public final class Turnpike implements Callable<Integer> {
                 Signals.handle("TERM", lifecycle::terminate) && Signals.handle("HUP", () -> reload.reload("SIGHUP"));
         if (!signals) {
             log.atWarn().log("cannot handle SIGTERM and SIGHUP here: SIGTERM stops at once, and no SIGHUP reload");
+        }
+        if (tls != null) {
+            reload.watchCertificates();
         }
         thread.start();
         log.atInfo().addKeyValue("version", Version.VERSION).log("turnpike started");

@@ -11,16 +11,11 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,25 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
  * drains (SIGTERM) that let it finish, with /readyz and /healthz watched from outside.
  */
 class LifecycleIT {
-    private static final Pattern METRICS_URL = Pattern.compile("metrics=(http://127\\.0\\.0\\.1:\\d+)/metrics");
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final int CHANNEL = 0x4001;
 
     @TempDir
     Path dir;
 
     private static HttpResponse<String> http(String base, String method, String path) throws Exception {
-        return HTTP.send(
-                HttpRequest.newBuilder(URI.create(base + path))
-                        .method(method, HttpRequest.BodyPublishers.noBody())
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return Scrape.http(base, method, path);
     }
 
     private static String metricsBase(DaemonProcess daemon) throws IOException {
-        Matcher url = METRICS_URL.matcher(daemon.output());
-        assertThat(url.find()).as(daemon.output()).isTrue();
-        return url.group(1);
+        return Scrape.base(daemon);
     }
 
     /** A datagram through the client's channel to the peer, echoed by the peer, back at the client. */
@@ -58,18 +45,6 @@ class LifecycleIT {
         peer.receive(packet);
         peer.send(packet);
         assertThat(client.receive(5_000)).as("echo " + i).isNotNull();
-    }
-
-    /** The scrape once it contains {@code sample}: the loop publishes its counters about once a second. */
-    private static String awaitMetrics(String base, String sample) throws Exception {
-        String metrics = "";
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline && !metrics.contains(sample)) {
-            metrics = http(base, "GET", "/metrics").body();
-            Thread.sleep(100); // polling a scrape; the condition above is what we wait on
-        }
-        assertThat(metrics).contains(sample);
-        return metrics;
     }
 
     private static TurnClient client(int port, String user, String password) throws IOException {
@@ -201,7 +176,7 @@ class LifecycleIT {
             alice.refresh(600);
             roundTrip(alice, peer, 4);
             assertThat(daemon.alive()).isTrue();
-            assertThat(awaitMetrics(base, "turnpike_allocations_refused_draining_total 1\n"))
+            assertThat(Scrape.await(base, "turnpike_allocations_refused_draining_total 1\n"))
                     .contains("turnpike_draining 1\n");
 
             alice.refresh(0); // the last allocation ends: the drain is done

@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * coturn's turnutils_uclient through the packaged Turnpike to a turnutils_peer echo peer: channels and Send
- * indications, static users and the shared secret, IPv4 and IPv6. Every message sent must come back, and
+ * indications, static users and the shared secret, IPv4 and IPv6, the client over UDP, TCP and TLS (the relayed
+ * side UDP throughout). Every message sent must come back, and
  * Turnpike's own counters must show what was relayed and no drop.
  */
 class TurnClientInteropIT {
@@ -22,40 +24,62 @@ class TurnClientInteropIT {
             Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
     private static final Pattern LOST = Pattern.compile("Total lost packets (\\d+)");
 
-    @ParameterizedTest(name = "{0} {1} {2}")
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
     @CsvSource({
-        "127.0.0.1, channels, user",
-        "127.0.0.1, send-indications, user",
-        "127.0.0.1, channels, secret",
-        "::1, channels, user",
-        "::1, send-indications, secret"
+        "127.0.0.1, channels, user, udp",
+        "127.0.0.1, send-indications, user, udp",
+        "127.0.0.1, channels, secret, udp",
+        "::1, channels, user, udp",
+        "::1, send-indications, secret, udp",
+        "127.0.0.1, channels, user, tcp",
+        "127.0.0.1, send-indications, secret, tcp",
+        "127.0.0.1, channels, secret, tls",
+        "::1, send-indications, user, tls"
     })
-    void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(String ip, String mode, String credentials)
-            throws Exception {
+    void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(
+            String ip, String mode, String credentials, String transport) throws Exception {
         Path uclient = Interop.tool("turnutils_uclient", "coturn");
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
         int port = Interop.freeUdpPort(ip);
         int peerPort = Interop.freeUdpPort(ip);
         String listen = ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
         Interop.PortRange relayPorts = Interop.relayPorts(1000);
-        try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen",
+        List<String> listenFlags = new ArrayList<>(List.of("--listen", listen));
+        switch (transport) {
+            case "tcp" -> listenFlags.addAll(List.of("--listen-tcp", listen));
+            case "tls" -> {
+                TestCertificate certificate = TestCertificate.make(dir);
+                listenFlags.addAll(List.of(
+                        "--listen-tls",
                         listen,
-                        "--relay-ports",
-                        relayPorts.flag(),
-                        "--realm",
-                        "example.org",
-                        "--user",
-                        "alice:wonderland",
-                        "--auth-secret",
-                        "s3cret",
-                        "--allow-peer",
-                        "127.0.0.0/8",
-                        "--allow-peer",
-                        "::1/128",
-                        "--rfc5766-channel-numbers",
-                        "--log-level",
-                        "debug");
+                        "--tls-cert",
+                        certificate.cert().toString(),
+                        "--tls-key",
+                        certificate.key().toString()));
+            }
+            default -> {}
+        }
+        List<String> args = new ArrayList<>(listenFlags);
+        args.addAll(List.of(
+                "--relay-ports",
+                relayPorts.flag(),
+                "--realm",
+                "example.org",
+                "--user",
+                "alice:wonderland",
+                "--auth-secret",
+                "s3cret",
+                "--allow-peer",
+                "127.0.0.0/8",
+                "--allow-peer",
+                "::1/128",
+                "--rfc5766-channel-numbers",
+                "--log-level",
+                "debug"));
+        try (DaemonProcess daemon = DaemonProcess.start(args.toArray(String[]::new));
                 Background peer = Background.start(peerTool.toString(), "-p", String.valueOf(peerPort), "-L", ip)) {
             List<String> command = new ArrayList<>(List.of(uclient.toString()));
             if (credentials.equals("user")) {
@@ -65,6 +89,11 @@ class TurnClientInteropIT {
             }
             if (mode.equals("send-indications")) {
                 command.add("-s");
+            }
+            switch (transport) {
+                case "tcp" -> command.add("-t");
+                case "tls" -> command.addAll(List.of("-t", "-S"));
+                default -> {}
             }
             command.addAll(List.of(
                     "-e",

@@ -4,19 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Headless Chromium's WebRTC stack, limited to relay candidates, opens a data channel between two peer
  * connections through Turnpike and echoes messages over it (src/test/webrtc/relay-only.mjs). No
  * --allow-peer: two clients of the same relay reach each other's relayed addresses by default, since those are
- * the relay's own address on relay ports.
+ * the relay's own address on relay ports. Then again with one of the two reaching the relay only over TCP, or
+ * only over TLS (turns:), while the other stays on UDP: the relayed side is UDP either way.
  */
 class WebRtcInteropIT {
     private static final Path SCRIPT_DIR = Path.of("src/test/webrtc");
 
-    @Test
-    void chromiumRelaysADataChannelThroughTurnpikeWithRelayCandidatesOnly() throws Exception {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "the first peer over {0}")
+    @ValueSource(strings = {"udp", "tcp", "tls"})
+    void chromiumRelaysADataChannelThroughTurnpikeWithRelayCandidatesOnly(String transport) throws Exception {
         Path node = Interop.tool("node", "nodejs");
         Path npm = Interop.tool("npm", "npm");
         Path chromium = Interop.tool("chromium", "chromium");
@@ -35,7 +42,7 @@ class WebRtcInteropIT {
             assertThat(install.exitCode()).as("npm ci: " + install.output()).isZero();
         }
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start(
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
                 "--listen",
                 "127.0.0.1:" + port,
                 "--relay-ports",
@@ -43,7 +50,27 @@ class WebRtcInteropIT {
                 "--realm",
                 "example.org",
                 "--user",
-                "alice:wonderland")) {
+                "alice:wonderland"));
+        String urlOfA = "";
+        switch (transport) {
+            case "tcp" -> {
+                args.addAll(java.util.List.of("--listen-tcp", "127.0.0.1:" + port));
+                urlOfA = "turn:127.0.0.1:" + port + "?transport=tcp";
+            }
+            case "tls" -> {
+                TestCertificate certificate = TestCertificate.make(dir);
+                args.addAll(java.util.List.of(
+                        "--listen-tls",
+                        "127.0.0.1:" + port,
+                        "--tls-cert",
+                        certificate.cert().toString(),
+                        "--tls-key",
+                        certificate.key().toString()));
+                urlOfA = "turns:127.0.0.1:" + port + "?transport=tcp";
+            }
+            default -> {}
+        }
+        try (DaemonProcess daemon = DaemonProcess.start(args.toArray(String[]::new))) {
             Interop.Result result = Interop.run(
                     180,
                     node.toString(),
@@ -51,8 +78,12 @@ class WebRtcInteropIT {
                     "127.0.0.1",
                     String.valueOf(port),
                     "alice",
-                    "wonderland");
+                    "wonderland",
+                    urlOfA);
             assertThat(result.output()).contains("\"ok\":true", "\"echoed\":50", "\"type\":\"relay\"");
+            if (!transport.equals("udp")) {
+                assertThat(result.output()).contains("\"relayProtocol\":\"" + transport + "\"");
+            }
             assertThat(result.exitCode()).as(result.output()).isZero();
             assertThat(daemon.terminate()).isZero();
             String log = daemon.output();

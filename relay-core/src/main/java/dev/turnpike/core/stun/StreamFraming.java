@@ -33,20 +33,25 @@ public final class StreamFraming {
         if (available < ChannelData.HEADER_LENGTH) {
             return NEED_MORE;
         }
+        int total = frameLength(buffer, offset);
+        return total == MALFORMED || available >= total ? total : NEED_MORE;
+    }
+
+    /**
+     * The length on the stream, padding included, of the message whose first 4 bytes are at {@code offset}; or
+     * {@link #MALFORMED}. Tells a reader how much room the message needs before all of it has arrived.
+     */
+    public static int frameLength(ByteBuffer buffer, int offset) {
         int first = buffer.get(offset) & 0xC0;
         int length = buffer.getShort(offset + 2) & 0xFFFF;
-        int total;
         if (first == 0x00) {
-            if ((length & 3) != 0) {
-                return MALFORMED; // RFC 8489 §5: a STUN message's length is a multiple of 4
-            }
-            total = 20 + length;
-        } else if (first == 0x40) {
-            total = ChannelData.HEADER_LENGTH + ((length + 3) & ~3);
-        } else {
-            return MALFORMED;
+            // RFC 8489 §5: a STUN message's length is a multiple of 4
+            return (length & 3) == 0 ? 20 + length : MALFORMED;
         }
-        return available >= total ? total : NEED_MORE;
+        if (first == 0x40) {
+            return ChannelData.HEADER_LENGTH + ((length + 3) & ~3);
+        }
+        return MALFORMED;
     }
 
     /** The message's own length within a frame of {@link #frame}: without ChannelData's padding. */

@@ -1,0 +1,122 @@
+package dev.turnpike.daemon;
+
+import dev.turnpike.core.stun.StreamFraming;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+
+/**
+ * A client's TCP or TLS connection: the bytes read but not yet framed into messages, and the bytes the socket
+ * would not take yet, in a queue bounded per connection. The read buffer starts small and grows only for a large
+ * message, so that ten thousand idle connections do not hold 64 KiB each.
+ */
+final class StreamConnection {
+    private static final int INITIAL_READ_BUFFER = 2_048;
+
+    final SocketChannel channel;
+    /** The listener's index in the core's configuration. */
+    final int listener;
+
+    final InetSocketAddress client;
+    final long acceptedAtNs;
+    /** The TLS session, or null for plain TCP. */
+    final TlsSession tls;
+
+    SelectionKey key;
+    /** Whether a STUN message has arrived: until then the connection must send one within the first-message timeout. */
+    boolean established;
+
+    boolean closed;
+    /** Plaintext read: bytes [0, filled) of it, not yet framed. */
+    ByteBuffer in = ByteBuffer.allocate(INITIAL_READ_BUFFER);
+
+    int filled;
+    /** Bytes (TLS records, for TLS) the socket has not taken yet, in order. */
+    final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
+
+    long queuedBytes;
+
+    StreamConnection(SocketChannel channel, int listener, InetSocketAddress client, long acceptedAtNs, TlsSession tls) {
+        this.channel = channel;
+        this.listener = listener;
+        this.client = client;
+        this.acceptedAtNs = acceptedAtNs;
+        this.tls = tls;
+    }
+
+    /** Makes room for a message of {@code total} bytes (at most {@link StreamFraming#MAX_MESSAGE}). */
+    void ensureCapacity(int total) {
+        if (in.capacity() < total) {
+            resize(Math.min(StreamFraming.MAX_MESSAGE, Math.max(total, in.capacity() * 2)));
+        }
+    }
+
+    /** Makes room for {@code free} more bytes after those held (TLS decrypts a whole record at a time). */
+    void reserve(int free) {
+        if (in.capacity() - filled < free) {
+            resize(filled + free);
+        }
+    }
+
+    private void resize(int capacity) {
+        ByteBuffer larger = ByteBuffer.allocate(capacity);
+        System.arraycopy(in.array(), 0, larger.array(), 0, filled);
+        in = larger;
+    }
+
+    /** Drops the framed bytes before {@code start}; a buffer grown for one large message shrinks back. */
+    void consume(int start) {
+        int left = filled - start;
+        if (left == 0 && in.capacity() > INITIAL_READ_BUFFER) {
+            in = ByteBuffer.allocate(INITIAL_READ_BUFFER);
+        } else if (start > 0) {
+            System.arraycopy(in.array(), start, in.array(), 0, left);
+        }
+        filled = left;
+    }
+
+    /**
+     * Writes {@code bytes} (already TLS records, for TLS) now, or queues what the socket will not take. Answers
+     * false when the queue would pass {@code maxQueued}: the caller closes the connection.
+     */
+    boolean write(ByteBuffer bytes, long maxQueued, LoopCounters counters) throws IOException {
+        if (pending.isEmpty()) {
+            counters.streamBytesWritten += channel.write(bytes);
+            if (!bytes.hasRemaining()) {
+                return true;
+            }
+        }
+        if (queuedBytes + bytes.remaining() > maxQueued) {
+            return false;
+        }
+        ByteBuffer copy = ByteBuffer.allocate(bytes.remaining());
+        copy.put(bytes).flip();
+        pending.add(copy);
+        queuedBytes += copy.remaining();
+        key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
+        return true;
+    }
+
+    /** Writes what is queued, as far as the socket takes it; stops asking for writability once all is out. */
+    void flush(LoopCounters counters) throws IOException {
+        while (!pending.isEmpty()) {
+            ByteBuffer head = pending.peek();
+            int written = channel.write(head);
+            counters.streamBytesWritten += written;
+            queuedBytes -= written;
+            if (head.hasRemaining()) {
+                return;
+            }
+            pending.poll();
+        }
+        key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
+    }
+
+    @Override
+    public String toString() {
+        return (tls == null ? "tcp " : "tls ") + Addresses.format(client);
+    }
+}

@@ -1,0 +1,362 @@
+package dev.turnpike.daemon;
+
+import dev.turnpike.core.TokenBucket;
+import dev.turnpike.core.stun.StreamFraming;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * TURN over TCP and TLS (RFC 8656 §3.1) on the loop's own selector: listening sockets that accept, and client
+ * connections read into messages by {@link StreamFraming} and handed to the core exactly as datagrams are. The
+ * relayed side stays UDP. Loop thread only.
+ *
+ * <p>Backpressure: a connection whose socket will not take more keeps what it was sent in a queue of its own, up
+ * to {@code --max-connection-queued-bytes}; past that the connection is closed and counted. One slow TCP client
+ * so costs only itself: the loop never suspends for a stream (docs/architecture.md says why).
+ */
+final class StreamTransport {
+    private static final Logger log = LoggerFactory.getLogger(StreamTransport.class);
+    /** Reads a connection gets per readiness before the loop moves on: fairness between clients. */
+    private static final int READS_PER_READINESS = 8;
+
+    private static final int ACCEPTS_PER_READINESS = 64;
+
+    /** What the loop does with what streams bring. */
+    interface Delivery {
+        /** A framed STUN or ChannelData message from {@code connection}: {@code length} bytes at {@code offset}. */
+        void message(StreamConnection connection, ByteBuffer buffer, int offset, int length);
+
+        /** {@code connection} has closed; its allocation ends with it. */
+        void closed(StreamConnection connection);
+    }
+
+    /** The limits on streams; every one counted when it bites. */
+    record Limits(
+            int maxConnections,
+            int connectionsPerIp,
+            long firstMessageTimeoutNs,
+            long maxQueuedBytes,
+            long tlsHandshakesPerSecond) {}
+
+    /** A listening socket; TLS when it has a context (replaced on a certificate reload, for new connections). */
+    static final class Listener {
+        final ServerSocketChannel server;
+        final int index;
+        final boolean tls;
+        volatile SSLContext context;
+
+        Listener(ServerSocketChannel server, int index, SSLContext context) {
+            this.server = server;
+            this.index = index;
+            this.tls = context != null;
+            this.context = context;
+        }
+    }
+
+    private final Selector selector;
+    private final LoopCounters counters;
+    private Limits limits;
+    private final Delivery delivery;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final HashMap<Integer, HashMap<InetSocketAddress, StreamConnection>> byListener = new HashMap<>();
+    private final HashMap<InetAddress, int[]> perIp = new HashMap<>();
+    private TokenBucket handshakes;
+    private int open;
+
+    StreamTransport(Selector selector, LoopCounters counters, Limits limits, Delivery delivery) {
+        this.selector = selector;
+        this.counters = counters;
+        this.limits = limits;
+        this.delivery = delivery;
+        this.handshakes = limits.tlsHandshakesPerSecond() > 0
+                ? new TokenBucket(limits.tlsHandshakesPerSecond(), limits.tlsHandshakesPerSecond(), System.nanoTime())
+                : null;
+    }
+
+    /** Binds a listening socket for the core's listener {@code index}; TLS with {@code context}, else TCP. */
+    Listener listen(InetSocketAddress address, int index, SSLContext context) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(address, 1024);
+            server.configureBlocking(false);
+        } catch (IOException e) {
+            server.close();
+            throw new IOException(
+                    "cannot listen on " + (context == null ? "TCP " : "TLS ") + Addresses.format(address) + ": "
+                            + e.getMessage(),
+                    e);
+        }
+        Listener listener = new Listener(server, index, context);
+        server.register(selector, SelectionKey.OP_ACCEPT, listener);
+        listeners.add(listener);
+        byListener.put(index, new HashMap<>());
+        return listener;
+    }
+
+    /** A reload: certificates for new TLS connections, and the limits from now on. */
+    void reconfigure(SSLContext context, Limits next, long nowNs) {
+        for (Listener l : listeners) {
+            if (l.tls && context != null) {
+                l.context = context;
+            }
+        }
+        if (next.tlsHandshakesPerSecond() != limits.tlsHandshakesPerSecond()) {
+            handshakes = next.tlsHandshakesPerSecond() > 0
+                    ? new TokenBucket(next.tlsHandshakesPerSecond(), next.tlsHandshakesPerSecond(), nowNs)
+                    : null;
+        }
+        limits = next;
+    }
+
+    List<Listener> listeners() {
+        return listeners;
+    }
+
+    int openConnections() {
+        return open;
+    }
+
+    /** A key of this transport's is ready: accept, write what waits, read what came. */
+    void onReady(SelectionKey key, long nowNs) {
+        if (!key.isValid()) {
+            return;
+        }
+        switch (key.attachment()) {
+            case Listener l -> accept(l, nowNs);
+            case StreamConnection c -> {
+                if (key.isWritable()) {
+                    try {
+                        c.flush(counters);
+                    } catch (IOException e) {
+                        close(c, LoopCounters.StreamClose.ERROR);
+                        return;
+                    }
+                }
+                if (key.isValid() && key.isReadable()) {
+                    read(c);
+                }
+            }
+            default -> throw new IllegalStateException("not a stream key: " + key.attachment());
+        }
+    }
+
+    /**
+     * Sends {@code bytes} (a whole message) to the client connected on {@code listener} from {@code client}. A client
+     * gone meanwhile is counted as a send error; one that does not read is closed past its queue bound.
+     */
+    void send(int listener, InetSocketAddress client, ByteBuffer bytes) {
+        HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(listener);
+        StreamConnection c = connections == null ? null : connections.get(client);
+        if (c == null || c.closed) {
+            counters.sendErrors++;
+            return;
+        }
+        try {
+            boolean queued = c.tls == null
+                    ? c.write(bytes, limits.maxQueuedBytes(), counters)
+                    : c.tls.encrypt(bytes, c, limits.maxQueuedBytes(), counters);
+            if (!queued) {
+                close(c, LoopCounters.StreamClose.WRITE_QUEUE_FULL);
+            }
+        } catch (IOException e) {
+            close(c, LoopCounters.StreamClose.ERROR);
+        }
+    }
+
+    /** Closes connections that sent no STUN message within the first-message timeout (slowloris, TLS or not). */
+    void sweep(long nowNs) {
+        List<StreamConnection> late = new ArrayList<>();
+        for (HashMap<InetSocketAddress, StreamConnection> connections : byListener.values()) {
+            for (StreamConnection c : connections.values()) {
+                if (!c.established && nowNs - c.acceptedAtNs >= limits.firstMessageTimeoutNs()) {
+                    late.add(c);
+                }
+            }
+        }
+        for (StreamConnection c : late) {
+            close(c, LoopCounters.StreamClose.FIRST_MESSAGE_TIMEOUT);
+        }
+    }
+
+    /** Closes every connection and listening socket: the relay is stopping. */
+    void closeAll() {
+        List<StreamConnection> all = new ArrayList<>();
+        byListener.values().forEach(m -> all.addAll(m.values()));
+        for (StreamConnection c : all) {
+            close(c, LoopCounters.StreamClose.SHUTDOWN);
+        }
+        for (Listener l : listeners) {
+            try {
+                l.server.close();
+            } catch (IOException e) {
+                log.atDebug().setCause(e).log("close failed");
+            }
+        }
+    }
+
+    private void accept(Listener listener, long nowNs) {
+        for (int i = 0; i < ACCEPTS_PER_READINESS; i++) {
+            SocketChannel channel;
+            try {
+                channel = listener.server.accept();
+            } catch (IOException e) {
+                counters.receiveErrors++; // e.g. out of descriptors: the next readiness tries again
+                log.atDebug().setCause(e).log("accept failed");
+                return;
+            }
+            if (channel == null) {
+                return;
+            }
+            try {
+                InetSocketAddress client = (InetSocketAddress) channel.getRemoteAddress();
+                int[] fromIp = perIp.get(client.getAddress());
+                boolean refused = (limits.maxConnections() > 0 && open >= limits.maxConnections())
+                        || (limits.connectionsPerIp() > 0 && fromIp != null && fromIp[0] >= limits.connectionsPerIp())
+                        || (listener.tls && handshakes != null && !handshakes.take(1, nowNs));
+                if (refused) {
+                    counters.streamsRefused++;
+                    channel.close();
+                    continue;
+                }
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                TlsSession tls = null;
+                if (listener.tls) {
+                    SSLEngine engine = listener.context.createSSLEngine();
+                    engine.setEnabledProtocols(TlsCertificates.PROTOCOLS);
+                    tls = new TlsSession(engine);
+                }
+                StreamConnection c = new StreamConnection(channel, listener.index, client, nowNs, tls);
+                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                byListener.get(listener.index).put(client, c);
+                perIp.computeIfAbsent(client.getAddress(), a -> new int[1])[0]++;
+                open++;
+                counters.streamsAccepted++;
+                counters.streamsOpen = open;
+            } catch (IOException | RuntimeException e) {
+                counters.streamsRefused++;
+                log.atDebug().setCause(e).log("cannot take a connection");
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // gone already
+                }
+            }
+        }
+    }
+
+    private void read(StreamConnection c) {
+        for (int round = 0; round < READS_PER_READINESS && !c.closed; round++) {
+            int n;
+            try {
+                if (c.tls == null) {
+                    ByteBuffer in = c.in;
+                    in.limit(in.capacity()).position(c.filled);
+                    n = c.channel.read(in);
+                    c.filled = in.position();
+                } else {
+                    n = c.channel.read(c.tls.readBuffer());
+                    if (n > 0 && !c.tls.decrypt(c, limits.maxQueuedBytes(), counters)) {
+                        close(c, LoopCounters.StreamClose.CLIENT);
+                        return;
+                    }
+                }
+            } catch (javax.net.ssl.SSLException e) {
+                log.atDebug().addKeyValue("client", c).setCause(e).log("TLS failed");
+                close(c, LoopCounters.StreamClose.TLS);
+                return;
+            } catch (IOException e) {
+                close(c, LoopCounters.StreamClose.ERROR);
+                return;
+            }
+            if (n < 0) {
+                close(c, LoopCounters.StreamClose.CLIENT);
+                return;
+            }
+            if (!frame(c) || n == 0) {
+                return;
+            }
+        }
+    }
+
+    /** Hands every whole message read to the core; false once the connection has closed. */
+    private boolean frame(StreamConnection c) {
+        int start = 0;
+        c.in.limit(c.in.capacity());
+        while (!c.closed) {
+            int available = c.filled - start;
+            int frame = StreamFraming.frame(c.in, start, available);
+            if (frame == StreamFraming.MALFORMED) {
+                close(c, LoopCounters.StreamClose.MALFORMED);
+                return false;
+            }
+            if (frame == StreamFraming.NEED_MORE) {
+                if (available >= 4) {
+                    int total = StreamFraming.frameLength(c.in, start);
+                    c.consume(start);
+                    start = 0;
+                    c.ensureCapacity(total); // the rest of a large message needs room to arrive
+                }
+                break;
+            }
+            int length = StreamFraming.messageLength(c.in, start);
+            if (!c.established && isStun(c.in, start)) {
+                c.established = true;
+            }
+            counters.streamMessagesReceived++;
+            delivery.message(c, c.in, start, length);
+            c.in.limit(c.in.capacity()); // forwarding moved it; framing reads by absolute index up to the capacity
+            start += frame;
+        }
+        if (!c.closed) {
+            c.consume(start);
+        }
+        return !c.closed;
+    }
+
+    /** A STUN message by its first two bits and its magic cookie (RFC 8489 §5). */
+    private static boolean isStun(ByteBuffer in, int offset) {
+        return (in.get(offset) & 0xC0) == 0 && in.getInt(offset + 4) == 0x2112A442;
+    }
+
+    void close(StreamConnection c, LoopCounters.StreamClose reason) {
+        if (c.closed) {
+            return;
+        }
+        c.closed = true;
+        if (c.tls != null && reason != LoopCounters.StreamClose.TLS && reason != LoopCounters.StreamClose.ERROR) {
+            c.tls.close(c, counters);
+        }
+        c.key.cancel();
+        try {
+            c.channel.close();
+        } catch (IOException e) {
+            counters.closeErrors++;
+        }
+        byListener.get(c.listener).remove(c.client);
+        int[] fromIp = perIp.get(c.client.getAddress());
+        if (fromIp != null && --fromIp[0] <= 0) {
+            perIp.remove(c.client.getAddress());
+        }
+        open--;
+        counters.streamsOpen = open;
+        counters.streamsClosed[reason.ordinal()]++;
+        log.atDebug().addKeyValue("client", c).addKeyValue("reason", reason).log("connection closed");
+        delivery.closed(c);
+    }
+}

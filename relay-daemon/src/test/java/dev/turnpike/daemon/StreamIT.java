@@ -1,0 +1,330 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnpike.core.auth.LongTermKey;
+import dev.turnpike.core.stun.DecodeStatus;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.core.stun.StunWriter;
+import dev.turnpike.daemon.client.TurnClient;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TURN over TCP and TLS against the packaged relay, fed what real networks and attackers feed it: a message a
+ * byte at a time, the largest messages, nothing at all, bytes that are no message, a TLS handshake that never
+ * ends, a thousand idle connections. Each bad connection is closed and counted; UDP clients never notice.
+ */
+class StreamIT {
+    @TempDir
+    java.nio.file.Path dir;
+
+    /** A raw TCP client speaking STUN on a stream. */
+    private static final class StreamClient implements AutoCloseable {
+        final Socket socket;
+        final DataInputStream in;
+        final OutputStream out;
+        private long tx = 1;
+
+        StreamClient(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(5_000);
+            in = new DataInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        }
+
+        byte[] request(int method, Consumer<StunWriter> attributes) {
+            ByteBuffer buffer = ByteBuffer.allocate(70_000);
+            StunWriter writer = new StunWriter(new dev.turnpike.core.stun.MessageIntegrity());
+            writer.begin(buffer, 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 7);
+            attributes.accept(writer);
+            return writer.toBytes();
+        }
+
+        /** The next STUN message on the stream. */
+        StunMessage readStun() throws IOException {
+            byte[] header = new byte[20];
+            in.readFully(header);
+            int length = ((header[2] & 0xFF) << 8) | (header[3] & 0xFF);
+            byte[] whole = new byte[20 + length];
+            System.arraycopy(header, 0, whole, 0, 20);
+            in.readFully(whole, 20, length);
+            StunMessage message = new StunMessage();
+            assertThat(message.wrap(ByteBuffer.wrap(whole), 0, whole.length)).isEqualTo(DecodeStatus.OK);
+            return message;
+        }
+
+        /** Whether the relay closed the connection (end of stream or a reset) within the read timeout. */
+        boolean closedByRelay() throws IOException {
+            try {
+                return in.read() < 0;
+            } catch (SocketTimeoutException e) {
+                return false;
+            } catch (IOException e) {
+                return true; // reset
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private static DaemonProcess relay(int port, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of(
+                "--listen-tcp", "127.0.0.1:" + port, "--metrics-listen", "127.0.0.1:0", "--log-level", "debug"));
+        args.addAll(List.of(more));
+        return DaemonProcess.startRelay(port, args.toArray(String[]::new));
+    }
+
+    @Test
+    void aBindingSentOneByteAtATimeIsAnsweredWholeAndSoAreTheLargestMessages() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = relay(port);
+                StreamClient client = new StreamClient(port)) {
+            byte[] binding = client.request(StunMethod.BINDING, w -> {});
+            for (byte b : binding) {
+                client.out.write(b);
+                client.out.flush();
+            }
+            StunMessage answer = client.readStun();
+            assertThat(answer.messageClass()).isEqualTo(StunMethod.CLASS_SUCCESS);
+            assertThat(answer.xorAddress(answer.indexOf(StunAttribute.XOR_MAPPED_ADDRESS)))
+                    .isEqualTo(client.socket.getLocalSocketAddress());
+
+            // the largest ChannelData (no allocation: dropped), then the largest STUN message (a Binding with an
+            // attribute it may ignore), then a Binding: all on the same connection, which lives on
+            byte[] channelData = new byte[4 + 65_535 + 1];
+            channelData[0] = 0x40;
+            channelData[2] = (byte) 0xFF;
+            channelData[3] = (byte) 0xFF;
+            client.out.write(channelData);
+            byte[] largest = client.request(
+                    StunMethod.BINDING, w -> w.addBytes(0x8FFF, new byte[65_532 - 4])); // comprehension-optional
+            assertThat(largest).hasSize(20 + 65_532);
+            client.out.write(largest);
+            assertThat(client.readStun().messageClass()).isEqualTo(StunMethod.CLASS_SUCCESS);
+            client.out.write(client.request(StunMethod.BINDING, w -> {}));
+            assertThat(client.readStun().messageClass()).isEqualTo(StunMethod.CLASS_SUCCESS);
+            String base = Scrape.base(daemon);
+            Scrape.await(base, "turnpike_dropped_packets_total{reason=\"no_allocation\"} 1\n");
+            assertThat(Scrape.await(base, "turnpike_stream_messages_received_total 4\n"))
+                    .contains("turnpike_connections 1\n");
+        }
+    }
+
+    @Test
+    void anEmptyConnectionAndBytesThatAreNoMessageAreClosedAndCounted() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = relay(port)) {
+            new StreamClient(port).close(); // nothing at all
+            try (StreamClient garbage = new StreamClient(port)) {
+                garbage.out.write(new byte[] {(byte) 0xFF, 0, 0, 8, 1, 2, 3, 4});
+                garbage.out.flush();
+                assertThat(garbage.closedByRelay()).isTrue();
+            }
+            try (StreamClient oddLength = new StreamClient(port)) {
+                oddLength.out.write(new byte[] {0, 1, 0, 6, 0x21, 0x12, (byte) 0xA4, 0x42});
+                assertThat(oddLength.closedByRelay())
+                        .as("a STUN length that is no multiple of 4")
+                        .isTrue();
+            }
+            String base = Scrape.base(daemon);
+            Scrape.await(base, "turnpike_connections_closed_total{reason=\"malformed\"} 2\n");
+            Scrape.await(base, "turnpike_connections_closed_total{reason=\"client\"} 1\n");
+            assertThat(Scrape.await(base, "turnpike_connections 0\n")).contains("turnpike_internal_errors_total 0\n");
+        }
+    }
+
+    @Test
+    void aClosedConnectionEndsTheAllocationMadeOverIt() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = relay(port)) {
+            String base = Scrape.base(daemon);
+            try (StreamClient client = new StreamClient(port)) {
+                Consumer<StunWriter> udp = w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17);
+                client.out.write(client.request(StunMethod.ALLOCATE, udp));
+                StunMessage challenge = client.readStun();
+                assertThat(challenge.errorCode()).isEqualTo(401);
+                String nonce = challenge.string(StunAttribute.NONCE);
+                byte[] key = LongTermKey.md5("alice", "example.org", "wonderland");
+                client.out.write(client.request(StunMethod.ALLOCATE, w -> {
+                    udp.accept(w);
+                    w.addString(StunAttribute.USERNAME, "alice")
+                            .addString(StunAttribute.REALM, "example.org")
+                            .addString(StunAttribute.NONCE, nonce)
+                            .addMessageIntegrity(key);
+                }));
+                StunMessage allocated = client.readStun();
+                assertThat(allocated.errorCode()).isEqualTo(-1);
+                assertThat(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS)).isNotNegative();
+                Scrape.await(base, "turnpike_allocations 1\n");
+            }
+            Scrape.await(base, "turnpike_allocations_closed_with_connection_total 1\n");
+            Scrape.await(base, "turnpike_allocations 0\n");
+            assertThat(daemon.terminate()).isZero();
+            assertThat(daemon.output()).contains("allocation closed user=alice");
+        }
+    }
+
+    @Test
+    void idleConnectionsAndATlsHandshakeThatNeverEndsAreClosedWhileUdpIsStillAnswered() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        int tlsPort = Interop.freeUdpPort("127.0.0.1");
+        TestCertificate certificate = TestCertificate.make(dir);
+        int idle = 1_000;
+        try (DaemonProcess daemon = relay(
+                        port,
+                        "--listen-tls",
+                        "127.0.0.1:" + tlsPort,
+                        "--tls-cert",
+                        certificate.cert().toString(),
+                        "--tls-key",
+                        certificate.key().toString(),
+                        "--first-message-timeout",
+                        "3",
+                        "--connections-per-ip",
+                        "0");
+                TurnClient udp = new TurnClient(new InetSocketAddress("127.0.0.1", port), "a", "b", null)) {
+            String base = Scrape.base(daemon);
+            List<Socket> sockets = new ArrayList<>();
+            try {
+                for (int i = 0; i < idle; i++) {
+                    sockets.add(new Socket("127.0.0.1", port));
+                }
+                Socket tls = new Socket("127.0.0.1", tlsPort);
+                sockets.add(tls);
+                // the start of a ClientHello, and then nothing
+                tls.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00});
+                Scrape.await(base, "turnpike_connections " + (idle + 1) + "\n");
+                for (int i = 0; i < 5; i++) {
+                    assertThat(udp.binding(1_000))
+                            .as("a Binding over UDP, answered within a second")
+                            .isNotNull();
+                }
+                Scrape.await(base, "turnpike_connections_closed_total{reason=\"first_message_timeout\"} " + (idle + 1));
+                Scrape.await(base, "turnpike_connections 0\n");
+                assertThat(udp.binding(1_000)).isNotNull();
+            } finally {
+                for (Socket s : sockets) {
+                    s.close();
+                }
+            }
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
+
+    /** A TLS connection that trusts whatever certificate it is shown, and says which it was. */
+    private static javax.net.ssl.SSLSocket tls(int port) throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(
+                null,
+                new javax.net.ssl.TrustManager[] {
+                    new javax.net.ssl.X509TrustManager() {
+                        @Override
+                        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+
+                        @Override
+                        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+
+                        @Override
+                        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                            return new java.security.cert.X509Certificate[0];
+                        }
+                    }
+                },
+                null);
+        javax.net.ssl.SSLSocket socket =
+                (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port);
+        socket.setSoTimeout(5_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    private static java.math.BigInteger servedSerial(javax.net.ssl.SSLSocket socket) throws Exception {
+        return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
+    }
+
+    private static java.math.BigInteger serial(TestCertificate certificate) throws Exception {
+        try (var in = Files.newInputStream(certificate.cert())) {
+            return ((java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                            .generateCertificate(in))
+                    .getSerialNumber();
+        }
+    }
+
+    /** A Binding over {@code socket}, answered. */
+    private static void bindingAnswered(Socket socket) throws Exception {
+        byte[] binding = new byte[20];
+        binding[1] = 0x01;
+        ByteBuffer.wrap(binding).putInt(4, 0x2112A442).putLong(8, 42);
+        socket.getOutputStream().write(binding);
+        byte[] header = new byte[20];
+        new DataInputStream(socket.getInputStream()).readFully(header);
+        assertThat(header[0]).isEqualTo((byte) 0x01);
+        assertThat(header[1]).isEqualTo((byte) 0x01);
+        int length = ((header[2] & 0xFF) << 8) | (header[3] & 0xFF);
+        new DataInputStream(socket.getInputStream()).readFully(new byte[length]);
+    }
+
+    @Test
+    void aNewCertificateIsServedAfterSighupAndAfterItsFilesChangeWhileOpenConnectionsKeepTheirs() throws Exception {
+        TestCertificate a = TestCertificate.make(Files.createDirectories(dir.resolve("a")));
+        TestCertificate b = TestCertificate.make(Files.createDirectories(dir.resolve("b")));
+        TestCertificate c = TestCertificate.make(Files.createDirectories(dir.resolve("c")));
+        java.nio.file.Path live = Files.createDirectories(dir.resolve("live"));
+        TestCertificate served = new TestCertificate(live.resolve("cert.pem"), live.resolve("key.pem"));
+        install(a, served);
+        int port = Interop.freeUdpPort("127.0.0.1");
+        int tlsPort = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = relay(
+                port,
+                "--listen-tls",
+                "127.0.0.1:" + tlsPort,
+                "--tls-cert",
+                served.cert().toString(),
+                "--tls-key",
+                served.key().toString())) {
+            try (javax.net.ssl.SSLSocket first = tls(tlsPort)) {
+                assertThat(servedSerial(first)).isEqualTo(serial(a));
+                bindingAnswered(first);
+
+                install(b, served);
+                daemon.signal("HUP");
+                daemon.awaitOutput("reloaded: changed --tls-cert (its certificate)", 10);
+                try (javax.net.ssl.SSLSocket second = tls(tlsPort)) {
+                    assertThat(servedSerial(second)).isEqualTo(serial(b));
+                    bindingAnswered(second);
+                }
+                bindingAnswered(first); // the open connection keeps its session
+
+                install(c, served); // a renewal on disk, no signal
+                daemon.awaitOutput("--tls-cert and --tls-key changed on disk", 30);
+                try (javax.net.ssl.SSLSocket third = tls(tlsPort)) {
+                    assertThat(servedSerial(third)).isEqualTo(serial(c));
+                }
+                bindingAnswered(first);
+            }
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
+
+    private static void install(TestCertificate from, TestCertificate to) throws IOException {
+        Files.copy(from.key(), to.key(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(from.cert(), to.cert(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
