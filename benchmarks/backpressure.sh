@@ -78,7 +78,7 @@ for round in $(seq 1 "$ROUNDS"); do
         variant=(); [ "$server" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
         "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-address "$HOST_IP" \
           --send-buffer "$SEND_BUFFER" --relay-ports 50000-59999 --realm example.org --user alice:wonderland --allow-peer 10.231.78.0/30 \
-          --max-bps 0 "${variant[@]}" > "$OUT/$server-$round.log" 2>&1 & ;;
+          --max-bps 0 --drain-timeout 0 "${variant[@]}" > "$OUT/$server-$round.log" 2>&1 & ;;
       coturn-m1)
         turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip "$HOST_IP" \
           --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \

@@ -6,6 +6,7 @@
 #   benchmarks/side-by-side.sh                      # 3 rounds, 10k and 20k round trips/s, then saturation
 #   ROUNDS=5 RATES=10000,20000 SATURATE=0 benchmarks/side-by-side.sh
 #   SERVERS="turnpike turnpike-plain coturn-m1" benchmarks/side-by-side.sh   # a lever's effect: with and without
+#   TRANSPORT=tls SERVERS="turnpike coturn-m1" SATURATE=0 benchmarks/side-by-side.sh   # clients over TCP or TLS
 #
 # Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
 # (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default, c-floor
@@ -21,8 +22,12 @@ MEASURE_SECONDS=${MEASURE_SECONDS:-10}
 ALLOCATIONS=${ALLOCATIONS:-100}
 SATURATE=${SATURATE:-1}
 SERVERS=${SERVERS:-"turnpike coturn-m1 coturn-default c-floor"}
+# udp, tcp or tls: how the load generator's clients reach the relay (the relayed side is UDP in every case)
+TRANSPORT=${TRANSPORT:-udp}
 OUT=${OUT:-benchmarks/target/side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=3478
+TLS_PORT=5349
+SERVER_PORT=$PORT; [ "$TRANSPORT" = tls ] && SERVER_PORT=$TLS_PORT
 
 if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
   JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
@@ -38,6 +43,17 @@ if [[ " $SERVERS " == *" c-floor "* ]]; then
 fi
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
+if [ "$TRANSPORT" = tls ]; then
+  # a certificate for this run (never checked in): the same for both servers
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$OUT/key.pem" \
+    -out "$OUT/cert.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+fi
+TURNPIKE_STREAMS=(); COTURN_TLS=(--no-tls)
+case "$TRANSPORT" in
+  tcp) TURNPIKE_STREAMS=(--listen-tcp 127.0.0.1:$PORT) ;;
+  tls) TURNPIKE_STREAMS=(--listen-tls 127.0.0.1:$TLS_PORT --tls-cert "$OUT/cert.pem" --tls-key "$OUT/key.pem")
+       COTURN_TLS=(--tls-listening-port $TLS_PORT --cert "$OUT/cert.pem" --pkey "$OUT/key.pem") ;;
+esac
 
 # Every client allocates as alice from 127.0.0.1, and coturn has no such limits by default: measure both on
 # the same footing, with Turnpike's per-user, per-IP, 401-rate and bandwidth limits off.
@@ -49,19 +65,21 @@ start_server() {
       variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
       "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
-        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" > "$OUT/$1.log" 2>&1 & ;;
+        --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
+        "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --drain-timeout 0 > "$OUT/$1.log" 2>&1 & ;;
     coturn-m1|coturn-default)
       threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
       turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
         --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
-        --allow-loopback-peers --no-tls --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;
+        --allow-loopback-peers "${COTURN_TLS[@]}" --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;
     c-floor)
       benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
   # ready when something listens on the port (at most 20 s)
   for _ in $(seq 1 100); do
-    ss -uln | grep -q "127.0.0.1:$PORT " && return 0
+    if [ "$TRANSPORT" = udp ]; then ss -uln | grep -q "127.0.0.1:$PORT " && return 0
+    else ss -tln | grep -q "127.0.0.1:$SERVER_PORT " && return 0; fi
     sleep 0.2
   done
   echo "side-by-side: $1 did not start" >&2; cat "$OUT/$1.log" >&2; exit 1
@@ -81,6 +99,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP)"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -91,7 +110,8 @@ for round in $(seq 1 "$ROUNDS"); do
     start_server "$server"
     saturate=(); [ "$SATURATE" = 1 ] && saturate=(--saturate)
     "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
-      --server 127.0.0.1:$PORT --pid "$SERVER_PID" --label "$server" --allocations "$ALLOCATIONS" \
+      --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
+      --allocations "$ALLOCATIONS" \
       --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
     stop_server
     sleep 1

@@ -25,7 +25,7 @@ ulimit -n "$(ulimit -Hn)"
 
 "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --realm example.org \
   --auth-secret soak-secret --allow-peer 127.0.0.0/8 --max-lifetime 600 --max-allocations "$ALLOCATIONS" \
-  --metrics-listen $METRICS > "$OUT/turnpike.log" 2>&1 &
+  --metrics-listen $METRICS --drain-timeout 0 > "$OUT/turnpike.log" 2>&1 &
 RELAY=$!
 trap 'kill $RELAY 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://$METRICS/healthz" >/dev/null && break; sleep 0.2; done

@@ -101,6 +101,12 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--peer-ip", defaultValue = "127.0.0.1")
     String peerIp;
 
+    @Option(
+            names = "--transport",
+            defaultValue = "udp",
+            description = "how clients reach the relay: udp, tcp or tls (the relayed side is UDP in every case)")
+    String transport;
+
     @Option(names = "--out", description = "append result lines to this file too")
     Path out;
 
@@ -119,6 +125,10 @@ public final class LoadGenerator implements Callable<Integer> {
     private final AtomicLong received = new AtomicLong();
     private final Recorder rtt = new Recorder(3);
     private final List<TurnClient> clients = new ArrayList<>();
+    /** With --transport tcp or tls: the clients, each read by a thread of its own. */
+    private final List<StreamTurnClient> streamClients = new ArrayList<>();
+
+    private final List<Thread> streamReaders = new ArrayList<>();
     private volatile boolean receiving = true;
 
     record Result(
@@ -178,7 +188,17 @@ public final class LoadGenerator implements Callable<Integer> {
             }
             long setupStart = System.nanoTime();
             int roundTrips = 0;
-            for (int i = 0; i < allocations; i++) {
+            boolean streams = !transport.equals("udp");
+            for (int i = 0; streams && i < allocations; i++) {
+                StreamTurnClient client = new StreamTurnClient(serverAddress, transport.equals("tls"), user, password);
+                client.setUp(peerAddress, 0x4000 + (i % 0x1000));
+                streamClients.add(client);
+                Thread reader = new Thread(() -> readStream(client), "reader-" + i);
+                reader.setDaemon(true);
+                reader.start();
+                streamReaders.add(reader);
+            }
+            for (int i = 0; !streams && i < allocations; i++) {
                 InetSocketAddress local = new InetSocketAddress(localIp, 0);
                 TurnClient client = secret != null
                         ? TurnClient.withSecret(serverAddress, local, user, secret, realm)
@@ -200,6 +220,9 @@ public final class LoadGenerator implements Callable<Integer> {
             ownPorts.add(peer.address().getPort());
             for (TurnClient client : clients) {
                 ownPorts.add(((InetSocketAddress) client.channel().getLocalAddress()).getPort());
+            }
+            if (streams) {
+                roundTrips = 3 * allocations; // a 401, an Allocate, a ChannelBind each
             }
             Thread receiver = new Thread(() -> receive(selector), "receiver");
             receiver.start();
@@ -262,6 +285,9 @@ public final class LoadGenerator implements Callable<Integer> {
                     client.tearDown();
                     client.close();
                 }
+                for (StreamTurnClient client : streamClients) {
+                    client.close(); // the relay ends the allocation with the connection
+                }
             }
         }
         return 0;
@@ -294,7 +320,8 @@ public final class LoadGenerator implements Callable<Integer> {
 
     private Result phase(String name, int rate, int warmup, int measure, EchoPeer peer, Set<Integer> ownPorts)
             throws IOException {
-        ByteBuffer packet = ByteBuffer.allocateDirect(4 + payload);
+        ByteBuffer packet =
+                streamClients.isEmpty() ? ByteBuffer.allocateDirect(4 + payload) : ByteBuffer.allocate(4 + payload);
         long start = System.nanoTime();
         long measureStart = start + warmup * 1_000_000_000L;
         long measureEnd = measureStart + measure * 1_000_000_000L;
@@ -326,6 +353,17 @@ public final class LoadGenerator implements Callable<Integer> {
             long due = (long) ((now - start) / 1e9 * rate);
             if (burst > 0) {
                 due = (due / burst) * burst; // whole bursts only
+            }
+            while (sent < due && !streamClients.isEmpty()) {
+                StreamTurnClient client = streamClients.get(next);
+                next = next + 1 == streamClients.size() ? 0 : next + 1;
+                packet.clear();
+                packet.putShort((short) client.channelNumber())
+                        .putShort((short) payload)
+                        .putLong(System.nanoTime());
+                packet.position(0).limit(4 + payload);
+                client.send(packet); // blocks when the relay does not read: the shortfall shows in sentRate
+                sent++;
             }
             while (sent < due) {
                 TurnClient client = clients.get(next);
@@ -373,6 +411,22 @@ public final class LoadGenerator implements Callable<Integer> {
                 relayed == 0 ? 0 : cpuNs / 1e9 / (relayed / 1e6),
                 drops,
                 generatorLimited);
+    }
+
+    /** A stream client's echoes, one thread each (blocking reads). */
+    private void readStream(StreamTurnClient client) {
+        try {
+            while (receiving) {
+                byte[] message = client.readFrame();
+                if (message.length >= 12 && (message[0] & 0xC0) == 0x40) {
+                    long sentAt = ByteBuffer.wrap(message).getLong(4);
+                    rtt.recordValue(Math.max(0, System.nanoTime() - sentAt));
+                    received.incrementAndGet();
+                }
+            }
+        } catch (IOException e) {
+            // closed at the end of the run
+        }
     }
 
     private void receive(Selector selector) {
