@@ -66,7 +66,7 @@ start_server() {
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
       "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
         --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
-        "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --drain-timeout 0 > "$OUT/$1.log" 2>&1 & ;;
+        "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 > "$OUT/$1.log" 2>&1 & ;;
     coturn-m1|coturn-default)
       threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
       turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \

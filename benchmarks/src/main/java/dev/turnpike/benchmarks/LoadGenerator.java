@@ -208,6 +208,9 @@ public final class LoadGenerator implements Callable<Integer> {
                 client.channel().register(selector, SelectionKey.OP_READ, client);
                 clients.add(client);
             }
+            if (streams) {
+                roundTrips = 3 * allocations; // a 401, an Allocate, a ChannelBind each
+            }
             double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
             System.out.printf(
                     Locale.ROOT,
@@ -220,9 +223,6 @@ public final class LoadGenerator implements Callable<Integer> {
             ownPorts.add(peer.address().getPort());
             for (TurnClient client : clients) {
                 ownPorts.add(((InetSocketAddress) client.channel().getLocalAddress()).getPort());
-            }
-            if (streams) {
-                roundTrips = 3 * allocations; // a 401, an Allocate, a ChannelBind each
             }
             Thread receiver = new Thread(() -> receive(selector), "receiver");
             receiver.start();

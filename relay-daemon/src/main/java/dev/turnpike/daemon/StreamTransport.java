@@ -89,7 +89,11 @@ final class StreamTransport {
 
     /** Binds a listening socket for the core's listener {@code index}; TLS with {@code context}, else TCP. */
     Listener listen(InetSocketAddress address, int index, SSLContext context) throws IOException {
-        ServerSocketChannel server = ServerSocketChannel.open();
+        // of the address's own family: an IPv4 listener is an IPv4 socket, not an IPv6 one bound to a mapped address
+        ServerSocketChannel server = ServerSocketChannel.open(
+                address.getAddress() instanceof java.net.Inet4Address
+                        ? java.net.StandardProtocolFamily.INET
+                        : java.net.StandardProtocolFamily.INET6);
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(address, 1024);
