@@ -40,6 +40,7 @@ final class StreamTurnClient implements AutoCloseable {
     private byte[] key;
     private long tx = 1;
     private int channel;
+    private InetSocketAddress relayed;
 
     StreamTurnClient(InetSocketAddress server, boolean tls, String username, String password) throws Exception {
         if (tls) {
@@ -63,9 +64,16 @@ final class StreamTurnClient implements AutoCloseable {
         return channel;
     }
 
+    /** The relayed address the Allocate got. */
+    InetSocketAddress relayed() {
+        return relayed;
+    }
+
     /** Allocate (after the 401 for a nonce), then a channel to {@code peer}. */
     void setUp(InetSocketAddress peer, int number) throws IOException {
-        request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
+        StunMessage allocated =
+                request(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
+        relayed = allocated.xorAddress(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
         request(
                 StunMethod.CHANNEL_BIND,
                 w -> w.addU32(StunAttribute.CHANNEL_NUMBER, ((long) number) << 16)
@@ -74,7 +82,12 @@ final class StreamTurnClient implements AutoCloseable {
         socket.setSoTimeout(0); // from now on the reader waits as long as the run lasts
     }
 
-    private void request(int method, Consumer<StunWriter> attributes) throws IOException {
+    /** Lets the socket hold as little as the kernel allows: a client that reads nothing stalls sooner. */
+    void shrinkReceiveBuffer() throws IOException {
+        socket.setReceiveBufferSize(4_096);
+    }
+
+    private StunMessage request(int method, Consumer<StunWriter> attributes) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
             writer.begin(scratch.clear(), 0, StunMethod.messageType(method, StunMethod.CLASS_REQUEST), tx++, 0);
             attributes.accept(writer);
@@ -97,7 +110,7 @@ final class StreamTurnClient implements AutoCloseable {
             if (code >= 0) {
                 throw new IOException("error response " + code + " to method " + method);
             }
-            return;
+            return response;
         }
         throw new IOException("not authenticated after 3 attempts");
     }
