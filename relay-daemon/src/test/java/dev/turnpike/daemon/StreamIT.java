@@ -84,6 +84,65 @@ class StreamIT {
         }
     }
 
+    /** Allocates as alice over {@code client}'s connection (after the 401); answers the signing key and nonce. */
+    private static Object[] allocate(StreamClient client) throws IOException {
+        Consumer<StunWriter> udp = w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17);
+        client.out.write(client.request(StunMethod.ALLOCATE, udp));
+        StunMessage challenge = client.readStun();
+        assertThat(challenge.errorCode()).isEqualTo(401);
+        String nonce = challenge.string(StunAttribute.NONCE);
+        byte[] key = LongTermKey.md5("alice", "example.org", "wonderland");
+        client.out.write(client.request(StunMethod.ALLOCATE, w -> {
+            udp.accept(w);
+            sign(w, nonce, key);
+        }));
+        StunMessage allocated = client.readStun();
+        assertThat(allocated.errorCode()).isEqualTo(-1);
+        return new Object[] {allocated.xorAddress(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS)), nonce, key};
+    }
+
+    private static void sign(StunWriter w, String nonce, byte[] key) {
+        w.addString(StunAttribute.USERNAME, "alice")
+                .addString(StunAttribute.REALM, "example.org")
+                .addString(StunAttribute.NONCE, nonce)
+                .addMessageIntegrity(key);
+    }
+
+    @Test
+    void aClientThatDoesNotReadIsClosedAtItsQueueBoundAndCostsNoOneElse() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = relay(port, "--max-connection-queued-bytes", "65536", "--max-bps", "0");
+                StreamClient stalled = new StreamClient(port);
+                java.net.DatagramSocket peer = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+                TurnClient udp = new TurnClient(new InetSocketAddress("127.0.0.1", port), "a", "b", null)) {
+            String base = Scrape.base(daemon);
+            stalled.socket.setReceiveBufferSize(4_096); // as small as the kernel allows: the queue fills sooner
+            Object[] allocation = allocate(stalled);
+            InetSocketAddress relayed = (InetSocketAddress) allocation[0];
+            stalled.out.write(stalled.request(StunMethod.CREATE_PERMISSION, w -> {
+                w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, (InetSocketAddress) peer.getLocalSocketAddress());
+                sign(w, (String) allocation[1], (byte[]) allocation[2]);
+            }));
+            assertThat(stalled.readStun().errorCode()).isEqualTo(-1);
+            // the client reads no more; the peer sends until the relay gives up on the client (bounded)
+            byte[] payload = new byte[1_200];
+            String closed = "turnpike_connections_closed_total{reason=\"write_queue_full\"} 1\n";
+            String metrics = "";
+            for (int burst = 0; burst < 200 && !metrics.contains(closed); burst++) {
+                for (int i = 0; i < 500; i++) {
+                    peer.send(new java.net.DatagramPacket(payload, payload.length, relayed));
+                }
+                assertThat(udp.binding(1_000))
+                        .as("a UDP client is answered meanwhile")
+                        .isNotNull();
+                metrics = Scrape.http(base, "GET", "/metrics").body();
+            }
+            Scrape.await(base, closed);
+            Scrape.await(base, "turnpike_allocations_closed_with_connection_total 1\n");
+            assertThat(udp.binding(1_000)).isNotNull();
+        }
+    }
+
     private static DaemonProcess relay(int port, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--listen-tcp", "127.0.0.1:" + port, "--metrics-listen", "127.0.0.1:0", "--log-level", "debug"));
@@ -138,9 +197,10 @@ class StreamIT {
                 assertThat(garbage.closedByRelay()).isTrue();
             }
             try (StreamClient oddLength = new StreamClient(port)) {
-                oddLength.out.write(new byte[] {0, 1, 0, 6, 0x21, 0x12, (byte) 0xA4, 0x42});
+                // 65,535: past the largest STUN length (65,532), and no multiple of 4
+                oddLength.out.write(new byte[] {0, 1, (byte) 0xFF, (byte) 0xFF, 0x21, 0x12, (byte) 0xA4, 0x42});
                 assertThat(oddLength.closedByRelay())
-                        .as("a STUN length that is no multiple of 4")
+                        .as("a STUN length past the maximum")
                         .isTrue();
             }
             String base = Scrape.base(daemon);
@@ -156,22 +216,7 @@ class StreamIT {
         try (DaemonProcess daemon = relay(port)) {
             String base = Scrape.base(daemon);
             try (StreamClient client = new StreamClient(port)) {
-                Consumer<StunWriter> udp = w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17);
-                client.out.write(client.request(StunMethod.ALLOCATE, udp));
-                StunMessage challenge = client.readStun();
-                assertThat(challenge.errorCode()).isEqualTo(401);
-                String nonce = challenge.string(StunAttribute.NONCE);
-                byte[] key = LongTermKey.md5("alice", "example.org", "wonderland");
-                client.out.write(client.request(StunMethod.ALLOCATE, w -> {
-                    udp.accept(w);
-                    w.addString(StunAttribute.USERNAME, "alice")
-                            .addString(StunAttribute.REALM, "example.org")
-                            .addString(StunAttribute.NONCE, nonce)
-                            .addMessageIntegrity(key);
-                }));
-                StunMessage allocated = client.readStun();
-                assertThat(allocated.errorCode()).isEqualTo(-1);
-                assertThat(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS)).isNotNegative();
+                allocate(client);
                 Scrape.await(base, "turnpike_allocations 1\n");
             }
             Scrape.await(base, "turnpike_allocations_closed_with_connection_total 1\n");
@@ -326,5 +371,88 @@ class StreamIT {
     private static void install(TestCertificate from, TestCertificate to) throws IOException {
         Files.copy(from.key(), to.key(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.copy(from.cert(), to.cert(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void connectionsPastTheirLimitsAreClosedAsTheyArriveAndCounted() throws Exception {
+        int port = Interop.freeUdpPort("127.0.0.1");
+        int tlsPort = Interop.freeUdpPort("127.0.0.1");
+        TestCertificate certificate = TestCertificate.make(dir);
+        try (DaemonProcess daemon = relay(
+                port,
+                "--listen-tls",
+                "127.0.0.1:" + tlsPort,
+                "--tls-cert",
+                certificate.cert().toString(),
+                "--tls-key",
+                certificate.key().toString(),
+                "--connections-per-ip",
+                "3",
+                "--tls-handshake-rate",
+                "1")) {
+            String base = Scrape.base(daemon);
+            List<StreamClient> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    held.add(new StreamClient(port));
+                }
+                Scrape.await(base, "turnpike_connections 3\n");
+                try (StreamClient fourth = new StreamClient(port)) {
+                    assertThat(fourth.closedByRelay())
+                            .as("a fourth from the same IP")
+                            .isTrue();
+                }
+            } finally {
+                for (StreamClient c : held) {
+                    c.close();
+                }
+            }
+            Scrape.await(base, "turnpike_connections 0\n");
+            try (javax.net.ssl.SSLSocket first = tls(tlsPort)) {
+                bindingAnswered(first);
+                try (Socket second = new Socket("127.0.0.1", tlsPort)) {
+                    second.setSoTimeout(5_000);
+                    int read;
+                    try {
+                        read = second.getInputStream().read();
+                    } catch (IOException reset) {
+                        read = -1;
+                    }
+                    assertThat(read)
+                            .as("a second TLS connection within the same second: over --tls-handshake-rate")
+                            .isEqualTo(-1);
+                }
+            }
+            Scrape.await(base, "turnpike_connections_refused_total 2\n");
+        }
+    }
+
+    @Test
+    void aTlsListenerWithoutItsCertificateOrWithAnotherKeyDoesNotStart() throws Exception {
+        TestCertificate one = TestCertificate.make(Files.createDirectories(dir.resolve("one")));
+        TestCertificate other = TestCertificate.make(Files.createDirectories(dir.resolve("other")));
+        Interop.Result missing = Interop.run(
+                60, Interop.javaCommand("--listen-tls", "127.0.0.1:0").toArray(String[]::new));
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.output().strip())
+                .isEqualTo("turnpike: --listen-tls 127.0.0.1:0 (expected: with --tls-cert and --tls-key)");
+        Interop.Result mismatched = Interop.run(
+                60,
+                Interop.javaCommand(
+                                "--listen",
+                                "127.0.0.1:0",
+                                "--relay-ports",
+                                "50000-50999",
+                                "--listen-tls",
+                                "127.0.0.1:0",
+                                "--tls-cert",
+                                one.cert().toString(),
+                                "--tls-key",
+                                other.key().toString())
+                        .toArray(String[]::new));
+        assertThat(mismatched.exitCode()).isEqualTo(2);
+        assertThat(mismatched.output().strip())
+                .isEqualTo("turnpike: --tls-key " + other.key() + " does not belong to the certificate in --tls-cert "
+                        + one.cert());
     }
 }
