@@ -143,6 +143,19 @@ class StreamIT {
         }
     }
 
+    /** A TLS listener on {@code tlsPort} with {@code certificate}, then {@code more} flags. */
+    private static String[] withTls(int tlsPort, TestCertificate certificate, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "--listen-tls",
+                "127.0.0.1:" + tlsPort,
+                "--tls-cert",
+                certificate.cert().toString(),
+                "--tls-key",
+                certificate.key().toString()));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
     private static DaemonProcess relay(int port, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--listen-tcp", "127.0.0.1:" + port, "--metrics-listen", "127.0.0.1:0", "--log-level", "debug"));
@@ -234,16 +247,7 @@ class StreamIT {
         int idle = 1_000;
         try (DaemonProcess daemon = relay(
                         port,
-                        "--listen-tls",
-                        "127.0.0.1:" + tlsPort,
-                        "--tls-cert",
-                        certificate.cert().toString(),
-                        "--tls-key",
-                        certificate.key().toString(),
-                        "--first-message-timeout",
-                        "3",
-                        "--connections-per-ip",
-                        "0");
+                        withTls(tlsPort, certificate, "--first-message-timeout", "3", "--connections-per-ip", "0"));
                 TurnClient udp = new TurnClient(new InetSocketAddress("127.0.0.1", port), "a", "b", null)) {
             String base = Scrape.base(daemon);
             List<Socket> sockets = new ArrayList<>();
@@ -336,14 +340,7 @@ class StreamIT {
         install(a, served);
         int port = Interop.freeUdpPort("127.0.0.1");
         int tlsPort = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = relay(
-                port,
-                "--listen-tls",
-                "127.0.0.1:" + tlsPort,
-                "--tls-cert",
-                served.cert().toString(),
-                "--tls-key",
-                served.key().toString())) {
+        try (DaemonProcess daemon = relay(port, withTls(tlsPort, served))) {
             try (javax.net.ssl.SSLSocket first = tls(tlsPort)) {
                 assertThat(servedSerial(first)).isEqualTo(serial(a));
                 bindingAnswered(first);
@@ -378,18 +375,8 @@ class StreamIT {
         int port = Interop.freeUdpPort("127.0.0.1");
         int tlsPort = Interop.freeUdpPort("127.0.0.1");
         TestCertificate certificate = TestCertificate.make(dir);
-        try (DaemonProcess daemon = relay(
-                port,
-                "--listen-tls",
-                "127.0.0.1:" + tlsPort,
-                "--tls-cert",
-                certificate.cert().toString(),
-                "--tls-key",
-                certificate.key().toString(),
-                "--connections-per-ip",
-                "3",
-                "--tls-handshake-rate",
-                "1")) {
+        try (DaemonProcess daemon =
+                relay(port, withTls(tlsPort, certificate, "--connections-per-ip", "3", "--tls-handshake-rate", "1"))) {
             String base = Scrape.base(daemon);
             List<StreamClient> held = new ArrayList<>();
             try {
