@@ -7,6 +7,7 @@
 #   ROUNDS=5 RATES=10000,20000 SATURATE=0 benchmarks/side-by-side.sh
 #   SERVERS="turnpike turnpike-plain coturn-m1" benchmarks/side-by-side.sh   # a lever's effect: with and without
 #   TRANSPORT=tls SERVERS="turnpike coturn-m1" SATURATE=0 benchmarks/side-by-side.sh   # clients over TCP or TLS
+#   PIN=1 MANY_SOURCES=1 benchmarks/side-by-side.sh   # relay on CPU 1, generator on CPU 0; 100 client source IPs
 #
 # Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
 # (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default, c-floor
@@ -24,6 +25,12 @@ SATURATE=${SATURATE:-1}
 SERVERS=${SERVERS:-"turnpike coturn-m1 coturn-default c-floor"}
 # udp, tcp or tls: how the load generator's clients reach the relay (the relayed side is UDP in every case)
 TRANSPORT=${TRANSPORT:-udp}
+# 1: the relay pinned to CPU 1 and the load generator to CPU 0 (taskset), so that neither steals the other's core
+PIN=${PIN:-0}
+# 1: each load-generator client on a source address of its own (127.100.X.Y), as real clients are
+MANY_SOURCES=${MANY_SOURCES:-0}
+RELAY_PIN=(); GENERATOR_PIN=()
+if [ "$PIN" = 1 ]; then RELAY_PIN=(taskset -c 1); GENERATOR_PIN=(taskset -c 0); fi
 OUT=${OUT:-benchmarks/target/side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=3478
 TLS_PORT=5349
@@ -64,16 +71,17 @@ start_server() {
     turnpike|turnpike-plain|turnpike-drop)
       variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
-      "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
+      "${RELAY_PIN[@]}" "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
         --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
-        "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 > "$OUT/$1.log" 2>&1 & ;;
+        "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 \
+        --metrics-listen 127.0.0.1:9641 > "$OUT/$1.log" 2>&1 & ;;
     coturn-m1|coturn-default)
       threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
-      turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
+      "${RELAY_PIN[@]}" turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
         --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
         --allow-loopback-peers "${COTURN_TLS[@]}" --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;
     c-floor)
-      benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
+      "${RELAY_PIN[@]}" benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
   # ready when something listens on the port (at most 20 s)
@@ -99,7 +107,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP)"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -109,9 +117,11 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round: $server"
     start_server "$server"
     saturate=(); [ "$SATURATE" = 1 ] && saturate=(--saturate)
-    "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+    sources=(); [ "$MANY_SOURCES" = 1 ] && sources=(--many-sources)
+    metrics=(); [[ "$server" == turnpike* ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
+    "${GENERATOR_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
       --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
-      --allocations "$ALLOCATIONS" \
+      --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" \
       --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
     stop_server
     sleep 1

@@ -100,6 +100,17 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--local-ip", defaultValue = "127.0.0.1")
     String localIp;
 
+    @Option(
+            names = "--many-sources",
+            description = "each client on a source address of its own, 127.100.X.Y (all of 127/8 is local on Linux), "
+                    + "as real clients are: the relay sees as many source IPs as allocations")
+    boolean manySources;
+
+    @Option(
+            names = "--metrics",
+            description = "the relay's Prometheus endpoint (Turnpike's /metrics), to report packets per loop wakeup")
+    String metricsUrl;
+
     @Option(names = "--peer-ip", defaultValue = "127.0.0.1")
     String peerIp;
 
@@ -147,14 +158,15 @@ public final class LoadGenerator implements Callable<Integer> {
             long relayedPackets,
             double cpuSecondsPerMillionPackets,
             long generatorSocketDrops,
-            boolean generatorLimited) {
+            boolean generatorLimited,
+            double packetsPerWakeup) {
         String json() {
             return String.format(
                     Locale.ROOT,
                     "{\"label\":\"%s\",\"phase\":\"%s\",\"offered\":%d,\"sentRate\":%.0f,\"deliveredRate\":%.0f,\"loss\":%.5f,"
                             + "\"rttP50Us\":%.1f,\"rttP99Us\":%.1f,\"rttP999Us\":%.1f,\"relayCpuSeconds\":%.3f,"
                             + "\"relayedPackets\":%d,\"cpuSecondsPerMillionPackets\":%.3f,\"generatorSocketDrops\":%d,"
-                            + "\"generatorLimited\":%b}",
+                            + "\"generatorLimited\":%b,\"packetsPerWakeup\":%.2f}",
                     label,
                     phase,
                     offered,
@@ -168,7 +180,8 @@ public final class LoadGenerator implements Callable<Integer> {
                     relayedPackets,
                     cpuSecondsPerMillionPackets,
                     generatorSocketDrops,
-                    generatorLimited);
+                    generatorLimited,
+                    packetsPerWakeup);
         }
     }
 
@@ -201,7 +214,9 @@ public final class LoadGenerator implements Callable<Integer> {
                 streamReaders.add(reader);
             }
             for (int i = 0; !streams && i < allocations; i++) {
-                InetSocketAddress local = new InetSocketAddress(localIp, 0);
+                InetSocketAddress local = manySources
+                        ? new InetSocketAddress(InetAddress.getByName("127.100." + (i / 250) + "." + (i % 250 + 1)), 0)
+                        : new InetSocketAddress(localIp, 0);
                 TurnClient client = secret != null
                         ? TurnClient.withSecret(serverAddress, local, user, secret, realm)
                         : new TurnClient(serverAddress, local, user, password, realm);
@@ -276,7 +291,8 @@ public final class LoadGenerator implements Callable<Integer> {
                                 best.relayedPackets(),
                                 best.cpuSecondsPerMillionPackets(),
                                 best.generatorSocketDrops(),
-                                best.generatorLimited()));
+                                best.generatorLimited(),
+                                best.packetsPerWakeup()));
                     }
                 }
             } finally {
@@ -308,7 +324,7 @@ public final class LoadGenerator implements Callable<Integer> {
         o.printf(
                 Locale.ROOT,
                 "%s %-10s offered %6d/s sent %6.0f/s delivered %6.0f/s loss %.3f%% rtt p50 %.0f us p99 %.0f us "
-                        + "p99.9 %.0f us relay cpu %.3f s/Mpkt%s%n",
+                        + "p99.9 %.0f us relay cpu %.3f s/Mpkt%s%s%n",
                 result.label(),
                 result.phase(),
                 result.offered(),
@@ -319,6 +335,9 @@ public final class LoadGenerator implements Callable<Integer> {
                 result.rttP99Us(),
                 result.rttP999Us(),
                 result.cpuSecondsPerMillionPackets(),
+                result.packetsPerWakeup() < 0
+                        ? ""
+                        : String.format(Locale.ROOT, " %.1f datagrams/wakeup", result.packetsPerWakeup()),
                 result.generatorLimited()
                         ? "  (GENERATOR-LIMITED: the load generator could not offer or absorb this rate)"
                         : "");
@@ -343,6 +362,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long echoedAtWindow = 0;
         long cpuAtWindow = 0;
         long dropsAtWindow = 0;
+        long[] loopAtWindow = null;
         long windowStartNs = 0;
         int next = 0;
         while (true) {
@@ -355,6 +375,7 @@ public final class LoadGenerator implements Callable<Integer> {
                 echoedAtWindow = peer.echoed.get();
                 cpuAtWindow = pid == null ? 0 : ProcessCpu.cpuNs(pid);
                 dropsAtWindow = SocketDrops.onPorts(ownPorts);
+                loopAtWindow = loopCounters();
                 rtt.getIntervalHistogram(); // discard warm-up samples
             }
             if (now >= measureEnd) {
@@ -396,6 +417,11 @@ public final class LoadGenerator implements Callable<Integer> {
         long receivedInWindow = received.get() - receivedAtWindow;
         long echoedInWindow = peer.echoed.get() - echoedAtWindow;
         long cpuNs = pid == null ? 0 : ProcessCpu.cpuNs(pid) - cpuAtWindow;
+        long[] loopAtEnd = loopCounters();
+        // the relay publishes its counters once a second: over a 10 s window this is within about a tenth
+        double packetsPerWakeup = loopAtWindow == null || loopAtEnd == null || loopAtEnd[0] == loopAtWindow[0]
+                ? -1
+                : (double) (loopAtEnd[1] - loopAtWindow[1]) / (loopAtEnd[0] - loopAtWindow[0]);
         Histogram histogram = rtt.getIntervalHistogram();
         LockSupport.parkNanos(500_000_000L); // let the last echoes arrive
         long receivedInPhase = received.get() - receivedAtStart;
@@ -420,7 +446,37 @@ public final class LoadGenerator implements Callable<Integer> {
                 relayed,
                 relayed == 0 ? 0 : cpuNs / 1e9 / (relayed / 1e6),
                 drops,
-                generatorLimited);
+                generatorLimited,
+                packetsPerWakeup);
+    }
+
+    /** Turnpike's loop iterations and datagrams received, from --metrics; null without it or on failure. */
+    private long[] loopCounters() {
+        if (metricsUrl == null) {
+            return null;
+        }
+        try {
+            java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient()
+                    .send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create(metricsUrl))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+            long iterations = -1;
+            long received = -1;
+            for (String line : response.body().split("\n")) {
+                if (line.startsWith("turnpike_loop_iterations_total ")) {
+                    iterations = (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+                } else if (line.startsWith("turnpike_datagrams_received_total ")) {
+                    received = (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+                }
+            }
+            return iterations < 0 || received < 0 ? null : new long[] {iterations, received};
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     /** A stream client's echoes, one thread each (blocking reads). */
