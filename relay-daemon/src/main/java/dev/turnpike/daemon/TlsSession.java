@@ -14,6 +14,8 @@ import javax.net.ssl.SSLEngineResult.HandshakeStatus;
  */
 final class TlsSession {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** Engine steps for one read: far more than a read's records and handshake messages ever take. */
+    private static final int MAX_PASSES = 1_024;
 
     private final SSLEngine engine;
     /** Encrypted bytes read and not yet decrypted, in write mode (position: how many). */
@@ -44,7 +46,12 @@ final class TlsSession {
     boolean decrypt(StreamConnection c, long maxQueued, LoopCounters counters) throws IOException {
         netIn.flip();
         try {
-            while (true) {
+            // Every pass consumes or produces bytes, or returns; the bound makes that a proof, not a hope: an
+            // engine that asks to wrap and produces nothing would otherwise hold the loop for ever.
+            for (int pass = 0; ; pass++) {
+                if (pass > MAX_PASSES) {
+                    throw new javax.net.ssl.SSLException("the TLS engine makes no progress");
+                }
                 HandshakeStatus status = engine.getHandshakeStatus();
                 if (status == HandshakeStatus.NEED_TASK) {
                     runTasks();
