@@ -29,12 +29,11 @@ class LifecycleIT {
     @TempDir
     Path dir;
 
-    private static HttpResponse<String> http(String base, String method, String path) throws Exception {
-        return Scrape.http(base, method, path);
-    }
-
-    private static String metricsBase(DaemonProcess daemon) throws IOException {
-        return Scrape.base(daemon);
+    /** Allocates, binds a channel to {@code peer} and sees a first datagram there and back. */
+    private static void relaying(TurnClient client, DatagramSocket peer) throws IOException {
+        client.allocate();
+        client.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalSocketAddress());
+        roundTrip(client, peer, 0);
     }
 
     /** A datagram through the client's channel to the peer, echoed by the peer, back at the client. */
@@ -74,10 +73,8 @@ class LifecycleIT {
                 TurnClient alice = client(port, "alice", "wonderland");
                 DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             peer.setSoTimeout(5_000);
-            String base = metricsBase(daemon);
-            alice.allocate();
-            alice.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalSocketAddress());
-            roundTrip(alice, peer, 0);
+            String base = Scrape.base(daemon);
+            relaying(alice, peer);
 
             // bob out, carol in, a quota changed: SIGHUP
             write(users, "alice:wonderland", "carol:c4rol-pw");
@@ -103,7 +100,7 @@ class LifecycleIT {
             assertThat(daemon.output())
                     .contains("--config " + config + ": max-lifetime = 5 (expected: 600..86400 seconds)");
             write(config, append(settings, "relay-ports = 40000-40099"));
-            HttpResponse<String> restart = http(base, "POST", "/reload");
+            HttpResponse<String> restart = Scrape.http(base, "POST", "/reload");
             assertThat(restart.statusCode()).isEqualTo(409);
             assertThat(restart.body()).contains("--relay-ports changed, which takes a restart");
             try (TurnClient dave = client(port, "dave", "d4ve-pw")) {
@@ -115,14 +112,14 @@ class LifecycleIT {
 
             // fixed: POST /reload takes it
             write(config, append(settings, "user-quota = 50"));
-            HttpResponse<String> fixed = http(base, "POST", "/reload");
+            HttpResponse<String> fixed = Scrape.http(base, "POST", "/reload");
             assertThat(fixed.statusCode()).as(fixed.body()).isEqualTo(200);
             assertThat(fixed.body()).isEqualTo("reloaded: changed --users-file (its users)\n");
             try (TurnClient dave = client(port, "dave", "d4ve-pw")) {
                 assertThat(dave.allocate()).isNotNull();
             }
             roundTrip(alice, peer, 4);
-            assertThat(http(base, "GET", "/metrics").body())
+            assertThat(Scrape.http(base, "GET", "/metrics").body())
                     .contains("turnpike_reloads_total{result=\"applied\"} 2\n")
                     .contains("turnpike_reloads_total{result=\"refused\"} 2\n");
             assertThat(daemon.terminate()).isZero();
@@ -150,19 +147,17 @@ class LifecycleIT {
                 TurnClient alice = client(port, "alice", "wonderland");
                 DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             peer.setSoTimeout(5_000);
-            String base = metricsBase(daemon);
-            alice.allocate();
-            alice.channelBind(CHANNEL, (InetSocketAddress) peer.getLocalSocketAddress());
-            roundTrip(alice, peer, 0);
-            assertThat(http(base, "GET", "/readyz").body()).isEqualTo("ready\n");
+            String base = Scrape.base(daemon);
+            relaying(alice, peer);
+            assertThat(Scrape.http(base, "GET", "/readyz").body()).isEqualTo("ready\n");
 
             daemon.sigterm();
             daemon.awaitOutput("draining", 10);
 
-            HttpResponse<String> ready = http(base, "GET", "/readyz");
+            HttpResponse<String> ready = Scrape.http(base, "GET", "/readyz");
             assertThat(ready.statusCode()).isEqualTo(503);
             assertThat(ready.body()).isEqualTo("draining\n");
-            assertThat(http(base, "GET", "/healthz").statusCode()).isEqualTo(200);
+            assertThat(Scrape.http(base, "GET", "/healthz").statusCode()).isEqualTo(200);
             try (TurnClient newcomer = client(port, "alice", "wonderland")) {
                 StunMessage refused = newcomer.ask(
                         StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
@@ -191,11 +186,11 @@ class LifecycleIT {
         try (DaemonProcess daemon = DaemonProcess.startRelay(
                         port, "--metrics-listen", "127.0.0.1:0", "--drain-timeout", "600", "--ready-while-draining");
                 TurnClient alice = client(port, "alice", "wonderland")) {
-            String base = metricsBase(daemon);
+            String base = Scrape.base(daemon);
             alice.allocate();
             daemon.sigterm();
             daemon.awaitOutput("draining", 10);
-            assertThat(http(base, "GET", "/readyz").statusCode()).isEqualTo(200);
+            assertThat(Scrape.http(base, "GET", "/readyz").statusCode()).isEqualTo(200);
             try (TurnClient newcomer = client(port, "alice", "wonderland")) {
                 StunMessage refused = newcomer.ask(
                         StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));

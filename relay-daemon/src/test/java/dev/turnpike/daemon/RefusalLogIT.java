@@ -13,17 +13,7 @@ class RefusalLogIT {
     @Test
     void aLegacyClientsChannelNumberIsRefusedWithALineNamingTheFlagThatWouldAcceptIt() throws Exception {
         int port = Interop.freeUdpPort("127.0.0.1");
-        try (DaemonProcess daemon = DaemonProcess.start(
-                        "--listen",
-                        "127.0.0.1:" + port,
-                        "--relay-ports",
-                        Interop.relayPorts(50).flag(),
-                        "--realm",
-                        "example.org",
-                        "--user",
-                        "alice:wonderland",
-                        "--log-level",
-                        "debug");
+        try (DaemonProcess daemon = DaemonProcess.startRelay(port, "--log-level", "debug");
                 TurnClient client = new TurnClient(
                         new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
             client.allocate();
