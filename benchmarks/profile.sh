@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Where Turnpike's CPU goes at one steady rate, in issue 12's setting (relay pinned to CPU 1, load generator to
+# CPU 0, a source address per client). A profiling run, separate from side-by-side.sh because perf itself costs
+# CPU. Writes to $OUT:
+#   syscalls.txt     perf stat of every syscall the relay made in the window, per relayed datagram
+#   counters.txt     the relay's own counters over the same window (datagrams, loop iterations, per wakeup)
+#   profile.folded   perf record -g of the relay in a second window, stacks folded (JIT frames named)
+#   flamegraph.svg   the same as a flame graph (benchmarks' FlameGraph)
+#
+#   benchmarks/profile.sh                     # 20,000 round trips/s, 8 s windows
+#   RATE=40000 WINDOW=8 benchmarks/profile.sh
+#   EXTRA="--benchmark-plain-receive" benchmarks/profile.sh   # any extra relay flags, e.g. a lever off
+#
+# Needs: a JDK 25, perf (apt-get install linux-perf), taskset. Traffic stays on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATE=${RATE:-20000}
+WINDOW=${WINDOW:-8}
+ALLOCATIONS=${ALLOCATIONS:-100}
+EXTRA=${EXTRA:-}
+OUT=${OUT:-benchmarks/target/profile-$(date -u +%Y%m%dT%H%M%SZ)}
+PORT=3478
+METRICS=http://127.0.0.1:9641/metrics
+
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
+  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
+fi
+JAVA="$JAVA_HOME/bin/java"
+command -v perf >/dev/null || { echo "profile: perf not found (apt-get install linux-perf)" >&2; exit 1; }
+[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+mkdir -p "$OUT"
+
+# -XX:+PreserveFramePointer: perf can walk JIT-compiled frames; the perf map names them (written at exit)
+# shellcheck disable=SC2086
+taskset -c 1 "$JAVA" -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
+  -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
+  --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 \
+  --user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0 --max-connections 1000 --drain-timeout 0 \
+  --metrics-listen 127.0.0.1:9641 $EXTRA > "$OUT/turnpike.log" 2>&1 &
+RELAY=$!
+GENERATOR=
+cleanup() {
+  [ -n "$GENERATOR" ] && kill "$GENERATOR" 2>/dev/null || true
+  kill -TERM "$RELAY" 2>/dev/null || true
+  wait "$RELAY" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do ss -uln | grep -q "127.0.0.1:$PORT " && break; sleep 0.2; done
+
+# one long fixed phase: 10 s of warm-up, then the two windows (and a margin) while the rate holds
+taskset -c 0 "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+  --server 127.0.0.1:$PORT --pid "$RELAY" --label profile --allocations "$ALLOCATIONS" --many-sources \
+  --rates "$RATE" --initial-warmup-seconds 10 --warmup-seconds 0 --seconds $((2 * WINDOW + 10)) \
+  > "$OUT/generator.log" 2>&1 &
+GENERATOR=$!
+# set-up (allocations, permissions, channels) and the warm-up
+for _ in $(seq 1 300); do grep -q 'set up in' "$OUT/generator.log" 2>/dev/null && break; sleep 0.1; done
+sleep 13
+
+counter() { curl -s "$METRICS" | awk -v name="$1" '$1 == name { print $2 }'; }
+received0=$(counter turnpike_datagrams_received_total); sent0=$(counter turnpike_datagrams_sent_total)
+iterations0=$(counter turnpike_loop_iterations_total)
+# a few tracepoints, not all of them: each one enabled slows every syscall the relay makes
+perf stat -e raw_syscalls:sys_enter -e 'syscalls:sys_enter_epoll_wait' -e 'syscalls:sys_enter_recvmmsg' \
+  -e 'syscalls:sys_enter_recvfrom' -e 'syscalls:sys_enter_sendto' -e 'syscalls:sys_enter_sendmmsg' \
+  -e 'syscalls:sys_enter_sendmsg' -e 'syscalls:sys_enter_futex' -p "$RELAY" -- sleep "$WINDOW" 2> "$OUT/perf-stat.txt" >/dev/null
+received1=$(counter turnpike_datagrams_received_total); sent1=$(counter turnpike_datagrams_sent_total)
+iterations1=$(counter turnpike_loop_iterations_total)
+# the generator holds the rate, so the window's datagrams are known: a client's and its peer's echo per round
+# trip (the relay's own counters are published once a second, so their window blurs by up to a second)
+relayed=$((2 * RATE * WINDOW))
+{
+  echo "rate: $RATE round trips/s, window: $WINDOW s, allocations: $ALLOCATIONS, extra: ${EXTRA:-none}"
+  echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "datagrams received (2 x rate x window): $relayed"
+  echo "relay's counters over the window (+-1 s): received $((received1 - received0)), sent $((sent1 - sent0)), loop iterations $((iterations1 - iterations0))"
+  awk 'BEGIN { printf "datagrams per loop iteration (relay counters): %.2f\n", '"$((received1 - received0))"' / '"$((iterations1 - iterations0))"' }'
+} > "$OUT/counters.txt"
+awk -v n="$relayed" '/sys_enter/ { gsub(/,/, "", $1); if ($1 + 0 > 0) {
+    name = $2; sub(/^raw_syscalls:sys_enter$/, "all syscalls", name); sub(/^syscalls:sys_enter_/, "", name)
+    printf "%-16s %10d  %.3f per datagram received\n", name, $1, $1 / n } }' "$OUT/perf-stat.txt" \
+  | sort -k2 -n -r > "$OUT/syscalls.txt"
+
+perf record -F 1999 -g -p "$RELAY" -o "$OUT/perf.data" -- sleep "$WINDOW" 2> "$OUT/perf-record.log" >/dev/null
+wait "$GENERATOR" || true
+GENERATOR=
+kill -TERM "$RELAY"; wait "$RELAY" 2>/dev/null || true   # writes /tmp/perf-PID.map
+perf script -i "$OUT/perf.data" 2>/dev/null > "$OUT/perf.script"
+"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.FlameGraph \
+  --title "Turnpike at $RATE round trips/s ($(git rev-parse --short HEAD 2>/dev/null))" \
+  "$OUT/perf.script" "$OUT/profile.folded" "$OUT/flamegraph.svg"
+rm -f "$OUT/perf.data" "$OUT/perf.script"
+cat "$OUT/counters.txt" "$OUT/syscalls.txt"
+grep -h '"phase":"fixed"' "$OUT/generator.log" | head -n 1 || true
+echo "profile in $OUT"
