@@ -1,36 +1,48 @@
 #!/usr/bin/env bash
 # Turnpike and coturn on this machine, in the same run, alternating servers each round (A B C A B C ...), each
 # measured by the same load generator on loopback. Writes results.jsonl and report.md (medians and ratios) to
-# $OUT. Long: about 1.5 minutes per server per round.
+# $OUT. Long: about 2 minutes per server per round.
 #
-#   benchmarks/side-by-side.sh                      # 3 rounds, 10k and 20k round trips/s, then saturation
+# The default setting is issue 12's: the relay pinned to CPU 1 and the load generator to CPU 0 (taskset), so
+# that neither steals the other's core, and each of the 100 clients on a source address of its own
+# (127.100.X.Y), as real clients are.
+#
+#   benchmarks/side-by-side.sh                      # 3 rounds at 10k, 20k and 40k round trips/s, then saturation
 #   ROUNDS=5 RATES=10000,20000 SATURATE=0 benchmarks/side-by-side.sh
 #   SERVERS="turnpike turnpike-plain coturn-m1" benchmarks/side-by-side.sh   # a lever's effect: with and without
 #   TRANSPORT=tls SERVERS="turnpike coturn-m1" SATURATE=0 benchmarks/side-by-side.sh   # clients over TCP or TLS
-#   PIN=1 MANY_SOURCES=1 benchmarks/side-by-side.sh   # relay on CPU 1, generator on CPU 0; 100 client source IPs
+#   PIN=0 MANY_SOURCES=0 benchmarks/side-by-side.sh   # the setting before 2026-11-30: unpinned, one source IP
+#   BURST=32 benchmarks/side-by-side.sh               # the generator sends in bursts of 32 instead of evenly
 #
 # Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
-# (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default, c-floor
-# (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a TURN server).
+# (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default (coturn's
+# thread per CPU), c-floor (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a
+# TURN server).
 #
-# Needs: a JDK 25, coturn (apt-get install coturn), gcc for c-floor. Traffic stays on 127.0.0.1.
+# Needs: a JDK 25, coturn (apt-get install coturn), gcc for c-floor, taskset. Traffic stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
-RATES=${RATES:-10000,20000}
+RATES=${RATES:-10000,20000,40000}
 MEASURE_SECONDS=${MEASURE_SECONDS:-10}
 ALLOCATIONS=${ALLOCATIONS:-100}
 SATURATE=${SATURATE:-1}
-SERVERS=${SERVERS:-"turnpike coturn-m1 coturn-default c-floor"}
+SERVERS=${SERVERS:-"turnpike coturn-m1 c-floor"}
 # udp, tcp or tls: how the load generator's clients reach the relay (the relayed side is UDP in every case)
 TRANSPORT=${TRANSPORT:-udp}
 # 1: the relay pinned to CPU 1 and the load generator to CPU 0 (taskset), so that neither steals the other's core
-PIN=${PIN:-0}
+PIN=${PIN:-1}
 # 1: each load-generator client on a source address of its own (127.100.X.Y), as real clients are
-MANY_SOURCES=${MANY_SOURCES:-0}
+MANY_SOURCES=${MANY_SOURCES:-1}
+# N > 0: the generator sends in bursts of N packets at the same average rate (0: evenly, every 50 us)
+BURST=${BURST:-0}
 RELAY_PIN=(); GENERATOR_PIN=()
-if [ "$PIN" = 1 ]; then RELAY_PIN=(taskset -c 1); GENERATOR_PIN=(taskset -c 0); fi
+if [ "$PIN" = 1 ]; then
+  command -v taskset >/dev/null || { echo "side-by-side: taskset not found (apt-get install util-linux), or PIN=0" >&2; exit 1; }
+  [ "$(nproc)" -ge 2 ] || { echo "side-by-side: PIN=1 needs 2 CPUs; this machine has $(nproc) (PIN=0)" >&2; exit 1; }
+  RELAY_PIN=(taskset -c 1); GENERATOR_PIN=(taskset -c 0)
+fi
 OUT=${OUT:-benchmarks/target/side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=3478
 TLS_PORT=5349
@@ -107,7 +119,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -121,7 +133,7 @@ for round in $(seq 1 "$ROUNDS"); do
     metrics=(); [[ "$server" == turnpike* ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
     "${GENERATOR_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
       --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
-      --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" \
+      --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" --burst "$BURST" \
       --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
     stop_server
     sleep 1

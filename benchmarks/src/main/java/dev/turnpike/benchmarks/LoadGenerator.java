@@ -159,14 +159,15 @@ public final class LoadGenerator implements Callable<Integer> {
             double cpuSecondsPerMillionPackets,
             long generatorSocketDrops,
             boolean generatorLimited,
-            double packetsPerWakeup) {
+            double packetsPerWakeup,
+            double generatorCpu) {
         String json() {
             return String.format(
                     Locale.ROOT,
                     "{\"label\":\"%s\",\"phase\":\"%s\",\"offered\":%d,\"sentRate\":%.0f,\"deliveredRate\":%.0f,\"loss\":%.5f,"
                             + "\"rttP50Us\":%.1f,\"rttP99Us\":%.1f,\"rttP999Us\":%.1f,\"relayCpuSeconds\":%.3f,"
                             + "\"relayedPackets\":%d,\"cpuSecondsPerMillionPackets\":%.3f,\"generatorSocketDrops\":%d,"
-                            + "\"generatorLimited\":%b,\"packetsPerWakeup\":%.2f}",
+                            + "\"generatorLimited\":%b,\"packetsPerWakeup\":%.2f,\"generatorCpu\":%.2f}",
                     label,
                     phase,
                     offered,
@@ -181,7 +182,8 @@ public final class LoadGenerator implements Callable<Integer> {
                     cpuSecondsPerMillionPackets,
                     generatorSocketDrops,
                     generatorLimited,
-                    packetsPerWakeup);
+                    packetsPerWakeup,
+                    generatorCpu);
         }
     }
 
@@ -292,7 +294,8 @@ public final class LoadGenerator implements Callable<Integer> {
                                 best.cpuSecondsPerMillionPackets(),
                                 best.generatorSocketDrops(),
                                 best.generatorLimited(),
-                                best.packetsPerWakeup()));
+                                best.packetsPerWakeup(),
+                                best.generatorCpu()));
                     }
                 }
             } finally {
@@ -361,6 +364,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long receivedAtWindow = 0;
         long echoedAtWindow = 0;
         long cpuAtWindow = 0;
+        long ownCpuAtWindow = 0;
         long dropsAtWindow = 0;
         long[] loopAtWindow = null;
         long windowStartNs = 0;
@@ -374,6 +378,7 @@ public final class LoadGenerator implements Callable<Integer> {
                 receivedAtWindow = received.get();
                 echoedAtWindow = peer.echoed.get();
                 cpuAtWindow = pid == null ? 0 : ProcessCpu.cpuNs(pid);
+                ownCpuAtWindow = ProcessCpu.cpuNs(ProcessHandle.current().pid());
                 dropsAtWindow = SocketDrops.onPorts(ownPorts);
                 loopAtWindow = loopCounters();
                 rtt.getIntervalHistogram(); // discard warm-up samples
@@ -417,6 +422,11 @@ public final class LoadGenerator implements Callable<Integer> {
         long receivedInWindow = received.get() - receivedAtWindow;
         long echoedInWindow = peer.echoed.get() - echoedAtWindow;
         long cpuNs = pid == null ? 0 : ProcessCpu.cpuNs(pid) - cpuAtWindow;
+        // the generator's own CPU, as a share of the CPUs it may run on (taskset narrows them): near 1, it is
+        // the bottleneck, whatever the relay could do
+        double generatorCpu = (double) (ProcessCpu.cpuNs(ProcessHandle.current().pid()) - ownCpuAtWindow)
+                / (System.nanoTime() - windowStartNs)
+                / Runtime.getRuntime().availableProcessors();
         long[] loopAtEnd = loopCounters();
         // the relay publishes its counters once a second: over a 10 s window this is within about a tenth
         double packetsPerWakeup = loopAtWindow == null || loopAtEnd == null || loopAtEnd[0] == loopAtWindow[0]
@@ -431,7 +441,7 @@ public final class LoadGenerator implements Callable<Integer> {
         // client->peer as the peer saw it, peer->client as we did (an external peer: twice what came back)
         long relayed = externalPeer == null ? echoedInWindow + receivedInWindow : 2 * receivedInWindow;
         double loss = sent == 0 ? 0 : Math.max(0, 1 - (double) receivedInPhase / sent);
-        boolean generatorLimited = sentRate < 0.97 * rate || drops > 0;
+        boolean generatorLimited = sentRate < 0.97 * rate || drops > 0 || generatorCpu >= 0.9;
         return new Result(
                 label,
                 name,
@@ -447,7 +457,8 @@ public final class LoadGenerator implements Callable<Integer> {
                 relayed == 0 ? 0 : cpuNs / 1e9 / (relayed / 1e6),
                 drops,
                 generatorLimited,
-                packetsPerWakeup);
+                packetsPerWakeup,
+                generatorCpu);
     }
 
     /** Turnpike's loop iterations and datagrams received, from --metrics; null without it or on failure. */
