@@ -13,6 +13,7 @@
 #   TRANSPORT=tls SERVERS="turnpike coturn-m1" SATURATE=0 benchmarks/side-by-side.sh   # clients over TCP or TLS
 #   PIN=0 MANY_SOURCES=0 benchmarks/side-by-side.sh   # the setting before 2026-11-30: unpinned, one source IP
 #   BURST=32 benchmarks/side-by-side.sh               # the generator sends in bursts of 32 instead of evenly
+#   METRICS=0 SATURATE=0 benchmarks/side-by-side.sh   # RTT on the same footing: no /metrics scrapes of Turnpike
 #
 # Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
 # (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default (coturn's
@@ -37,6 +38,10 @@ PIN=${PIN:-1}
 MANY_SOURCES=${MANY_SOURCES:-1}
 # N > 0: the generator sends in bursts of N packets at the same average rate (0: evenly, every 50 us)
 BURST=${BURST:-0}
+# 1: Turnpike serves /metrics and the generator reads its datagrams per wake-up there; 0: no metrics endpoint, as
+# coturn and the C floor have none (its scrapes at the window's edges showed in Turnpike's RTT p99 at 10,000)
+METRICS=${METRICS:-1}
+TURNPIKE_METRICS=(); [ "$METRICS" = 1 ] && TURNPIKE_METRICS=(--metrics-listen 127.0.0.1:9641)
 RELAY_PIN=(); GENERATOR_PIN=()
 if [ "$PIN" = 1 ]; then
   command -v taskset >/dev/null || { echo "side-by-side: taskset not found (apt-get install util-linux), or PIN=0" >&2; exit 1; }
@@ -86,7 +91,7 @@ start_server() {
       "${RELAY_PIN[@]}" "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
         --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
         "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 \
-        --metrics-listen 127.0.0.1:9641 > "$OUT/$1.log" 2>&1 & ;;
+        "${TURNPIKE_METRICS[@]}" > "$OUT/$1.log" 2>&1 & ;;
     coturn-m1|coturn-default)
       threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
       "${RELAY_PIN[@]}" turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
@@ -119,7 +124,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; turnpike metrics: $METRICS"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -130,7 +135,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_server "$server"
     saturate=(); [ "$SATURATE" = 1 ] && saturate=(--saturate)
     sources=(); [ "$MANY_SOURCES" = 1 ] && sources=(--many-sources)
-    metrics=(); [[ "$server" == turnpike* ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
+    metrics=(); [[ "$server" == turnpike* && "$METRICS" = 1 ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
     "${GENERATOR_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
       --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
       --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" --burst "$BURST" \
