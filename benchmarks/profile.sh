@@ -10,11 +10,14 @@
 #   benchmarks/profile.sh                     # 20,000 round trips/s, 8 s windows
 #   RATE=40000 WINDOW=8 benchmarks/profile.sh
 #   EXTRA="--benchmark-plain-receive" benchmarks/profile.sh   # any extra relay flags, e.g. a lever off
+#   SERVER=c-floor benchmarks/profile.sh      # the same for the C floor or coturn-m1 (no loop counters then)
 #
-# Needs: a JDK 25, perf (apt-get install linux-perf), taskset. Traffic stays on loopback.
+# Needs: a JDK 25, perf (apt-get install linux-perf), taskset; gcc for c-floor, coturn for coturn-m1.
+# Traffic stays on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SERVER=${SERVER:-turnpike}
 RATE=${RATE:-20000}
 WINDOW=${WINDOW:-8}
 ALLOCATIONS=${ALLOCATIONS:-100}
@@ -31,13 +34,24 @@ command -v perf >/dev/null || { echo "profile: perf not found (apt-get install l
 [ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
 mkdir -p "$OUT"
 
-# -XX:+PreserveFramePointer: perf can walk JIT-compiled frames; the perf map names them (written at exit)
-# shellcheck disable=SC2086
-taskset -c 1 "$JAVA" -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
-  -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
-  --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 \
-  --user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0 --max-connections 1000 --drain-timeout 0 \
-  --metrics-listen 127.0.0.1:9641 $EXTRA > "$OUT/turnpike.log" 2>&1 &
+case "$SERVER" in
+  turnpike)
+    # -XX:+PreserveFramePointer: perf can walk JIT-compiled frames; the perf map names them (written at exit)
+    # shellcheck disable=SC2086
+    taskset -c 1 "$JAVA" -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
+      -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
+      --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 \
+      --user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0 --max-connections 1000 --drain-timeout 0 \
+      --metrics-listen 127.0.0.1:9641 $EXTRA > "$OUT/turnpike.log" 2>&1 & ;;
+  c-floor)
+    gcc -O2 -Wall -Wextra -Werror -o benchmarks/target/c-floor benchmarks/c-floor/floor.c
+    taskset -c 1 benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/c-floor.log" 2>&1 & ;;
+  coturn-m1)
+    taskset -c 1 turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
+      --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
+      --allow-loopback-peers --no-tls --no-dtls --log-file stdout -m 1 > "$OUT/coturn-m1.log" 2>&1 & ;;
+  *) echo "profile: SERVER is turnpike, c-floor or coturn-m1" >&2; exit 2 ;;
+esac
 RELAY=$!
 GENERATOR=
 cleanup() {
@@ -58,7 +72,10 @@ GENERATOR=$!
 for _ in $(seq 1 300); do grep -q 'set up in' "$OUT/generator.log" 2>/dev/null && break; sleep 0.1; done
 sleep 13
 
-counter() { curl -s "$METRICS" | awk -v name="$1" '$1 == name { print $2 }'; }
+# the relay's own counters: Turnpike's /metrics; the others have none (0)
+counter() {
+  if [ "$SERVER" = turnpike ]; then curl -s "$METRICS" | awk -v name="$1" '$1 == name { print $2 }'; else echo 0; fi
+}
 received0=$(counter turnpike_datagrams_received_total); sent0=$(counter turnpike_datagrams_sent_total)
 iterations0=$(counter turnpike_loop_iterations_total)
 # a few tracepoints, not all of them: each one enabled slows every syscall the relay makes
@@ -71,11 +88,13 @@ iterations1=$(counter turnpike_loop_iterations_total)
 # trip (the relay's own counters are published once a second, so their window blurs by up to a second)
 relayed=$((2 * RATE * WINDOW))
 {
-  echo "rate: $RATE round trips/s, window: $WINDOW s, allocations: $ALLOCATIONS, extra: ${EXTRA:-none}"
+  echo "server: $SERVER, rate: $RATE round trips/s, window: $WINDOW s, allocations: $ALLOCATIONS, extra: ${EXTRA:-none}"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "datagrams received (2 x rate x window): $relayed"
-  echo "relay's counters over the window (+-1 s): received $((received1 - received0)), sent $((sent1 - sent0)), loop iterations $((iterations1 - iterations0))"
-  awk 'BEGIN { printf "datagrams per loop iteration (relay counters): %.2f\n", '"$((received1 - received0))"' / '"$((iterations1 - iterations0))"' }'
+  if [ "$SERVER" = turnpike ]; then
+    echo "relay's counters over the window (+-1 s): received $((received1 - received0)), sent $((sent1 - sent0)), loop iterations $((iterations1 - iterations0))"
+    awk 'BEGIN { printf "datagrams per loop iteration (relay counters): %.2f\n", '"$((received1 - received0))"' / '"$((iterations1 - iterations0))"' }'
+  fi
 } > "$OUT/counters.txt"
 awk -v n="$relayed" '/sys_enter/ { gsub(/,/, "", $1); if ($1 + 0 > 0) {
     name = $2; sub(/^raw_syscalls:sys_enter$/, "all syscalls", name); sub(/^syscalls:sys_enter_/, "", name)
@@ -88,7 +107,7 @@ GENERATOR=
 kill -TERM "$RELAY"; wait "$RELAY" 2>/dev/null || true   # writes /tmp/perf-PID.map
 perf script -i "$OUT/perf.data" 2>/dev/null > "$OUT/perf.script"
 "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.FlameGraph \
-  --title "Turnpike at $RATE round trips/s ($(git rev-parse --short HEAD 2>/dev/null))" \
+  --title "$SERVER at $RATE round trips/s ($(git rev-parse --short HEAD 2>/dev/null))" \
   "$OUT/perf.script" "$OUT/profile.folded" "$OUT/flamegraph.svg"
 rm -f "$OUT/perf.data" "$OUT/perf.script"
 cat "$OUT/counters.txt" "$OUT/syscalls.txt"

@@ -160,14 +160,16 @@ public final class LoadGenerator implements Callable<Integer> {
             long generatorSocketDrops,
             boolean generatorLimited,
             double packetsPerWakeup,
-            double generatorCpu) {
+            double generatorCpu,
+            double userSecondsPerMillionPackets) {
         String json() {
             return String.format(
                     Locale.ROOT,
                     "{\"label\":\"%s\",\"phase\":\"%s\",\"offered\":%d,\"sentRate\":%.0f,\"deliveredRate\":%.0f,\"loss\":%.5f,"
                             + "\"rttP50Us\":%.1f,\"rttP99Us\":%.1f,\"rttP999Us\":%.1f,\"relayCpuSeconds\":%.3f,"
                             + "\"relayedPackets\":%d,\"cpuSecondsPerMillionPackets\":%.3f,\"generatorSocketDrops\":%d,"
-                            + "\"generatorLimited\":%b,\"packetsPerWakeup\":%.2f,\"generatorCpu\":%.2f}",
+                            + "\"generatorLimited\":%b,\"packetsPerWakeup\":%.2f,\"generatorCpu\":%.2f,"
+                            + "\"userSecondsPerMillionPackets\":%.3f}",
                     label,
                     phase,
                     offered,
@@ -183,7 +185,8 @@ public final class LoadGenerator implements Callable<Integer> {
                     generatorSocketDrops,
                     generatorLimited,
                     packetsPerWakeup,
-                    generatorCpu);
+                    generatorCpu,
+                    userSecondsPerMillionPackets);
         }
     }
 
@@ -295,7 +298,8 @@ public final class LoadGenerator implements Callable<Integer> {
                                 best.generatorSocketDrops(),
                                 best.generatorLimited(),
                                 best.packetsPerWakeup(),
-                                best.generatorCpu()));
+                                best.generatorCpu(),
+                                best.userSecondsPerMillionPackets()));
                     }
                 }
             } finally {
@@ -368,6 +372,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long echoedAtWindow = 0;
         long cpuAtWindow = 0;
         long ownCpuAtWindow = 0;
+        long userAtWindow = 0;
         long dropsAtWindow = 0;
         long[] loopAtWindow = null;
         long windowStartNs = 0;
@@ -381,6 +386,7 @@ public final class LoadGenerator implements Callable<Integer> {
                 receivedAtWindow = received.get();
                 echoedAtWindow = peer.echoed.get();
                 cpuAtWindow = pid == null ? 0 : ProcessCpu.cpuNs(pid);
+                userAtWindow = pid == null ? 0 : ProcessCpu.userAndSystemNs(pid)[0];
                 ownCpuAtWindow = ProcessCpu.cpuNs(ProcessHandle.current().pid());
                 dropsAtWindow = SocketDrops.onPorts(ownPorts);
                 loopAtWindow = loopCounters();
@@ -425,6 +431,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long receivedInWindow = received.get() - receivedAtWindow;
         long echoedInWindow = peer.echoed.get() - echoedAtWindow;
         long cpuNs = pid == null ? 0 : ProcessCpu.cpuNs(pid) - cpuAtWindow;
+        long userNs = pid == null ? 0 : ProcessCpu.userAndSystemNs(pid)[0] - userAtWindow;
         // the generator's own CPU, as a share of the CPUs it may run on (taskset narrows them): near 1, it is
         // the bottleneck, whatever the relay could do
         double generatorCpu = (double) (ProcessCpu.cpuNs(ProcessHandle.current().pid()) - ownCpuAtWindow)
@@ -461,7 +468,8 @@ public final class LoadGenerator implements Callable<Integer> {
                 drops,
                 generatorLimited,
                 packetsPerWakeup,
-                generatorCpu);
+                generatorCpu,
+                relayed == 0 ? 0 : userNs / 1e9 / (relayed / 1e6));
     }
 
     /** One client for every scrape: a new one each time starts threads in the generator inside the window. */

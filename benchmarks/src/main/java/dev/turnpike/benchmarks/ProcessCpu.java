@@ -11,12 +11,20 @@ final class ProcessCpu {
     private ProcessCpu() {}
 
     static long cpuNs(long pid) throws IOException {
+        long[] split = userAndSystemNs(pid);
+        return split[0] + split[1];
+    }
+
+    /** User and system CPU time apart: what the relay's own code costs, and what the kernel does for it. */
+    static long[] userAndSystemNs(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         // the command name (field 2) is in parentheses and may contain spaces: split after the last ')'
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long utime = Long.parseLong(fields[11]); // field 14 of the whole line
         long stime = Long.parseLong(fields[12]); // field 15
-        return (utime + stime) * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
+        return new long[] {
+            utime * 1_000_000_000L / CLOCK_TICKS_PER_SECOND, stime * 1_000_000_000L / CLOCK_TICKS_PER_SECOND
+        };
     }
 
     private static long clockTicks() {
