@@ -15,11 +15,8 @@ ROUNDS=${ROUNDS:-2}
 OUT=${OUT:-benchmarks/target/head-of-line-$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=3478
 
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
-fi
-JAVA="$JAVA_HOME/bin/java"
-[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+. benchmarks/lib.sh
+use_jdk25_and_jars
 mkdir -p "$OUT"
 
 "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --listen-tcp 127.0.0.1:$PORT \

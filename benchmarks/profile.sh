@@ -26,12 +26,9 @@ OUT=${OUT:-benchmarks/target/profile-$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=3478
 METRICS=http://127.0.0.1:9641/metrics
 
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
-fi
-JAVA="$JAVA_HOME/bin/java"
+. benchmarks/lib.sh
 command -v perf >/dev/null || { echo "profile: perf not found (apt-get install linux-perf)" >&2; exit 1; }
-[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+use_jdk25_and_jars
 mkdir -p "$OUT"
 
 case "$SERVER" in

@@ -53,13 +53,9 @@ PORT=3478
 TLS_PORT=5349
 SERVER_PORT=$PORT; [ "$TRANSPORT" = tls ] && SERVER_PORT=$TLS_PORT
 
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
-fi
-export JAVA_HOME
-JAVA="$JAVA_HOME/bin/java"
+. benchmarks/lib.sh
 command -v turnserver >/dev/null || { echo "side-by-side: turnserver not found (apt-get install coturn)" >&2; exit 1; }
-[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+use_jdk25_and_jars
 if [[ " $SERVERS " == *" c-floor "* ]]; then
   command -v gcc >/dev/null || { echo "side-by-side: gcc not found for c-floor (apt-get install gcc)" >&2; exit 1; }
   mkdir -p benchmarks/target

@@ -29,34 +29,18 @@ PEER_IP=10.231.79.2
 PEER_PORT=3480
 PORT=3478
 
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
-fi
-JAVA="$JAVA_HOME/bin/java"
-[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+. benchmarks/lib.sh
+use_jdk25_and_jars
 mkdir -p "$OUT"
 
 cleanup() {
   [ -n "${FAST_PID:-}" ] && kill "$FAST_PID" 2>/dev/null || true
   [ -n "${SERVER_PID:-}" ] && kill -TERM "$SERVER_PID" 2>/dev/null || true
-  [ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  ip link del "$HOST_DEV" 2>/dev/null || true
+  shaped_peer_down
 }
 trap cleanup EXIT
 
-ip netns add "$NS"
-ip link add "$HOST_DEV" type veth peer name "$PEER_DEV"
-ip link set "$PEER_DEV" netns "$NS"
-ip addr add "$HOST_IP/30" dev "$HOST_DEV"
-ip link set "$HOST_DEV" up
-ip netns exec "$NS" ip addr add "$PEER_IP/30" dev "$PEER_DEV"
-ip netns exec "$NS" ip link set "$PEER_DEV" up
-ip netns exec "$NS" ip link set lo up
-tc qdisc add dev "$HOST_DEV" root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
-ip netns exec "$NS" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.EchoPeer "$PEER_IP" "$PEER_PORT" > "$OUT/peer.log" 2>&1 &
-PEER_PID=$!
-sleep 1
+shaped_peer_up "$OUT/peer.log"
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -13,12 +13,8 @@ PORT=${PORT:-3478}
 METRICS=127.0.0.1:9641
 OUT=${OUT:-benchmarks/target/soak-$(date -u +%Y%m%dT%H%M%SZ)}
 
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"25'; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*-25-* 2>/dev/null | head -n 1)
-fi
-export JAVA_HOME
-JAVA="$JAVA_HOME/bin/java"
-[ -f relay-daemon/target/turnpike.jar ] && [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
+. benchmarks/lib.sh
+use_jdk25_and_jars
 mkdir -p "$OUT"
 # every allocation is a relay socket and every client a socket: room for both, and the quota for all of them
 ulimit -n "$(ulimit -Hn)"

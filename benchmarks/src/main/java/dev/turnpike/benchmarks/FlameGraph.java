@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -160,7 +159,7 @@ public final class FlameGraph {
         }
         svg.append("</g>\n");
         double childX = x;
-        for (Map.Entry<String, Node> child : new LinkedHashMap<>(node.children).entrySet()) {
+        for (Map.Entry<String, Node> child : node.children.entrySet()) {
             draw(svg, child.getKey(), child.getValue(), childX, y - FRAME_HEIGHT, scale, total);
             childX += child.getValue().count * scale;
         }
