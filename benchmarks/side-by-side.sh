@@ -14,10 +14,11 @@
 #   PIN=0 MANY_SOURCES=0 benchmarks/side-by-side.sh   # the setting before 2026-11-30: unpinned, one source IP
 #   BURST=32 benchmarks/side-by-side.sh               # the generator sends in bursts of 32 instead of evenly
 #   METRICS=0 SATURATE=0 benchmarks/side-by-side.sh   # RTT on the same footing: no /metrics scrapes of Turnpike
+#   PIN=0 SERVERS="turnpike turnpike-w2 coturn-m1 coturn-m2" benchmarks/side-by-side.sh   # one worker and two
 #
-# Servers: turnpike (as shipped), turnpike-plain (one datagram per receive call, no recvmmsg), turnpike-drop
-# (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1), coturn-default (coturn's
-# thread per CPU), c-floor (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a
+# Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-plain (one datagram per receive call, no
+# recvmmsg), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1),
+# coturn-m2 (-m 2), coturn-default (coturn's thread per CPU), c-floor (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a
 # TURN server).
 #
 # Needs: a JDK 25, coturn (apt-get install coturn), gcc for c-floor, taskset. Traffic stays on 127.0.0.1.
@@ -81,15 +82,16 @@ LIMITS_OFF=(--user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0)
 
 start_server() {
   case "$1" in
-    turnpike|turnpike-plain|turnpike-drop)
+    turnpike|turnpike-plain|turnpike-drop|turnpike-w2)
       variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
+      [ "$1" = turnpike-w2 ] && variant=(--workers 2)
       "${RELAY_PIN[@]}" "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
         --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
         "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 \
         "${TURNPIKE_METRICS[@]}" > "$OUT/$1.log" 2>&1 & ;;
-    coturn-m1|coturn-default)
-      threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1)
+    coturn-m1|coturn-m2|coturn-default)
+      threads=(); [ "$1" = coturn-m1 ] && threads=(-m 1); [ "$1" = coturn-m2 ] && threads=(-m 2)
       "${RELAY_PIN[@]}" turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
         --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
         --allow-loopback-peers "${COTURN_TLS[@]}" --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The allocations by 5-tuple (listening socket and client), the relay ports they hold (from a pool per family),
@@ -22,31 +23,38 @@ final class AllocationTable {
     /** Ports tried before 508: another process may hold a port of the range. */
     private static final int OPEN_ATTEMPTS = 16;
 
-    /** An odd port held for an EVEN-PORT allocation's neighbour: its socket is bound, by no allocation. */
-    private record Reservation(RelayEndpoint held, boolean ipv6, long expiresAtNs) {}
-
     private RelayConfig config;
     private final RelaySockets sockets;
     private final RelayCounters counters;
     private final List<HashMap<InetSocketAddress, Allocation>> byListener = new ArrayList<>();
     private final RelayPortPool ipv4Ports;
     private final RelayPortPool ipv6Ports;
-    private final HashMap<Long, Reservation> reservations = new HashMap<>();
-    /** Live allocations per account ({@link Allocation#account}) and per client IP, for the quotas. */
-    private final HashMap<String, int[]> byAccount = new HashMap<>();
+    /** The reservations this table made, by token, for its sweep; one claimed elsewhere is gone from below. */
+    private final HashMap<Long, Reservations.Held> reserved = new HashMap<>();
+    /** Every reservation claimable here: this table's, and with several workers theirs too. */
+    private final Reservations reservations;
+    /** What the quotas count: this table's allocations, or those of every worker of the process. */
+    private final AllocationQuotas quotas;
 
-    private final HashMap<InetAddress, int[]> byClientIp = new HashMap<>();
     private int count;
 
-    AllocationTable(RelayConfig config, RelaySockets sockets, RelayCounters counters) {
+    AllocationTable(
+            RelayConfig config,
+            RelaySockets sockets,
+            RelayCounters counters,
+            AllocationQuotas quotas,
+            Reservations reservations) {
         this.config = config;
+        this.reservations = reservations;
         this.sockets = sockets;
         this.counters = counters;
+        this.quotas = quotas;
         for (int i = 0; i < config.listeners.size(); i++) {
             byListener.add(new HashMap<>());
         }
-        this.ipv4Ports = new RelayPortPool(config.relayPortLow, config.relayPortHigh);
-        this.ipv6Ports = new RelayPortPool(config.relayPortLow, config.relayPortHigh);
+        // a worker's share of --relay-ports: a peer may still reach any port of the range (another worker's)
+        this.ipv4Ports = new RelayPortPool(config.poolLow(), config.poolHigh());
+        this.ipv6Ports = new RelayPortPool(config.poolLow(), config.poolHigh());
     }
 
     int count() {
@@ -55,7 +63,7 @@ final class AllocationTable {
 
     /** Whether anything here expires: allocations, or reservations. */
     boolean hasExpiries() {
-        return count > 0 || !reservations.isEmpty();
+        return count > 0 || !reserved.isEmpty();
     }
 
     /** The 5-tuple's allocation if it has not expired (data plane: allocates nothing). */
@@ -75,18 +83,24 @@ final class AllocationTable {
         return allocation;
     }
 
-    /** Whether one more allocation for {@code account} from {@code clientIp} would pass a quota (486 if so). */
-    boolean overQuota(String account, InetAddress clientIp) {
-        return (config.maxAllocations > 0 && count >= config.maxAllocations)
-                || (config.userQuota > 0 && live(byAccount, account) >= config.userQuota)
-                || (config.clientQuota > 0 && live(byClientIp, clientIp) >= config.clientQuota);
+    /**
+     * Counts one more allocation for {@code account} from {@code clientIp} against the quotas, or answers false if
+     * it would pass one (486). What is counted here is given back by {@link #add}'s allocation ending, or by
+     * {@link #unreserve} if the allocation is not made after all.
+     */
+    boolean reserveQuota(String account, InetAddress clientIp) {
+        return quotas.take(account, clientIp, config);
     }
 
+    /** A quota counted by {@link #reserveQuota} for an allocation that was not made (no port). */
+    void unreserve(String account, InetAddress clientIp) {
+        quotas.give(account, clientIp);
+    }
+
+    /** An allocation whose quota {@link #reserveQuota} counted. */
     void add(Allocation allocation) {
         byListener.get(allocation.listener).put(allocation.client, allocation);
         count++;
-        tally(byAccount, allocation.account, +1);
-        tally(byClientIp, allocation.client.getAddress(), +1);
         counters.allocationsCreated++;
     }
 
@@ -101,22 +115,8 @@ final class AllocationTable {
         allocation.released = true; // datagrams still queued for its sockets are dropped
         releaseEndpoints(allocation, out);
         count--;
-        tally(byAccount, allocation.account, -1);
-        tally(byClientIp, allocation.client.getAddress(), -1);
+        quotas.give(allocation.account, allocation.client.getAddress());
         counters.allocationsDeleted++;
-    }
-
-    private static <K> int live(HashMap<K, int[]> counts, K key) {
-        int[] n = counts.get(key);
-        return n == null ? 0 : n[0];
-    }
-
-    private static <K> void tally(HashMap<K, int[]> counts, K key, int delta) {
-        int[] n = counts.computeIfAbsent(key, k -> new int[1]);
-        n[0] += delta;
-        if (n[0] <= 0) {
-            counts.remove(key);
-        }
     }
 
     /** Every live allocation, copied for other threads (the admin view); control plane: this allocates. */
@@ -180,12 +180,19 @@ final class AllocationTable {
                 }
             }
         }
-        Iterator<Reservation> reserved = reservations.values().iterator();
-        while (reserved.hasNext()) {
-            Reservation reservation = reserved.next();
-            if (reservation.expiresAtNs() - nowNs <= 0) {
-                reserved.remove();
-                unhold(reservation, out);
+        Iterator<Map.Entry<Long, Reservations.Held>> own = reserved.entrySet().iterator();
+        while (own.hasNext()) {
+            Map.Entry<Long, Reservations.Held> entry = own.next();
+            Reservations.Held held = entry.getValue();
+            if (held.expiresAtNs() - nowNs <= 0) {
+                own.remove();
+                if (reservations.takeIfUnclaimed(entry.getKey(), held)) {
+                    unhold(held, out);
+                } else {
+                    // another worker claimed it, and has its socket: the port comes back to the pool, and should
+                    // that allocation still hold it, binding it fails and the pool offers another
+                    pool(held.ipv6()).release(held.endpoint().port());
+                }
             }
         }
     }
@@ -229,7 +236,10 @@ final class AllocationTable {
             if (sockets.open(even)) {
                 if (sockets.open(held)) {
                     token[0] = config.random.nextLong();
-                    reservations.put(token[0], new Reservation(held, ipv6, nowNs + RESERVATION_LIFETIME_NS));
+                    Reservations.Held reservation =
+                            new Reservations.Held(held, ipv6, nowNs + RESERVATION_LIFETIME_NS, this);
+                    reserved.put(token[0], reservation);
+                    reservations.put(token[0], reservation);
                     return even;
                 }
                 out.add(new Command.CloseRelay(even));
@@ -242,29 +252,32 @@ final class AllocationTable {
 
     /**
      * The port a RESERVATION-TOKEN names, handed to {@code allocation}: its socket was bound when it was reserved
-     * and now serves the allocation. Null (and the port given up) if unknown, expired, or the loop cannot.
+     * (by this table or, with several workers, another's) and now serves the allocation. Null (and the port given
+     * up) if unknown, expired, or the loop cannot.
      */
     RelayEndpoint claim(long token, Allocation allocation, boolean dontFragment, long nowNs, Outbox out) {
-        Reservation reservation = reservations.remove(token);
-        if (reservation == null) {
+        Reservations.Held held = reservations.take(token);
+        if (held == null) {
             return null;
         }
-        if (reservation.expiresAtNs() - nowNs <= 0) {
-            unhold(reservation, out);
-            return null;
-        }
-        RelayEndpoint held = reservation.held();
-        RelayEndpoint endpoint = new RelayEndpoint(held.local(), held.advertised(), allocation, dontFragment);
-        if (sockets.adopt(held, endpoint)) {
+        boolean own = reserved.remove(token) != null;
+        RelayEndpoint endpoint =
+                new RelayEndpoint(held.endpoint().local(), held.endpoint().advertised(), allocation, dontFragment);
+        if (held.expiresAtNs() - nowNs > 0 && sockets.adopt(held.endpoint(), endpoint)) {
             return endpoint;
         }
-        unhold(reservation, out);
+        // expired, or not adoptable: its socket closes here; the port returns to its own table's pool, at once if
+        // that is this one, else at that table's sweep
+        out.add(new Command.CloseRelay(held.endpoint()));
+        if (own) {
+            pool(held.ipv6()).release(held.endpoint().port());
+        }
         return null;
     }
 
-    private void unhold(Reservation reservation, Outbox out) {
-        out.add(new Command.CloseRelay(reservation.held()));
-        pool(reservation.ipv6()).release(reservation.held().port());
+    private void unhold(Reservations.Held held, Outbox out) {
+        out.add(new Command.CloseRelay(held.endpoint()));
+        pool(held.ipv6()).release(held.endpoint().port());
     }
 
     /** Gives up an allocation's relay ports (the loop closes their sockets). */

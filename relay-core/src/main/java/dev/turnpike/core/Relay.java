@@ -44,6 +44,7 @@ public final class Relay {
     private final Responses responses;
     private final RequestAuthentication authentication;
     private final AllocationTable allocations;
+    private final AllocationQuotas quotas;
     private final int[] unknownAttributes = new int[16];
 
     private final long[] reservationToken = new long[1];
@@ -54,12 +55,21 @@ public final class Relay {
     private List<InetSocketAddress> alternateServers;
 
     public Relay(RelayConfig config, RelaySockets sockets) {
+        this(config, sockets, AllocationQuotas.local(), Reservations.local());
+    }
+
+    /**
+     * One of several relays in a process (a worker): {@code quotas} counts the allocations of all of them, and
+     * a port one of them reserved can be claimed on any of them ({@code reservations}).
+     */
+    public Relay(RelayConfig config, RelaySockets sockets, AllocationQuotas quotas, Reservations reservations) {
         this.config = config;
         this.sockets = sockets;
         this.policy = config.policy;
         this.responses = new Responses(integrity, config.software, counters);
         this.authentication = new RequestAuthentication(config, integrity, responses, counters);
-        this.allocations = new AllocationTable(config, sockets, counters);
+        this.quotas = quotas;
+        this.allocations = new AllocationTable(config, sockets, counters, quotas, reservations);
         this.dataPlane = new DataPlane(
                 config, allocations, counters, config.totalBps == 0 ? null : bandwidthBucket(config.totalBps, 0));
     }
@@ -114,6 +124,15 @@ public final class Relay {
 
     public int allocationCount() {
         return allocations.count();
+    }
+
+    /**
+     * The allocations the quotas count: this relay's, or with {@link AllocationQuotas#shared} those of every
+     * relay that shares them (the workers of a process). Safe from the owning thread; a draining worker ends
+     * when this reaches 0.
+     */
+    public int allocationsCounted() {
+        return quotas.total();
     }
 
     /** Every live allocation, copied for another thread to read (the admin view). Call on the owning thread. */
@@ -332,7 +351,7 @@ public final class Relay {
         }
 
         String account = account(who);
-        if (allocations.overQuota(account, client.getAddress())) {
+        if (!allocations.reserveQuota(account, client.getAddress())) {
             counters.allocationsRefusedQuota++;
             responses.error(
                     listener,
@@ -353,6 +372,7 @@ public final class Relay {
                     ? allocations.claim(TurnAttributes.reservationToken(request), allocation, dontFragment, nowNs, out)
                     : null;
             if (endpoint == null) {
+                allocations.unreserve(account, client.getAddress());
                 refuseNoPort(listener, client, "RESERVATION-TOKEN unknown, expired or malformed", out);
                 return;
             }
@@ -366,6 +386,7 @@ public final class Relay {
             RelayEndpoint even = allocations.openEvenPairAndReserve(
                     allocation, wantIpv6, dontFragment, reservationToken, nowNs, out);
             if (even == null) {
+                allocations.unreserve(account, client.getAddress());
                 refuseNoPort(listener, client, "no free even port with a free neighbour in --relay-ports", out);
                 return;
             }
@@ -384,6 +405,7 @@ public final class Relay {
             }
             if ((wantIpv4 && allocation.ipv4 == null) || (wantIpv6 && !ipv6Unavailable && allocation.ipv6 == null)) {
                 allocations.releaseEndpoints(allocation, out);
+                allocations.unreserve(account, client.getAddress());
                 refuseNoPort(listener, client, "no free port in --relay-ports", out);
                 return;
             }

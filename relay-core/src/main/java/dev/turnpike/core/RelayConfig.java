@@ -44,6 +44,10 @@ public final class RelayConfig {
     final InetAddress publicIpv6;
     final int relayPortLow;
     final int relayPortHigh;
+    /** Which share of the relay ports this relay hands out, and of how many (workers): 0 of 1 alone. */
+    final int portShare;
+
+    final int portShares;
     final long maxLifetimeSeconds;
     final long nonceLifetimeSeconds;
     final boolean rfc5766ChannelNumbers;
@@ -70,6 +74,14 @@ public final class RelayConfig {
         this.publicIpv6 = b.publicIpv6;
         this.relayPortLow = b.relayPortLow;
         this.relayPortHigh = b.relayPortHigh;
+        this.portShare = b.portShare;
+        this.portShares = b.portShares;
+        if (portShares < 1 || portShare < 0 || portShare >= portShares) {
+            throw new IllegalArgumentException("port share " + portShare + " of " + portShares);
+        }
+        if (portShares > relayPortHigh - relayPortLow + 1) {
+            throw new IllegalArgumentException("fewer relay ports than shares: " + portShares);
+        }
         this.maxLifetimeSeconds = b.maxLifetimeSeconds;
         this.nonceLifetimeSeconds = b.nonceLifetimeSeconds;
         this.rfc5766ChannelNumbers = b.rfc5766ChannelNumbers;
@@ -91,6 +103,16 @@ public final class RelayConfig {
         this.challengeBurst = b.challengeBurst;
     }
 
+    /** The lowest relay port this relay hands out: the start of its share of the range. */
+    int poolLow() {
+        return relayPortLow + (int) ((long) (relayPortHigh - relayPortLow + 1) * portShare / portShares);
+    }
+
+    /** The highest relay port this relay hands out: shares are contiguous, and together cover the range. */
+    int poolHigh() {
+        return relayPortLow + (int) ((long) (relayPortHigh - relayPortLow + 1) * (portShare + 1) / portShares) - 1;
+    }
+
     /**
      * The names of what differs between this and {@code next} among what only a restart can change: what binds
      * sockets or is written into allocations. Empty when {@code next} can replace this in a running relay.
@@ -108,7 +130,10 @@ public final class RelayConfig {
                 || !java.util.Objects.equals(publicIpv6, next.publicIpv6)) {
             names.add("public addresses");
         }
-        if (relayPortLow != next.relayPortLow || relayPortHigh != next.relayPortHigh) {
+        if (relayPortLow != next.relayPortLow
+                || relayPortHigh != next.relayPortHigh
+                || portShare != next.portShare
+                || portShares != next.portShares) {
             names.add("relay ports");
         }
         return names;
@@ -128,6 +153,8 @@ public final class RelayConfig {
         private InetAddress publicIpv6;
         private int relayPortLow = 49152;
         private int relayPortHigh = 65535;
+        private int portShare;
+        private int portShares = 1;
         private long maxLifetimeSeconds = 3600;
         private long nonceLifetimeSeconds = 600;
         private boolean rfc5766ChannelNumbers;
@@ -175,6 +202,16 @@ public final class RelayConfig {
         public Builder relayPorts(int low, int high) {
             this.relayPortLow = low;
             this.relayPortHigh = high;
+            return this;
+        }
+
+        /**
+         * One of {@code shares} relays in a process (workers) hands out only share {@code index} of the relay ports,
+         * a contiguous part, so that no two bind the same port; peers may still reach any port of the range.
+         */
+        public Builder relayPortShare(int index, int shares) {
+            this.portShare = index;
+            this.portShares = shares;
             return this;
         }
 

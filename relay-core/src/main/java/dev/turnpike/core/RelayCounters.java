@@ -54,26 +54,34 @@ public final class RelayCounters {
 
     /** A copy, for the loop to publish to other threads (the metrics endpoint). */
     public RelayCounters copy() {
-        RelayCounters c = new RelayCounters();
-        System.arraycopy(drops, 0, c.drops, 0, drops.length);
-        System.arraycopy(authFailures, 0, c.authFailures, 0, authFailures.length);
-        c.bindingRequests = bindingRequests;
-        c.stunRequests = stunRequests;
-        c.indicationsIgnored = indicationsIgnored;
-        c.errorResponses = errorResponses;
-        c.allocationsCreated = allocationsCreated;
-        c.allocationsDeleted = allocationsDeleted;
-        c.allocationsRefusedNoPort = allocationsRefusedNoPort;
-        c.allocationsRefusedQuota = allocationsRefusedQuota;
-        c.allocationsRefusedDraining = allocationsRefusedDraining;
-        c.allocationsClosedWithConnection = allocationsClosedWithConnection;
-        c.refusedOverLimit = refusedOverLimit;
-        c.peersRefused = peersRefused;
-        c.packetsClientToPeer = packetsClientToPeer;
-        c.bytesClientToPeer = bytesClientToPeer;
-        c.packetsPeerToClient = packetsPeerToClient;
-        c.bytesPeerToClient = bytesPeerToClient;
-        return c;
+        return new RelayCounters().add(this);
+    }
+
+    /** Adds {@code other}'s counts to these, and answers these: the workers' counters summed for the process. */
+    public RelayCounters add(RelayCounters other) {
+        for (int i = 0; i < drops.length; i++) {
+            drops[i] += other.drops[i];
+        }
+        for (int i = 0; i < authFailures.length; i++) {
+            authFailures[i] += other.authFailures[i];
+        }
+        bindingRequests += other.bindingRequests;
+        stunRequests += other.stunRequests;
+        indicationsIgnored += other.indicationsIgnored;
+        errorResponses += other.errorResponses;
+        allocationsCreated += other.allocationsCreated;
+        allocationsDeleted += other.allocationsDeleted;
+        allocationsRefusedNoPort += other.allocationsRefusedNoPort;
+        allocationsRefusedQuota += other.allocationsRefusedQuota;
+        allocationsRefusedDraining += other.allocationsRefusedDraining;
+        allocationsClosedWithConnection += other.allocationsClosedWithConnection;
+        refusedOverLimit += other.refusedOverLimit;
+        peersRefused += other.peersRefused;
+        packetsClientToPeer += other.packetsClientToPeer;
+        bytesClientToPeer += other.bytesClientToPeer;
+        packetsPeerToClient += other.packetsPeerToClient;
+        bytesPeerToClient += other.bytesPeerToClient;
+        return this;
     }
 
     /** Allocations now live: created and not yet deleted or expired. */

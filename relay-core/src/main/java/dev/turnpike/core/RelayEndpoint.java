@@ -22,6 +22,14 @@ public final class RelayEndpoint {
         this.dontFragment = dontFragment;
     }
 
+    /**
+     * True for a port held for a RESERVATION-TOKEN, by no allocation yet: the loop may leave its socket unread,
+     * and with several workers any of them may adopt it.
+     */
+    public boolean reserved() {
+        return allocation == null;
+    }
+
     /** True when the client asked for DONT-FRAGMENT: the socket should set the IP DF bit. */
     public boolean dontFragment() {
         return dontFragment;

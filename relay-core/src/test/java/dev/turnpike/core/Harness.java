@@ -72,7 +72,7 @@ final class Harness {
         }
     }
 
-    final FakeSockets sockets = new FakeSockets();
+    final FakeSockets sockets;
     final Relay relay;
     final Outbox out = new Outbox();
     final List<RelayEndpoint> closed = new ArrayList<>();
@@ -87,7 +87,22 @@ final class Harness {
     }
 
     Harness(UnaryOperator<RelayConfig.Builder> customise) {
-        relay = new Relay(customise.apply(configuration()).build(), sockets);
+        this(customise, AllocationQuotas.local());
+    }
+
+    /** One of several relays (workers) whose allocations {@code quotas} counts together. */
+    Harness(UnaryOperator<RelayConfig.Builder> customise, AllocationQuotas quotas) {
+        this(customise, quotas, Reservations.local(), new FakeSockets());
+    }
+
+    /** One of several workers sharing quotas, reservations and (as the kernel's ports are) sockets. */
+    Harness(
+            UnaryOperator<RelayConfig.Builder> customise,
+            AllocationQuotas quotas,
+            Reservations reservations,
+            FakeSockets sockets) {
+        this.sockets = sockets;
+        relay = new Relay(customise.apply(configuration()).build(), sockets, quotas, reservations);
     }
 
     /** The configuration every harness starts from, for a test to change and build. */

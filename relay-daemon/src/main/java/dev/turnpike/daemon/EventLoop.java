@@ -21,6 +21,7 @@ import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
 import java.util.function.LongFunction;
@@ -106,6 +107,17 @@ final class EventLoop implements Runnable {
             SocketOptions socketOptions,
             Transmitter transmitter)
             throws IOException {
+        this(listen, allocator, socketOptions, transmitter, new ConcurrentHashMap<>());
+    }
+
+    /** One of several workers, which share the ports reserved for RESERVATION-TOKENs ({@link RelaySocketTable}). */
+    EventLoop(
+            List<InetSocketAddress> listen,
+            ByteBufAllocator allocator,
+            SocketOptions socketOptions,
+            Transmitter transmitter,
+            ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts)
+            throws IOException {
         this.socketOptions = socketOptions;
         this.maxQueuedBytes = socketOptions.maxQueuedBytes();
         this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
@@ -114,12 +126,15 @@ final class EventLoop implements Runnable {
         this.readSelector = Selector.open();
         this.sendQueue = new SendQueue(allocator, transmitter, counters, socketOptions.dropWhenFull());
         this.sockets = new UdpSockets(readSelector, socketOptions);
-        this.relaySockets = new RelaySocketTable(sockets, counters);
+        this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         try {
             for (int i = 0; i < listen.size(); i++) {
                 InetSocketAddress address = listen.get(i);
                 DatagramChannel channel = sockets.open(address);
                 try {
+                    if (socketOptions.reusePort()) {
+                        channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                    }
                     channel.bind(address);
                 } catch (IOException e) {
                     channel.close();
@@ -146,17 +161,18 @@ final class EventLoop implements Runnable {
         if (tcp.isEmpty() && tls.isEmpty()) {
             return;
         }
-        streams = new StreamTransport(readSelector, counters, limits, new StreamTransport.Delivery() {
-            @Override
-            public void message(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
-                dispatchStream(connection, buffer, offset, length);
-            }
+        streams = new StreamTransport(
+                readSelector, counters, limits, socketOptions.reusePort(), new StreamTransport.Delivery() {
+                    @Override
+                    public void message(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
+                        dispatchStream(connection, buffer, offset, length);
+                    }
 
-            @Override
-            public void closed(StreamConnection connection) {
-                closedStreams.add(connection);
-            }
-        });
+                    @Override
+                    public void closed(StreamConnection connection) {
+                        closedStreams.add(connection);
+                    }
+                });
         int index = listeners.size();
         try {
             for (InetSocketAddress address : tcp) {
@@ -225,6 +241,11 @@ final class EventLoop implements Runnable {
         return counters;
     }
 
+    /** The core, for its counters once the loop has ended. */
+    Relay relay() {
+        return relay;
+    }
+
     /** Packets waiting for room in a socket buffer; loop thread only (hooks, tests). */
     int queuedPackets() {
         return sendQueue.queuedPackets();
@@ -242,7 +263,7 @@ final class EventLoop implements Runnable {
 
     private void publish() {
         published = new Metrics.Snapshot(
-                relay.counters().copy(), counters.copy(), queuedPackets(), sendQueue.queuedBytes(), nowNs);
+                relay.counters().copy(), counters.copy(), queuedPackets(), sendQueue.queuedBytes(), nowNs, List.of());
         publishedAtNs = nowNs;
     }
 
@@ -351,10 +372,11 @@ final class EventLoop implements Runnable {
         for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
             task.run();
         }
-        if (draining && (relay.allocationCount() == 0 || nowNs - drainDeadlineNs >= 0)) {
+        // every worker's allocations: one that ended early would leave the SO_REUSEPORT group and move others' clients
+        if (draining && (relay.allocationsCounted() == 0 || nowNs - drainDeadlineNs >= 0)) {
             log.atInfo()
                     .addKeyValue("allocationsLeft", relay.allocationCount())
-                    .log(relay.allocationCount() == 0 ? "drained" : "drain timed out");
+                    .log(relay.allocationsCounted() == 0 ? "drained" : "drain timed out");
             running = false;
             return;
         }
@@ -655,7 +677,8 @@ final class EventLoop implements Runnable {
         }
     }
 
-    private void close() {
+    /** Closes every socket; the loop's own end does it, and {@link Workers} for a loop that never ran. */
+    void close() {
         if (streams != null) {
             streams.closeAll();
             closedStreams.clear(); // the relay is stopping: nothing to end but the sockets
@@ -663,6 +686,7 @@ final class EventLoop implements Runnable {
         sendQueue.close();
         List<UdpSocket> all = new ArrayList<>(listeners);
         relaySockets.forEach(all::add);
+        relaySockets.closeReserved();
         for (UdpSocket socket : all) {
             try {
                 socket.channel.close();

@@ -41,6 +41,7 @@ final class HelpLayout {
                         "--max-lifetime",
                         "--rfc5766-channel-numbers",
                         "--max-queued-bytes",
+                        "--workers",
                         "--software"));
         groups.put(
                 "Authentication",

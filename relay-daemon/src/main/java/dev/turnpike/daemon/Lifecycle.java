@@ -23,12 +23,12 @@ final class Lifecycle {
         }
     }
 
-    private final EventLoop loop;
+    private final Workers loop;
     private final SystemdNotifier systemd;
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile DrainSettings settings;
 
-    Lifecycle(EventLoop loop, SystemdNotifier systemd, DrainSettings settings) {
+    Lifecycle(Workers loop, SystemdNotifier systemd, DrainSettings settings) {
         this.loop = loop;
         this.systemd = systemd;
         this.settings = settings;

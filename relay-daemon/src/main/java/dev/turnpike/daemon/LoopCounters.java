@@ -72,34 +72,43 @@ final class LoopCounters {
     long tlsHandshakes;
 
     LoopCounters copy() {
-        LoopCounters c = new LoopCounters();
-        c.streamsAccepted = streamsAccepted;
-        c.streamsRefused = streamsRefused;
-        c.streamsOpen = streamsOpen;
-        System.arraycopy(streamsClosed, 0, c.streamsClosed, 0, streamsClosed.length);
-        c.streamMessagesReceived = streamMessagesReceived;
-        c.streamBytesWritten = streamBytesWritten;
-        c.tlsHandshakes = tlsHandshakes;
-        c.iterations = iterations;
-        c.datagramsReceived = datagramsReceived;
-        c.datagramsSent = datagramsSent;
-        c.sendsRequested = sendsRequested;
-        c.sentToPeers = sentToPeers;
-        c.sentToClients = sentToClients;
-        c.timerRuns = timerRuns;
-        c.timerRunsWhileSuspended = timerRunsWhileSuspended;
-        c.suspendedWaits = suspendedWaits;
-        c.suspendedWakeupsByWritability = suspendedWakeupsByWritability;
-        c.packetsBuffered = packetsBuffered;
-        c.suspendedNs = suspendedNs;
-        c.bufferedNs = bufferedNs;
-        c.receiveErrors = receiveErrors;
-        c.droppedFullBuffer = droppedFullBuffer;
-        c.internalErrors = internalErrors;
-        c.sendErrors = sendErrors;
-        c.closeErrors = closeErrors;
-        c.queuedBytesHighWater = queuedBytesHighWater;
-        c.batchesHeld = batchesHeld;
-        return c;
+        return new LoopCounters().add(this);
+    }
+
+    /**
+     * Adds {@code other}'s counts to these, and answers these: the workers' counters summed for the process. The
+     * high water is the highest of them, since each worker's queue has a bound of its own.
+     */
+    LoopCounters add(LoopCounters other) {
+        for (int i = 0; i < streamsClosed.length; i++) {
+            streamsClosed[i] += other.streamsClosed[i];
+        }
+        streamsAccepted += other.streamsAccepted;
+        streamsRefused += other.streamsRefused;
+        streamsOpen += other.streamsOpen;
+        streamMessagesReceived += other.streamMessagesReceived;
+        streamBytesWritten += other.streamBytesWritten;
+        tlsHandshakes += other.tlsHandshakes;
+        iterations += other.iterations;
+        datagramsReceived += other.datagramsReceived;
+        datagramsSent += other.datagramsSent;
+        sendsRequested += other.sendsRequested;
+        sentToPeers += other.sentToPeers;
+        sentToClients += other.sentToClients;
+        timerRuns += other.timerRuns;
+        timerRunsWhileSuspended += other.timerRunsWhileSuspended;
+        suspendedWaits += other.suspendedWaits;
+        suspendedWakeupsByWritability += other.suspendedWakeupsByWritability;
+        packetsBuffered += other.packetsBuffered;
+        suspendedNs += other.suspendedNs;
+        bufferedNs += other.bufferedNs;
+        receiveErrors += other.receiveErrors;
+        droppedFullBuffer += other.droppedFullBuffer;
+        internalErrors += other.internalErrors;
+        sendErrors += other.sendErrors;
+        closeErrors += other.closeErrors;
+        batchesHeld += other.batchesHeld;
+        queuedBytesHighWater = Math.max(queuedBytesHighWater, other.queuedBytesHighWater);
+        return this;
     }
 }

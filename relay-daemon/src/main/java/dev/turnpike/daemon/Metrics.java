@@ -5,6 +5,7 @@ import dev.turnpike.core.RelayCounters;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -14,8 +15,33 @@ import java.util.Locale;
 final class Metrics {
     private Metrics() {}
 
-    /** Copies taken on the loop thread at {@code takenAtNs} (System.nanoTime). */
-    record Snapshot(RelayCounters relay, LoopCounters loop, int queuedPackets, long queuedBytes, long takenAtNs) {}
+    /**
+     * Copies taken on a loop's thread at {@code takenAtNs} (System.nanoTime); for the process, the sum of its
+     * workers' and the oldest time among them, with each worker's own in {@code workers} (empty in a worker's).
+     */
+    record Snapshot(
+            RelayCounters relay,
+            LoopCounters loop,
+            int queuedPackets,
+            long queuedBytes,
+            long takenAtNs,
+            List<Snapshot> workers) {
+        static Snapshot sum(List<Snapshot> workers) {
+            RelayCounters relay = new RelayCounters();
+            LoopCounters loop = new LoopCounters();
+            int queuedPackets = 0;
+            long queuedBytes = 0;
+            long oldest = workers.get(0).takenAtNs();
+            for (Snapshot w : workers) {
+                relay.add(w.relay());
+                loop.add(w.loop());
+                queuedPackets += w.queuedPackets();
+                queuedBytes += w.queuedBytes();
+                oldest = w.takenAtNs() - oldest < 0 ? w.takenAtNs() : oldest;
+            }
+            return new Snapshot(relay, loop, queuedPackets, queuedBytes, oldest, List.copyOf(workers));
+        }
+    }
 
     /** What the loop does not know: whether a drain is under way, and the reloads applied and refused. */
     static String renderLifecycle(boolean draining, long reloadsApplied, long reloadsRefused) {
@@ -260,8 +286,65 @@ final class Metrics {
                 "counter",
                 "Released relay sockets whose close failed (the loop went on).",
                 l.closeErrors);
+        perWorker(b, s.workers());
         process(b);
         return b.toString();
+    }
+
+    /**
+     * The few series where one worker's figure tells what the sum hides (--workers): whether the kernel spread the
+     * clients evenly, and whether one worker is busy or suspended while the others idle.
+     */
+    private static void perWorker(StringBuilder b, List<Snapshot> workers) {
+        if (workers.isEmpty()) {
+            return;
+        }
+        byWorker(
+                b,
+                workers,
+                "turnpike_worker_allocations",
+                "gauge",
+                "Allocations now live, by worker.",
+                w -> w.relay().allocationsLive());
+        byWorker(
+                b,
+                workers,
+                "turnpike_worker_datagrams_received_total",
+                "counter",
+                "Datagrams read, by worker.",
+                w -> w.loop().datagramsReceived);
+        byWorker(
+                b,
+                workers,
+                "turnpike_worker_loop_iterations_total",
+                "counter",
+                "Event loop iterations, by worker.",
+                w -> w.loop().iterations);
+        byWorker(
+                b,
+                workers,
+                "turnpike_worker_suspended_seconds_total",
+                "counter",
+                "Time a worker read nothing while it waited for queued packets to go out, by worker.",
+                w -> w.loop().suspendedNs / 1e9);
+    }
+
+    private static void byWorker(
+            StringBuilder b,
+            List<Snapshot> workers,
+            String name,
+            String type,
+            String help,
+            java.util.function.ToDoubleFunction<Snapshot> value) {
+        header(b, name, type, help);
+        for (int i = 0; i < workers.size(); i++) {
+            b.append(name)
+                    .append("{worker=\"")
+                    .append(i)
+                    .append("\"} ")
+                    .append(format(value.applyAsDouble(workers.get(i))))
+                    .append('\n');
+        }
     }
 
     /**

@@ -273,6 +273,15 @@ final class RelayOptions {
     String software;
 
     @Option(
+            names = "--workers",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Event loops, each a thread with its own listening sockets (SO_REUSEPORT: the kernel "
+                    + "hashes each client to one), its share of --relay-ports and its own allocations; quotas count "
+                    + "across them. 1 to 1024, or auto: one per available core. Default: ${DEFAULT-VALUE}.")
+    String workers;
+
+    @Option(
             names = "--max-queued-bytes",
             paramLabel = "BYTES",
             defaultValue = "" + SocketOptions.DEFAULT_MAX_QUEUED_BYTES,

@@ -4,10 +4,12 @@ import dev.turnpike.core.RelayEndpoint;
 import dev.turnpike.core.RelaySockets;
 import java.io.IOException;
 import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
@@ -28,10 +30,21 @@ final class RelaySocketTable implements RelaySockets {
     private final UdpSocket[] ipv6 = new UdpSocket[65_536];
     private final List<UdpSocket> closing = new ArrayList<>();
     private final boolean dontFragmentSupported;
+    /**
+     * Ports bound for RESERVATION-TOKENs, by address: bound so that no other process takes them, but read by no
+     * loop until claimed, so that whichever worker the claim reaches can adopt the socket. Shared by the workers.
+     */
+    private final ConcurrentHashMap<InetSocketAddress, DatagramChannel> reserved;
 
     RelaySocketTable(UdpSockets sockets, LoopCounters counters) {
+        this(sockets, counters, new ConcurrentHashMap<>());
+    }
+
+    RelaySocketTable(
+            UdpSockets sockets, LoopCounters counters, ConcurrentHashMap<InetSocketAddress, DatagramChannel> reserved) {
         this.sockets = sockets;
         this.counters = counters;
+        this.reserved = reserved;
         this.dontFragmentSupported = probeDontFragment();
     }
 
@@ -62,7 +75,11 @@ final class RelaySocketTable implements RelaySockets {
                 channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
             }
             channel.bind(endpoint.local());
-            table(endpoint)[endpoint.port()] = sockets.register(channel, -1, endpoint);
+            if (endpoint.reserved()) {
+                reserved.put(endpoint.local(), channel);
+            } else {
+                table(endpoint)[endpoint.port()] = sockets.register(channel, -1, endpoint);
+            }
             return true;
         } catch (IOException | RuntimeException e) {
             log.atDebug()
@@ -82,27 +99,28 @@ final class RelaySocketTable implements RelaySockets {
 
     @Override
     public boolean adopt(RelayEndpoint held, RelayEndpoint endpoint) {
-        UdpSocket socket = socket(held);
-        if (socket == null || socket.relay != held) {
+        DatagramChannel channel = reserved.remove(held.local());
+        if (channel == null) {
             return false;
         }
         try {
             if (endpoint.dontFragment() != held.dontFragment()) {
-                socket.channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, endpoint.dontFragment());
+                channel.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, endpoint.dontFragment());
             }
+            table(endpoint)[endpoint.port()] = sockets.register(channel, -1, endpoint);
+            return true;
         } catch (IOException | RuntimeException e) {
-            long heldBack = warnings.admit("cannot set DONT-FRAGMENT", System.nanoTime());
+            long heldBack = warnings.admit("cannot adopt a reserved relay port", System.nanoTime());
             if (heldBack >= 0) {
                 log.atWarn()
                         .addKeyValue("relay", Addresses.format(held.local()))
                         .addKeyValue("heldBack", heldBack)
                         .setCause(e)
-                        .log("cannot set DONT-FRAGMENT");
+                        .log("cannot adopt a reserved relay port");
             }
+            closeQuietly(channel);
             return false;
         }
-        socket.relay = endpoint;
-        return true;
     }
 
     @Override
@@ -116,6 +134,14 @@ final class RelaySocketTable implements RelaySockets {
      * closed from inside a select.
      */
     void release(RelayEndpoint endpoint) {
+        if (endpoint.reserved()) {
+            // never registered with a selector: it closes now, unless a claim took it first
+            DatagramChannel channel = reserved.remove(endpoint.local());
+            if (channel != null) {
+                closeQuietly(channel);
+            }
+            return;
+        }
         UdpSocket[] table = table(endpoint);
         UdpSocket socket = table[endpoint.port()];
         if (socket != null && socket.relay == endpoint) {
@@ -163,6 +189,24 @@ final class RelaySocketTable implements RelaySockets {
                             .log("closing a relay socket failed");
                 }
             }
+        }
+    }
+
+    /** Closes every reserved port's socket not claimed yet: the process is stopping. */
+    void closeReserved() {
+        for (InetSocketAddress address : List.copyOf(reserved.keySet())) {
+            DatagramChannel channel = reserved.remove(address);
+            if (channel != null) {
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    private void closeQuietly(DatagramChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            counters.closeErrors++;
         }
     }
 

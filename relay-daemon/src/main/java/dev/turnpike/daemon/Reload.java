@@ -1,7 +1,6 @@
 package dev.turnpike.daemon;
 
 import ch.qos.logback.classic.LoggerContext;
-import dev.turnpike.core.RelayConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -33,6 +32,7 @@ final class Reload {
             "--listen-tcp",
             "--listen-tls",
             "--relay-ports",
+            "--workers",
             "--relay-address",
             "--public-address",
             "--metrics-listen",
@@ -51,7 +51,7 @@ final class Reload {
     private final Map<String, String> env;
     private final List<InetSocketAddress> listen;
     private final List<InetSocketAddress> bound;
-    private final EventLoop loop;
+    private final Workers loop;
     private final Lifecycle lifecycle;
     private final AdminAccess admin;
     private final AtomicLong applied = new AtomicLong();
@@ -70,7 +70,7 @@ final class Reload {
             CommandLine running,
             Settings settings,
             String token,
-            EventLoop loop,
+            Workers loop,
             Lifecycle lifecycle,
             AdminAccess admin) {
         this.args = args.clone();
@@ -153,10 +153,8 @@ final class Reload {
         if (tls != null && !tlsFiles.equals(runningTlsFiles) && !changed.contains("--tls-cert")) {
             changed.add("--tls-cert (its certificate)");
         }
-        RelayConfig config;
         try {
-            config = settings.relayConfig(bound);
-            loop.reconfigure(config).get(5, TimeUnit.SECONDS);
+            loop.reconfigure(settings.relayConfigs(bound)).get(5, TimeUnit.SECONDS);
             loop.reconfigureStreams(tls, settings.streamLimits()).get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IllegalArgumentException(e.getCause().getMessage());

@@ -1,6 +1,5 @@
 package dev.turnpike.daemon;
 
-import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.auth.Credentials;
@@ -40,6 +39,7 @@ final class Settings {
 
     private int relayPortLow;
     private int relayPortHigh;
+    private int workers;
     private InetAddress relayIpv4;
     private InetAddress relayIpv6;
     private InetAddress publicIpv4;
@@ -54,6 +54,7 @@ final class Settings {
     static Settings from(RelayOptions flags, List<InetSocketAddress> listen) {
         Settings s = new Settings(flags);
         s.parseRelayPorts();
+        s.parseWorkers(Runtime.getRuntime().availableProcessors());
         s.parseUsers();
         if (flags.realm.isBlank()) {
             throw bad("--realm '' (expected: a non-empty realm, e.g. example.org)");
@@ -138,7 +139,8 @@ final class Settings {
         }
         int families = (relayIpv4 != null ? 1 : 0) + (relayIpv6 != null ? 1 : 0);
         long connections = flags.listenTcp.isEmpty() && flags.listenTls.isEmpty() ? 0 : flags.maxConnections;
-        long needed = families * perFamily + listeners + connections + RESERVED_DESCRIPTORS;
+        // each worker binds every listener, and has its selectors (an epoll descriptor each, and the JDK's pipe)
+        long needed = families * perFamily + (long) workers * (listeners + 4) + connections + RESERVED_DESCRIPTORS;
         if (limit > 0 && needed > limit) {
             throw bad("--relay-ports " + relayPortLow + "-" + relayPortHigh + " with --max-allocations "
                     + flags.maxAllocations + " needs up to " + needed + " file descriptors but the limit is " + limit
@@ -171,6 +173,32 @@ final class Settings {
         if (relayPortLow < 1024 || relayPortHigh > 65535 || relayPortLow > relayPortHigh) {
             throw bad("--relay-ports " + text + " (expected: 1024 <= LOW <= HIGH <= 65535)");
         }
+    }
+
+    /** --workers: a number, or auto for one per available core; every worker needs relay ports of its own. */
+    void parseWorkers(int cores) {
+        String text = flags.workers.strip();
+        if (text.equalsIgnoreCase("auto")) {
+            workers = cores;
+        } else {
+            try {
+                workers = Integer.parseInt(text);
+            } catch (NumberFormatException e) {
+                throw bad("--workers '" + text + "' (expected: 1..1024, or auto)");
+            }
+            if (workers < 1 || workers > 1024) {
+                throw bad("--workers " + text + " (expected: 1..1024, or auto)");
+            }
+        }
+        if (workers > relayPortHigh - relayPortLow + 1) {
+            throw bad("--workers " + text + " (" + workers + ") with --relay-ports " + relayPortLow + "-"
+                    + relayPortHigh + " (expected: at least one relay port per worker)");
+        }
+    }
+
+    /** Event loops to run: --workers, resolved. */
+    int workers() {
+        return workers;
     }
 
     private void parseUsers() {
@@ -306,7 +334,28 @@ final class Settings {
         }
     }
 
-    RelayConfig relayConfig(List<InetSocketAddress> bound) throws SocketException {
+    /**
+     * One configuration per worker: the same credentials, policy and nonce key (a nonce is good on any worker),
+     * each its own share of the relay ports, its own random source, and a share of --total-bps (a worker cannot
+     * borrow another's: the data path shares nothing).
+     */
+    List<RelayConfig> relayConfigs(List<InetSocketAddress> bound) throws SocketException {
+        List<RelayConfig> configs = new ArrayList<>(workers);
+        SecureRandom seed = new SecureRandom();
+        byte[] nonceKey = new byte[32];
+        seed.nextBytes(nonceKey);
+        RelayConfig.Builder builder = relayConfig(bound).nonceKey(nonceKey);
+        long totalBps = flags.totalBps == 0 ? 0 : Math.max(1, flags.totalBps / workers);
+        for (int i = 0; i < workers; i++) {
+            configs.add(builder.relayPortShare(i, workers)
+                    .bandwidth(flags.maxBps, totalBps)
+                    .random(new SplittableRandom(seed.nextLong()))
+                    .build());
+        }
+        return configs;
+    }
+
+    private RelayConfig.Builder relayConfig(List<InetSocketAddress> bound) throws SocketException {
         Set<InetAddress> own = new HashSet<>(Addresses.localAddresses());
         for (InetAddress ip : new InetAddress[] {relayIpv4, relayIpv6, publicIpv4, publicIpv6}) {
             if (ip != null) {
@@ -316,9 +365,6 @@ final class Settings {
         for (InetSocketAddress listener : bound) {
             own.add(listener.getAddress());
         }
-        SecureRandom seed = new SecureRandom();
-        byte[] nonceKey = new byte[32];
-        seed.nextBytes(nonceKey);
         return RelayConfig.builder(bound)
                 .software(flags.software)
                 .quotas(flags.maxAllocations, flags.userQuota, flags.clientQuota)
@@ -337,24 +383,30 @@ final class Settings {
                         allow,
                         deny,
                         own,
-                        Set.copyOf(bound.subList(0, bound.size() - flags.listenTcp.size() - flags.listenTls.size()))))
-                .nonceKey(nonceKey)
-                .random(new SplittableRandom(seed.nextLong()))
-                .build();
+                        Set.copyOf(bound.subList(0, bound.size() - flags.listenTcp.size() - flags.listenTls.size()))));
     }
 
     RelayOptions options() {
         return flags;
     }
 
-    /** The limits on TCP and TLS connections. */
+    /**
+     * The limits on TCP and TLS connections of one worker: --max-connections and --tls-handshake-rate are the
+     * process's (descriptors and CPU), so each worker has its share; --connections-per-ip is per worker, since a
+     * client's connections are spread by the kernel and a worker knows only its own.
+     */
     StreamTransport.Limits streamLimits() {
         return new StreamTransport.Limits(
-                flags.maxConnections,
+                (int) share(flags.maxConnections),
                 flags.connectionsPerIp,
                 flags.firstMessageTimeout * 1_000_000_000L,
                 flags.maxConnectionQueuedBytes,
-                flags.tlsHandshakeRate);
+                share(flags.tlsHandshakeRate));
+    }
+
+    /** One worker's share of a process-wide limit (0: none), rounded up so that no worker gets 0. */
+    private long share(long limit) {
+        return limit == 0 ? 0 : (limit + workers - 1) / workers;
     }
 
     /** The TLS context of --tls-cert and --tls-key, or null without --listen-tls; one line when they will not do. */
@@ -389,6 +441,7 @@ final class Settings {
                 .addKeyValue("relayIpv4", relayIpv4 == null ? "none" : relayIpv4.getHostAddress())
                 .addKeyValue("relayIpv6", relayIpv6 == null ? "none" : Addresses.format(relayIpv6))
                 .addKeyValue("relayPorts", relayPortLow + "-" + relayPortHigh)
+                .addKeyValue("workers", workers)
                 .addKeyValue("allowPeer", allow.toString())
                 .addKeyValue("denyPeer", deny.toString())
                 .addKeyValue(
@@ -408,11 +461,17 @@ final class Settings {
         }
     }
 
-    static void logCounters(Logger log, Relay relay, EventLoop loop) {
-        RelayCounters c = relay.counters();
-        LoopCounters l = loop.counters();
+    /** The process's counters, every worker's summed, when it stops; with several, each one's allocations too. */
+    static void logCounters(Logger log, Metrics.Snapshot last) {
+        RelayCounters c = last.relay();
+        LoopCounters l = last.loop();
         var event = log.atInfo()
                 .addKeyValue("allocations", c.allocationsCreated())
+                .addKeyValue(
+                        "allocationsByWorker",
+                        last.workers().stream()
+                                .map(w -> w.relay().allocationsCreated())
+                                .toList())
                 .addKeyValue("allocationsRefusedNoPort", c.allocationsRefusedNoPort())
                 .addKeyValue("allocationsRefusedQuota", c.allocationsRefusedQuota())
                 .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())

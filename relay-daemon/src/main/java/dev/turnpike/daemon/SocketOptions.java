@@ -15,13 +15,21 @@ package dev.turnpike.daemon;
  * @param maxQueuedBytes once this many bytes wait in the send queue, the loop stops handling even the datagrams
  *     of a batch it has already read; they wait in the batch's buffer until the queue has drained. Reading
  *     stops as soon as anything is queued, so the queue holds at most this plus one datagram's output.
+ * @param reusePort bind the listening sockets with SO_REUSEPORT, so that every worker of the process binds the
+ *     same addresses and the kernel hashes each client's 5-tuple to one of them (--workers above 1). Off for one
+ *     worker: with it, any process of the same user could bind the port too and take a share of the clients.
  */
 record SocketOptions(
-        int receiveBytes, int sendBytes, boolean dropWhenFull, boolean batchedReceive, long maxQueuedBytes) {
+        int receiveBytes,
+        int sendBytes,
+        boolean dropWhenFull,
+        boolean batchedReceive,
+        long maxQueuedBytes,
+        boolean reusePort) {
     /** coturn asks for 4 MiB too; the kernel caps it at net.core.rmem_max. */
     static final int DEFAULT_RECEIVE_BYTES = 4 << 20;
 
     static final long DEFAULT_MAX_QUEUED_BYTES = 4 << 20;
 
-    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES);
+    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES, false);
 }

@@ -77,7 +77,11 @@ final class StreamTransport {
     private TokenBucket handshakes;
     private int open;
 
-    StreamTransport(Selector selector, LoopCounters counters, Limits limits, Delivery delivery) {
+    /** Whether listeners bind with SO_REUSEPORT: each worker listens on the same addresses. */
+    private final boolean reusePort;
+
+    StreamTransport(Selector selector, LoopCounters counters, Limits limits, boolean reusePort, Delivery delivery) {
+        this.reusePort = reusePort;
         this.selector = selector;
         this.counters = counters;
         this.limits = limits;
@@ -96,6 +100,9 @@ final class StreamTransport {
                         : java.net.StandardProtocolFamily.INET6);
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (reusePort) {
+                server.setOption(StandardSocketOptions.SO_REUSEPORT, true); // one listener a worker
+            }
             server.bind(address, 1024);
             server.configureBlocking(false);
         } catch (IOException e) {

@@ -1,9 +1,7 @@
 package dev.turnpike.daemon;
 
 import com.sun.management.UnixOperatingSystemMXBean;
-import dev.turnpike.core.Relay;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -134,24 +132,29 @@ public final class Turnpike implements Callable<Integer> {
         settings.checkDescriptors(
                 listenAddresses.size() + options.listenTcp.size() + options.listenTls.size(), descriptorLimit());
         javax.net.ssl.SSLContext tls = settings.tlsContext(System.getenv());
-        EventLoop loop;
+        Workers workers;
         try {
-            loop = new EventLoop(
+            workers = Workers.bind(
+                    settings.workers(),
                     listenAddresses,
+                    options.listenTcp,
+                    options.listenTls,
+                    tls,
+                    settings.streamLimits(),
                     PooledByteBufAllocator.DEFAULT,
                     new SocketOptions(
                             options.receiveBuffer,
                             options.sendBuffer,
                             options.benchmarkDropWhenFull,
                             !options.benchmarkPlainReceive,
-                            options.maxQueuedBytes));
-            loop.listenStreams(options.listenTcp, options.listenTls, tls, settings.streamLimits());
+                            options.maxQueuedBytes,
+                            settings.workers() > 1));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
+        EventLoop loop = workers.first();
         List<InetSocketAddress> bound = loop.boundListeners();
-        Relay relay = new Relay(settings.relayConfig(bound), loop.relaySockets());
-        loop.attach(relay);
+        workers.attach(settings.relayConfigs(bound));
         for (int i = 0; i < bound.size(); i++) {
             String transport = i < listenAddresses.size()
                     ? "udp"
@@ -176,21 +179,21 @@ public final class Turnpike implements Callable<Integer> {
         }
 
         SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv());
-        Lifecycle lifecycle = new Lifecycle(loop, systemd, Lifecycle.DrainSettings.of(options));
+        Lifecycle lifecycle = new Lifecycle(workers, systemd, Lifecycle.DrainSettings.of(options));
         String token = options.adminTokenFile == null
                 ? null
                 : SecretFiles.read("--admin-token-file", options.adminTokenFile, System.getenv())
                         .get(0);
         AdminAccess admin = new AdminAccess(token);
         Reload reload = new Reload(
-                args, System.getenv(), listenAddresses, bound, commandLine, settings, token, loop, lifecycle, admin);
+                args, System.getenv(), listenAddresses, bound, commandLine, settings, token, workers, lifecycle, admin);
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {
                 metrics = new MetricsServer(
                         options.metricsListen,
-                        loop::published,
-                        loop::allocations,
+                        workers::published,
+                        workers::allocations,
                         admin,
                         new Controls(lifecycle, reload));
             } catch (IOException e) {
@@ -207,8 +210,6 @@ public final class Turnpike implements Callable<Integer> {
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch stopped = new CountDownLatch(1);
-        // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
-        Thread thread = new FastThreadLocalThread(guarded(loop, failure, log), "turnpike-loop");
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
@@ -217,7 +218,7 @@ public final class Turnpike implements Callable<Integer> {
                             }
                             // SIGINT (or SIGTERM where it cannot be handled): stop at once, let the main thread
                             // say so, and exit 0 rather than the JVM's 128+signal.
-                            loop.stop();
+                            workers.stop();
                             try {
                                 stopped.await(5, TimeUnit.SECONDS);
                             } catch (InterruptedException e) {
@@ -237,14 +238,17 @@ public final class Turnpike implements Callable<Integer> {
         if (tls != null) {
             reload.watchCertificates();
         }
-        thread.start();
-        log.atInfo().addKeyValue("version", Version.VERSION).log("turnpike started");
+        workers.start(failure, log);
+        log.atInfo()
+                .addKeyValue("version", Version.VERSION)
+                .addKeyValue("workers", workers.count())
+                .log("turnpike started");
         systemd.ready(() -> {
-            Metrics.Snapshot snapshot = loop.published();
+            Metrics.Snapshot snapshot = workers.published();
             return snapshot != null && System.nanoTime() - snapshot.takenAtNs() < MetricsServer.STALE_NS;
         });
-        thread.join();
-        Settings.logCounters(log, relay, loop);
+        workers.join();
+        Settings.logCounters(log, workers.finalCounters());
         systemd.close();
         if (metrics != null) {
             metrics.close();

@@ -52,6 +52,9 @@ class CommandLineIT {
             {"--challenge-burst", "0"},
             {"--max-queued-bytes", "1000"},
             {"--software", ""},
+            {"--workers", "0"},
+            {"--workers", "many"},
+            {"--workers", "1025"},
         };
         for (String[] flag : cases) {
             Interop.Result result = java("--listen", "127.0.0.1:0", flag[0], flag[1]);
@@ -59,6 +62,14 @@ class CommandLineIT {
             assertThat(result.output().strip().lines()).as(result.output()).hasSize(1);
             assertThat(result.output()).contains(flag[0]).contains("expected");
         }
+    }
+
+    @Test
+    void moreWorkersThanRelayPortsIsOneLineAndExitCode2() throws Exception {
+        Interop.Result result = java("--listen", "127.0.0.1:0", "--relay-ports", "40000-40003", "--workers", "8");
+        assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+        assertThat(result.output().strip().lines()).as(result.output()).hasSize(1);
+        assertThat(result.output()).contains("--workers 8", "--relay-ports 40000-40003", "one relay port per worker");
     }
 
     @Test

@@ -77,8 +77,8 @@ class EventLoopProperties {
     void everyDatagramReadIsAccountedForAndNothingStaysQueued(
             @ForAll("sequences") List<Step> steps, @ForAll("queueBounds") long maxQueuedBytes) throws Exception {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
-        try (LoopFixture fixture =
-                        new LoopFixture(kernel, new SocketOptions(1 << 20, 0, false, true, maxQueuedBytes), b -> b);
+        try (LoopFixture fixture = new LoopFixture(
+                        kernel, new SocketOptions(1 << 20, 0, false, true, maxQueuedBytes, false), b -> b);
                 TurnClient a = fixture.client();
                 TurnClient b = fixture.client();
                 DatagramChannel peerA = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 class MetricsTest {
     /** A sample line of the Prometheus text format: name, optional labels, a number. */
-    private static final Pattern SAMPLE = Pattern.compile("[a-z_]+(\\{[a-z_]+=\"[a-z_]+\"\\})? -?[0-9]+(\\.[0-9]+)?");
+    private static final Pattern SAMPLE =
+            Pattern.compile("[a-z_]+(\\{[a-z_]+=\"[a-z_0-9]+\"\\})? -?[0-9]+(\\.[0-9]+)?");
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -31,12 +32,19 @@ class MetricsTest {
         LoopCounters loop = new LoopCounters();
         loop.packetsBuffered = 7;
         loop.suspendedNs = 1_500_000_000L;
-        return new Metrics.Snapshot(relay, loop, 3, 4_500, takenAtNs);
+        return new Metrics.Snapshot(relay, loop, 3, 4_500, takenAtNs, List.of());
     }
 
-    @Test
-    void everyLineIsAHelpATypeOrASampleOfADeclaredMetric() {
-        List<String> lines = Metrics.render(snapshot(0)).lines().toList();
+    /** Two workers' snapshots summed, as {@link Workers#published} does. */
+    private static Metrics.Snapshot twoWorkers() {
+        return Metrics.Snapshot.sum(List.of(snapshot(2_000), snapshot(1_000)));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void everyLineIsAHelpATypeOrASampleOfADeclaredMetric(boolean workers) {
+        List<String> lines =
+                Metrics.render(workers ? twoWorkers() : snapshot(0)).lines().toList();
         Set<String> declared = new HashSet<>();
         for (String line : lines) {
             if (line.startsWith("# TYPE ")) {
@@ -74,6 +82,25 @@ class MetricsTest {
                         "turnpike_queued_packets 3\n",
                         "turnpike_suspended_seconds_total 1.500000\n",
                         "turnpike_relayed_packets_total{direction=\"client_to_peer\"} 0\n");
+    }
+
+    @Test
+    void workersAreSummedAndOnlyAFewSeriesAreToldByWorker() {
+        Metrics.Snapshot sum = twoWorkers();
+        assertThat(sum.takenAtNs()).as("as old as the oldest worker's").isEqualTo(1_000);
+        String text = Metrics.render(sum);
+        assertThat(text)
+                .contains(
+                        "turnpike_dropped_packets_total{reason=\"no_permission\"} 4\n",
+                        "turnpike_buffered_packets_total 14\n",
+                        "turnpike_queued_packets 6\n",
+                        "turnpike_queued_bytes 9000\n",
+                        "turnpike_suspended_seconds_total 3\n",
+                        "turnpike_worker_suspended_seconds_total{worker=\"0\"} 1.500000\n",
+                        "turnpike_worker_suspended_seconds_total{worker=\"1\"} 1.500000\n",
+                        "turnpike_worker_allocations{worker=\"1\"} 0\n");
+        assertThat(text).doesNotContain("turnpike_relayed_packets_total{worker");
+        assertThat(Metrics.render(snapshot(0))).as("a lone loop's own snapshot").doesNotContain("worker=");
     }
 
     private static HttpResponse<String> get(MetricsServer server, String method, String path) throws Exception {

@@ -14,11 +14,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * coturn's turnutils_uclient through the packaged Turnpike to a turnutils_peer echo peer: channels and Send
  * indications, static users and the shared secret, IPv4 and IPv6, the client over UDP, TCP and TLS (the relayed
- * side UDP throughout). Every message sent must come back, and
- * Turnpike's own counters must show what was relayed and no drop.
+ * side UDP throughout). Every message sent must come back, and Turnpike's own counters must show what was
+ * relayed and no drop. All of it with one worker and with two (--workers 2), where sixteen clients must land on
+ * both workers.
  */
 class TurnClientInteropIT {
     private static final int CLIENTS = 2;
+    private static final int SPREAD_CLIENTS = 16;
+
+    private static final Pattern BY_WORKER = Pattern.compile("allocationsByWorker=\\[(\\d+), (\\d+)\\]");
     private static final int MESSAGES = 100;
     private static final Pattern TOTALS =
             Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
@@ -27,20 +31,31 @@ class TurnClientInteropIT {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @ParameterizedTest(name = "{0} {1} {2} {3}, {4} worker(s)")
     @CsvSource({
-        "127.0.0.1, channels, user, udp",
-        "127.0.0.1, send-indications, user, udp",
-        "127.0.0.1, channels, secret, udp",
-        "::1, channels, user, udp",
-        "::1, send-indications, secret, udp",
-        "127.0.0.1, channels, user, tcp",
-        "127.0.0.1, send-indications, secret, tcp",
-        "127.0.0.1, channels, secret, tls",
-        "::1, send-indications, user, tls"
+        "127.0.0.1, channels, user, udp, 1",
+        "127.0.0.1, send-indications, user, udp, 1",
+        "127.0.0.1, channels, secret, udp, 1",
+        "::1, channels, user, udp, 1",
+        "::1, send-indications, secret, udp, 1",
+        "127.0.0.1, channels, user, tcp, 1",
+        "127.0.0.1, send-indications, secret, tcp, 1",
+        "127.0.0.1, channels, secret, tls, 1",
+        "::1, send-indications, user, tls, 1",
+        "127.0.0.1, channels, user, udp, 2",
+        "127.0.0.1, send-indications, user, udp, 2",
+        "127.0.0.1, channels, secret, udp, 2",
+        "::1, channels, user, udp, 2",
+        "::1, send-indications, secret, udp, 2",
+        "127.0.0.1, channels, user, tcp, 2",
+        "127.0.0.1, send-indications, secret, tcp, 2",
+        "127.0.0.1, channels, secret, tls, 2",
+        "::1, send-indications, user, tls, 2"
     })
     void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(
-            String ip, String mode, String credentials, String transport) throws Exception {
+            String ip, String mode, String credentials, String transport, int workers) throws Exception {
+        // with two workers, enough clients that the kernel puts some on each (all on one: 2 in 2^16)
+        int clients = workers == 1 ? CLIENTS : SPREAD_CLIENTS;
         Path uclient = Interop.tool("turnutils_uclient", "coturn");
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
         int port = Interop.freeUdpPort(ip);
@@ -77,6 +92,8 @@ class TurnClientInteropIT {
                 "--allow-peer",
                 "::1/128",
                 "--rfc5766-channel-numbers",
+                "--workers",
+                String.valueOf(workers),
                 "--log-level",
                 "debug"));
         try (DaemonProcess daemon = DaemonProcess.start(args.toArray(String[]::new));
@@ -103,7 +120,7 @@ class TurnClientInteropIT {
                     "-n",
                     String.valueOf(MESSAGES),
                     "-m",
-                    String.valueOf(CLIENTS),
+                    String.valueOf(clients),
                     "-l",
                     "170",
                     "-p",
@@ -123,8 +140,8 @@ class TurnClientInteropIT {
                 last = totals.group(1);
                 lastReceived = totals.group(2);
             }
-            assertThat(last).as(transcript).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
-            assertThat(lastReceived).as(transcript).isEqualTo(String.valueOf(CLIENTS * MESSAGES));
+            assertThat(last).as(transcript).isEqualTo(String.valueOf(clients * MESSAGES));
+            assertThat(lastReceived).as(transcript).isEqualTo(String.valueOf(clients * MESSAGES));
             Matcher lost = LOST.matcher(result.output());
             assertThat(lost.find()).as(transcript).isTrue();
             assertThat(lost.group(1)).isEqualTo("0");
@@ -134,10 +151,20 @@ class TurnClientInteropIT {
             assertThat(log)
                     .contains(
                             "allocationsRefusedNoPort=0",
-                            "packetsClientToPeer=" + CLIENTS * MESSAGES,
-                            "packetsPeerToClient=" + CLIENTS * MESSAGES);
+                            "packetsClientToPeer=" + clients * MESSAGES,
+                            "packetsPeerToClient=" + clients * MESSAGES);
             for (String reason : new String[] {"MALFORMED", "NO_PERMISSION", "PEER_DENIED", "SEND_ERROR"}) {
                 assertThat(log).contains("dropped" + reason + "=0");
+            }
+            if (workers == 2) {
+                Matcher byWorker = BY_WORKER.matcher(log);
+                assertThat(byWorker.find()).as(log).isTrue();
+                assertThat(Integer.parseInt(byWorker.group(1)))
+                        .as("allocations on the first worker")
+                        .isPositive();
+                assertThat(Integer.parseInt(byWorker.group(2)))
+                        .as("allocations on the second worker")
+                        .isPositive();
             }
         }
     }

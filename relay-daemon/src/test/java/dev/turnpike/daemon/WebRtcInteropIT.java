@@ -6,14 +6,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Headless Chromium's WebRTC stack, limited to relay candidates, opens a data channel between two peer
  * connections through Turnpike and echoes messages over it (src/test/webrtc/relay-only.mjs). No
  * --allow-peer: two clients of the same relay reach each other's relayed addresses by default, since those are
  * the relay's own address on relay ports. Then again with one of the two reaching the relay only over TCP, or
- * only over TLS (turns:), while the other stays on UDP: the relayed side is UDP either way.
+ * only over TLS (turns:), while the other stays on UDP: the relayed side is UDP either way. All of it with one
+ * worker and with two (--workers 2), where the two peers' allocations may be on different workers.
  */
 class WebRtcInteropIT {
     private static final Path SCRIPT_DIR = Path.of("src/test/webrtc");
@@ -21,9 +22,10 @@ class WebRtcInteropIT {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "the first peer over {0}")
-    @ValueSource(strings = {"udp", "tcp", "tls"})
-    void chromiumRelaysADataChannelThroughTurnpikeWithRelayCandidatesOnly(String transport) throws Exception {
+    @ParameterizedTest(name = "the first peer over {0}, {1} worker(s)")
+    @CsvSource({"udp, 1", "tcp, 1", "tls, 1", "udp, 2", "tcp, 2", "tls, 2"})
+    void chromiumRelaysADataChannelThroughTurnpikeWithRelayCandidatesOnly(String transport, int workers)
+            throws Exception {
         Path node = Interop.tool("node", "nodejs");
         Path npm = Interop.tool("npm", "npm");
         Path chromium = Interop.tool("chromium", "chromium");
@@ -50,7 +52,9 @@ class WebRtcInteropIT {
                 "--realm",
                 "example.org",
                 "--user",
-                "alice:wonderland"));
+                "alice:wonderland",
+                "--workers",
+                String.valueOf(workers)));
         String urlOfA = "";
         switch (transport) {
             case "tcp" -> {
