@@ -156,13 +156,14 @@ final class EventLoop implements Runnable {
             List<InetSocketAddress> tcp,
             List<InetSocketAddress> tls,
             javax.net.ssl.SSLContext context,
-            StreamTransport.Limits limits)
+            StreamTransport.Limits limits,
+            StreamTransport.ProxyProtocol proxy)
             throws IOException {
         if (tcp.isEmpty() && tls.isEmpty()) {
             return;
         }
         streams = new StreamTransport(
-                readSelector, counters, limits, socketOptions.reusePort(), new StreamTransport.Delivery() {
+                readSelector, counters, limits, socketOptions.reusePort(), proxy, new StreamTransport.Delivery() {
                     @Override
                     public void message(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
                         dispatchStream(connection, buffer, offset, length);
@@ -176,10 +177,12 @@ final class EventLoop implements Runnable {
         int index = listeners.size();
         try {
             for (InetSocketAddress address : tcp) {
-                streams.listen(address, index++, null);
+                streams.listen(address, index, null, proxy.listeners().contains(index));
+                index++;
             }
             for (InetSocketAddress address : tls) {
-                streams.listen(address, index++, context);
+                streams.listen(address, index, context, proxy.listeners().contains(index));
+                index++;
             }
         } catch (IOException | RuntimeException e) {
             close();

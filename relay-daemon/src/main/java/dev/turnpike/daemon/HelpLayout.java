@@ -30,6 +30,8 @@ final class HelpLayout {
                         "--listen-tls",
                         "--tls-cert",
                         "--tls-key",
+                        "--proxy-protocol",
+                        "--proxy-protocol-from",
                         "--receive-buffer",
                         "--send-buffer"));
         groups.put(

@@ -52,6 +52,11 @@ final class LoopCounters {
         TLS,
         /** An I/O error on the socket. */
         ERROR,
+        /**
+         * Behind a load balancer: no valid PROXY v2 header first, or the client it names is over
+         * --connections-per-ip or already connected.
+         */
+        PROXY_HEADER,
         /** The relay stopped. */
         SHUTDOWN
     }

@@ -56,6 +56,26 @@ final class RelayOptions {
     String tlsKey;
 
     @Option(
+            names = "--proxy-protocol",
+            paramLabel = "ADDR:PORT",
+            split = ",",
+            converter = HostPortConverter.class,
+            description = "This --listen-tcp or --listen-tls listener is behind a load balancer that sends a PROXY "
+                    + "protocol v2 header first (HAProxy, AWS NLB, Envoy): the client it names is the one nonces, "
+                    + "quotas and logs see. Every connection there must start with one. Repeatable. Default: none.")
+    List<InetSocketAddress> proxyProtocol = new ArrayList<>();
+
+    @Option(
+            names = "--proxy-protocol-from",
+            paramLabel = "CIDR",
+            split = ",",
+            defaultValue = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,fc00::/7,::1/128",
+            description = "Where a load balancer may connect to a --proxy-protocol listener from; a connection "
+                    + "from elsewhere is refused, since its header could name any client. Repeatable. Default: the "
+                    + "private, shared and loopback ranges.")
+    List<String> proxyProtocolFrom = new ArrayList<>();
+
+    @Option(
             names = "--realm",
             paramLabel = "REALM",
             defaultValue = "turnpike",

@@ -31,6 +31,8 @@ final class Reload {
             "--listen",
             "--listen-tcp",
             "--listen-tls",
+            "--proxy-protocol",
+            "--proxy-protocol-from",
             "--relay-ports",
             "--workers",
             "--relay-address",

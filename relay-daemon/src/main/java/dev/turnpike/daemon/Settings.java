@@ -46,6 +46,7 @@ final class Settings {
     private InetAddress publicIpv6;
     private final List<Cidr> allow = new ArrayList<>();
     private final List<Cidr> deny = new ArrayList<>();
+    private final List<Cidr> proxyFrom = new ArrayList<>();
 
     private Settings(RelayOptions flags) {
         this.flags = flags;
@@ -104,6 +105,15 @@ final class Settings {
         }
         if (flags.drainTimeout < 0 || flags.drainTimeout > 86_400) {
             throw bad("--drain-timeout " + flags.drainTimeout + " (expected: 0..86400 seconds)");
+        }
+        for (InetSocketAddress proxied : flags.proxyProtocol) {
+            if (!flags.listenTcp.contains(proxied) && !flags.listenTls.contains(proxied)) {
+                throw bad("--proxy-protocol " + Addresses.format(proxied) + " (expected: the address of a "
+                        + "--listen-tcp or --listen-tls listener; over UDP the client's address needs no header)");
+            }
+        }
+        for (String cidr : flags.proxyProtocolFrom) {
+            s.proxyFrom.add(cidr("--proxy-protocol-from", cidr));
         }
         for (String cidr : flags.allowPeers) {
             s.allow.add(cidr("--allow-peer", cidr));
@@ -407,6 +417,25 @@ final class Settings {
     /** One worker's share of a process-wide limit (0: none), rounded up so that no worker gets 0. */
     private long share(long limit) {
         return limit == 0 ? 0 : (limit + workers - 1) / workers;
+    }
+
+    /**
+     * The stream listeners behind a PROXY v2 load balancer, by the core's listener index (after {@code udp} UDP
+     * listeners, TCP first), and where such a balancer may connect from.
+     */
+    StreamTransport.ProxyProtocol proxyProtocol(int udp) {
+        Set<Integer> proxied = new HashSet<>();
+        for (int i = 0; i < flags.listenTcp.size(); i++) {
+            if (flags.proxyProtocol.contains(flags.listenTcp.get(i))) {
+                proxied.add(udp + i);
+            }
+        }
+        for (int i = 0; i < flags.listenTls.size(); i++) {
+            if (flags.proxyProtocol.contains(flags.listenTls.get(i))) {
+                proxied.add(udp + flags.listenTcp.size() + i);
+            }
+        }
+        return new StreamTransport.ProxyProtocol(Set.copyOf(proxied), List.copyOf(proxyFrom));
     }
 
     /** The TLS context of --tls-cert and --tls-key, or null without --listen-tls; one line when they will not do. */

@@ -20,8 +20,14 @@ final class StreamConnection {
     /** The listener's index in the core's configuration. */
     final int listener;
 
-    final InetSocketAddress client;
+    /** The client: the peer of the connection, or behind a load balancer the one its PROXY header names. */
+    InetSocketAddress client;
+
     final long acceptedAtNs;
+    /** Behind a load balancer: a PROXY v2 header must come first, and nothing is framed until it has. */
+    boolean awaitingProxyHeader;
+    /** Whether {@link #client}'s IP is counted against --connections-per-ip (once the client is known). */
+    boolean countedPerIp;
     /** The TLS session, or null for plain TCP. */
     final TlsSession tls;
 

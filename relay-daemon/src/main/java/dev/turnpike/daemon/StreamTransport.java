@@ -1,6 +1,7 @@
 package dev.turnpike.daemon;
 
 import dev.turnpike.core.TokenBucket;
+import dev.turnpike.core.proxy.ProxyHeader;
 import dev.turnpike.core.stun.StreamFraming;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -57,13 +58,36 @@ final class StreamTransport {
         final ServerSocketChannel server;
         final int index;
         final boolean tls;
+        /** Behind a load balancer that sends a PROXY v2 header first (--proxy-protocol). */
+        final boolean proxied;
+
         volatile SSLContext context;
 
-        Listener(ServerSocketChannel server, int index, SSLContext context) {
+        Listener(ServerSocketChannel server, int index, SSLContext context, boolean proxied) {
             this.server = server;
             this.index = index;
             this.tls = context != null;
             this.context = context;
+            this.proxied = proxied;
+        }
+    }
+
+    /**
+     * Which listeners are behind a load balancer that speaks PROXY protocol v2, by the core's listener index, and
+     * the addresses such a balancer may connect from: a header from anyone else would let a client claim any
+     * address, so a connection from elsewhere is refused.
+     */
+    record ProxyProtocol(java.util.Set<Integer> listeners, List<dev.turnpike.core.policy.Cidr> from) {
+        static final ProxyProtocol NONE = new ProxyProtocol(java.util.Set.of(), List.of());
+
+        boolean trusts(InetAddress balancer) {
+            byte[] raw = balancer.getAddress();
+            for (dev.turnpike.core.policy.Cidr cidr : from) {
+                if (cidr.contains(raw)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -80,8 +104,17 @@ final class StreamTransport {
     /** Whether listeners bind with SO_REUSEPORT: each worker listens on the same addresses. */
     private final boolean reusePort;
 
-    StreamTransport(Selector selector, LoopCounters counters, Limits limits, boolean reusePort, Delivery delivery) {
+    private final ProxyProtocol proxyProtocol;
+
+    StreamTransport(
+            Selector selector,
+            LoopCounters counters,
+            Limits limits,
+            boolean reusePort,
+            ProxyProtocol proxyProtocol,
+            Delivery delivery) {
         this.reusePort = reusePort;
+        this.proxyProtocol = proxyProtocol;
         this.selector = selector;
         this.counters = counters;
         this.limits = limits;
@@ -92,7 +125,7 @@ final class StreamTransport {
     }
 
     /** Binds a listening socket for the core's listener {@code index}; TLS with {@code context}, else TCP. */
-    Listener listen(InetSocketAddress address, int index, SSLContext context) throws IOException {
+    Listener listen(InetSocketAddress address, int index, SSLContext context, boolean proxied) throws IOException {
         // of the address's own family: an IPv4 listener is an IPv4 socket, not an IPv6 one bound to a mapped address
         ServerSocketChannel server = ServerSocketChannel.open(
                 address.getAddress() instanceof java.net.Inet4Address
@@ -112,7 +145,7 @@ final class StreamTransport {
                             + e.getMessage(),
                     e);
         }
-        Listener listener = new Listener(server, index, context);
+        Listener listener = new Listener(server, index, context, proxied);
         server.register(selector, SelectionKey.OP_ACCEPT, listener);
         listeners.add(listener);
         byListener.put(index, new HashMap<>());
@@ -235,9 +268,11 @@ final class StreamTransport {
             }
             try {
                 InetSocketAddress client = (InetSocketAddress) channel.getRemoteAddress();
-                int[] fromIp = perIp.get(client.getAddress());
+                // behind a balancer the client's IP is known only from the header: its limit is checked then
                 boolean refused = (limits.maxConnections() > 0 && open >= limits.maxConnections())
-                        || (limits.connectionsPerIp() > 0 && fromIp != null && fromIp[0] >= limits.connectionsPerIp())
+                        || (listener.proxied
+                                ? !proxyProtocol.trusts(client.getAddress())
+                                : overPerIpLimit(client.getAddress()))
                         || (listener.tls && handshakes != null && !handshakes.take(1, nowNs));
                 if (refused) {
                     counters.streamsRefused++;
@@ -255,7 +290,11 @@ final class StreamTransport {
                 StreamConnection c = new StreamConnection(channel, listener.index, client, nowNs, tls);
                 c.key = channel.register(selector, SelectionKey.OP_READ, c);
                 byListener.get(listener.index).put(client, c);
-                perIp.computeIfAbsent(client.getAddress(), a -> new int[1])[0]++;
+                if (listener.proxied) {
+                    c.awaitingProxyHeader = true;
+                } else {
+                    countPerIp(c);
+                }
                 open++;
                 counters.streamsAccepted++;
                 counters.streamsOpen = open;
@@ -271,11 +310,26 @@ final class StreamTransport {
         }
     }
 
+    private boolean overPerIpLimit(InetAddress ip) {
+        int[] fromIp = perIp.get(ip);
+        return limits.connectionsPerIp() > 0 && fromIp != null && fromIp[0] >= limits.connectionsPerIp();
+    }
+
+    private void countPerIp(StreamConnection c) {
+        perIp.computeIfAbsent(c.client.getAddress(), a -> new int[1])[0]++;
+        c.countedPerIp = true;
+    }
+
     private void read(StreamConnection c) {
         for (int round = 0; round < READS_PER_READINESS && !c.closed; round++) {
             int n;
             try {
-                if (c.tls == null) {
+                if (c.awaitingProxyHeader) {
+                    n = readProxyHeader(c);
+                    if (c.closed || n == 0) {
+                        return;
+                    }
+                } else if (c.tls == null) {
                     ByteBuffer in = c.in;
                     in.limit(in.capacity()).position(c.filled);
                     n = c.channel.read(in);
@@ -303,6 +357,61 @@ final class StreamTransport {
                 return;
             }
         }
+    }
+
+    /**
+     * Reads toward the PROXY v2 header of a connection from a load balancer and, once it is whole, takes the
+     * client it names: the bytes after it stay in the plaintext buffer, or go to the TLS engine. Answers the bytes
+     * read (0 while more is needed, -1 at the end of the stream); closes the connection if the header is bad.
+     */
+    private int readProxyHeader(StreamConnection c) throws IOException {
+        c.ensureCapacity(ProxyHeader.MAX_LENGTH);
+        ByteBuffer in = c.in;
+        in.limit(in.capacity()).position(c.filled);
+        int n = c.channel.read(in);
+        if (n <= 0) {
+            return n;
+        }
+        c.filled = in.position();
+        int length = ProxyHeader.length(in, 0, c.filled);
+        if (length == ProxyHeader.NEED_MORE) {
+            return 0;
+        }
+        if (length == ProxyHeader.MALFORMED) {
+            close(c, LoopCounters.StreamClose.PROXY_HEADER);
+            return 0;
+        }
+        InetSocketAddress client = ProxyHeader.source(in, 0);
+        HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(c.listener);
+        if (client != null && !client.equals(c.client)) {
+            if (overPerIpLimit(client.getAddress()) || connections.containsKey(client)) {
+                close(c, LoopCounters.StreamClose.PROXY_HEADER);
+                return 0;
+            }
+            connections.remove(c.client);
+            c.client = client;
+            connections.put(client, c);
+        }
+        c.awaitingProxyHeader = false;
+        countPerIp(c);
+        c.consume(length);
+        if (c.tls != null && c.filled > 0) {
+            // a TLS client's first records came in the same read: they are the engine's, not plaintext
+            in.limit(c.filled).position(0);
+            while (in.hasRemaining()) {
+                ByteBuffer net = c.tls.readBuffer();
+                int take = Math.min(net.remaining(), in.remaining());
+                net.put(net.position(), in, in.position(), take);
+                net.position(net.position() + take);
+                in.position(in.position() + take);
+            }
+            c.filled = 0;
+            if (!c.tls.decrypt(c, limits.maxQueuedBytes(), counters)) {
+                close(c, LoopCounters.StreamClose.CLIENT);
+                return 0;
+            }
+        }
+        return n;
     }
 
     /** Hands every whole message read to the core; false once the connection has closed. */
@@ -360,7 +469,7 @@ final class StreamTransport {
             counters.closeErrors++;
         }
         byListener.get(c.listener).remove(c.client);
-        int[] fromIp = perIp.get(c.client.getAddress());
+        int[] fromIp = c.countedPerIp ? perIp.get(c.client.getAddress()) : null;
         if (fromIp != null && --fromIp[0] <= 0) {
             perIp.remove(c.client.getAddress());
         }

@@ -141,6 +141,7 @@ public final class Turnpike implements Callable<Integer> {
                     options.listenTls,
                     tls,
                     settings.streamLimits(),
+                    settings.proxyProtocol(listenAddresses.size()),
                     PooledByteBufAllocator.DEFAULT,
                     new SocketOptions(
                             options.receiveBuffer,

@@ -51,6 +51,7 @@ final class Workers {
             List<InetSocketAddress> tls,
             SSLContext context,
             StreamTransport.Limits limits,
+            StreamTransport.ProxyProtocol proxy,
             ByteBufAllocator allocator,
             SocketOptions options)
             throws IOException {
@@ -65,7 +66,7 @@ final class Workers {
                 EventLoop loop =
                         new EventLoop(udpAddresses, allocator, options, new KernelTransmitter(), reservedPorts);
                 loops.add(loop);
-                loop.listenStreams(tcpAddresses, tlsAddresses, context, limits);
+                loop.listenStreams(tcpAddresses, tlsAddresses, context, limits, proxy);
                 if (i == 0) {
                     List<InetSocketAddress> bound = loop.boundListeners();
                     udpAddresses = bound.subList(0, udp.size());

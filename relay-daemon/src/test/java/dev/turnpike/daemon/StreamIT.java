@@ -279,24 +279,7 @@ class StreamIT {
 
     /** A TLS connection that trusts whatever certificate it is shown, and says which it was. */
     private static javax.net.ssl.SSLSocket tls(int port) throws Exception {
-        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-        context.init(
-                null,
-                new javax.net.ssl.TrustManager[] {
-                    new javax.net.ssl.X509TrustManager() {
-                        @Override
-                        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
-
-                        @Override
-                        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
-
-                        @Override
-                        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                            return new java.security.cert.X509Certificate[0];
-                        }
-                    }
-                },
-                null);
+        javax.net.ssl.SSLContext context = TlsClients.trustingAnything();
         javax.net.ssl.SSLSocket socket =
                 (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port);
         socket.setSoTimeout(5_000);

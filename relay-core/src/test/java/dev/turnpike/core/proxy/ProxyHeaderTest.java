@@ -1,0 +1,112 @@
+package dev.turnpike.core.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.HexFormat;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+/** PROXY protocol v2 headers as load balancers write them, cut short, corrupted, and followed by the stream. */
+class ProxyHeaderTest {
+    private static final String SIGNATURE = "0d0a0d0a000d0a515549540a";
+
+    /** HAProxy's own example: PROXY, TCP over IPv4, 192.0.2.7:40000 to 198.51.100.1:3478. */
+    private static byte[] ipv4() {
+        return HexFormat.of().parseHex(SIGNATURE + "21" + "11" + "000c" + "c0000207" + "c6336401" + "9c40" + "0d96");
+    }
+
+    private static byte[] ipv6WithTlv() {
+        return HexFormat.of()
+                .parseHex(SIGNATURE + "21" + "21" + "0029" + "20010db8000000000000000000000007"
+                        + "20010db8000000000000000000000001" + "9c41" + "0d96" + "04" + "0002" + "abcd");
+    }
+
+    private static ByteBuffer withPrefix(byte[] header, int prefix) {
+        ByteBuffer b = ByteBuffer.allocate(prefix + header.length + 8);
+        b.put(prefix, header);
+        return b;
+    }
+
+    @Test
+    void anIpv4HeaderNamesTheClient() throws Exception {
+        ByteBuffer b = withPrefix(ipv4(), 5);
+        assertThat(ProxyHeader.length(b, 5, ipv4().length + 8)).isEqualTo(28);
+        assertThat(ProxyHeader.source(b, 5))
+                .isEqualTo(new InetSocketAddress(InetAddress.getByName("192.0.2.7"), 40000));
+    }
+
+    @Test
+    void anIpv6HeaderWithATlvNamesTheClientAndCountsTheTlv() throws Exception {
+        byte[] header = ipv6WithTlv();
+        ByteBuffer b = withPrefix(header, 0);
+        assertThat(ProxyHeader.length(b, 0, header.length))
+                .isEqualTo(header.length)
+                .isEqualTo(16 + 41);
+        assertThat(ProxyHeader.source(b, 0))
+                .isEqualTo(new InetSocketAddress(InetAddress.getByName("2001:db8::7"), 40001));
+    }
+
+    @Test
+    void aLocalHeaderIsWholeButNamesNoClient() {
+        byte[] local = HexFormat.of().parseHex(SIGNATURE + "20" + "00" + "0000");
+        ByteBuffer b = withPrefix(local, 0);
+        assertThat(ProxyHeader.length(b, 0, local.length)).isEqualTo(16);
+        assertThat(ProxyHeader.source(b, 0)).isNull();
+    }
+
+    @Test
+    void aStunMessageOrTheTextVersionIsNotAHeader() {
+        ByteBuffer stun = ByteBuffer.wrap(HexFormat.of().parseHex("000100002112a442000000000000000000000000"));
+        assertThat(ProxyHeader.length(stun, 0, 20)).isEqualTo(ProxyHeader.MALFORMED);
+        ByteBuffer text = ByteBuffer.wrap("PROXY TCP4 192.0.2.7 198.51.100.1 40000 3478\r\n".getBytes());
+        assertThat(ProxyHeader.length(text, 0, text.capacity())).isEqualTo(ProxyHeader.MALFORMED);
+        assertThat(ProxyHeader.length(ByteBuffer.allocate(1), 0, 0)).isEqualTo(ProxyHeader.NEED_MORE);
+    }
+
+    @Test
+    void anUnknownVersionOrCommandOrAFamilyTooShortIsRefused() {
+        byte[] version1 = ipv4();
+        version1[12] = 0x11;
+        assertThat(ProxyHeader.length(ByteBuffer.wrap(version1), 0, version1.length))
+                .isEqualTo(ProxyHeader.MALFORMED);
+        byte[] shortIpv6 = ipv4();
+        shortIpv6[13] = 0x21; // IPv6 with 12 bytes of addresses
+        assertThat(ProxyHeader.length(ByteBuffer.wrap(shortIpv6), 0, shortIpv6.length))
+                .isEqualTo(ProxyHeader.MALFORMED);
+        byte[] huge = ipv4();
+        huge[14] = (byte) 0xff;
+        assertThat(ProxyHeader.length(ByteBuffer.wrap(huge), 0, huge.length)).isEqualTo(ProxyHeader.MALFORMED);
+    }
+
+    @Property
+    void everyPrefixOfAHeaderNeedsMoreAndNeverMisreads(@ForAll @IntRange(min = 0, max = 56) int cut) {
+        byte[] header = ipv6WithTlv();
+        int available = Math.min(cut, header.length);
+        int length = ProxyHeader.length(ByteBuffer.wrap(header), 0, available);
+        assertThat(length).isEqualTo(available < header.length ? ProxyHeader.NEED_MORE : header.length);
+    }
+
+    @Property
+    void arbitraryBytesAreMalformedOrNeedMoreOrAWholeHeaderWithinTheLimit(
+            @ForAll @Size(max = 80) byte[] bytes, @ForAll boolean signed) {
+        byte[] input = bytes.clone();
+        if (signed && input.length >= 12) {
+            System.arraycopy(HexFormat.of().parseHex(SIGNATURE), 0, input, 0, 12);
+        }
+        ByteBuffer b = ByteBuffer.wrap(input);
+        int length = ProxyHeader.length(b, 0, input.length);
+        assertThat(length == ProxyHeader.MALFORMED
+                        || length == ProxyHeader.NEED_MORE
+                        || (length >= 16 && length <= input.length && length <= ProxyHeader.MAX_LENGTH))
+                .isTrue();
+        if (length > 0) {
+            ProxyHeader.source(b, 0); // reads only within the header: no exception
+        }
+    }
+}
