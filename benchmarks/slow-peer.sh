@@ -6,6 +6,10 @@
 # the slow allocation, and reports the fast clients' RTT p50/p99 in both, with the relay-side drops.
 #
 #   sudo benchmarks/slow-peer.sh        # root: it creates a network namespace and a veth pair
+#   SLOW_OFFERED=3000 ROUNDS=1 sudo benchmarks/slow-peer.sh   # the slow flow above its link rate for good
+#
+# Servers: turnpike (as shipped: --suspend flow), turnpike-loop (--suspend loop, the seed's whole-loop
+# suspension), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1.
 #
 # Needs a JDK 25, coturn, iproute2. Traffic stays on this machine (a /30 inside our own namespace).
 set -euo pipefail
@@ -18,7 +22,7 @@ FAST_OFFERED=${FAST_OFFERED:-2000}   # the fast clients together, round trips/s 
 FAST_ALLOCATIONS=${FAST_ALLOCATIONS:-20}
 SECONDS_EACH=${SECONDS_EACH:-10}
 ROUNDS=${ROUNDS:-3}
-SERVERS=${SERVERS:-"turnpike turnpike-drop coturn-m1"}
+SERVERS=${SERVERS:-"turnpike turnpike-loop turnpike-drop coturn-m1"}
 SEND_BUFFER=${SEND_BUFFER:-65536}    # as backpressure.sh: below the qdisc's queue, so the socket blocks first
 OUT=${OUT:-benchmarks/target/slow-peer-$(date -u +%Y%m%dT%H%M%SZ)}
 NS=tp-slow-$$
@@ -55,8 +59,9 @@ echo "|---|---|---|---|---|---|---|" >> "$OUT/report.md"
 
 start_server() {
   case "$1" in
-    turnpike|turnpike-drop)
+    turnpike|turnpike-loop|turnpike-drop)
       variant=(); [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
+      [ "$1" = turnpike-loop ] && variant=(--suspend loop)
       "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-address "$HOST_IP" \
         --send-buffer "$SEND_BUFFER" --relay-ports 50000-59999 --realm example.org --user alice:wonderland \
         --allow-peer 10.231.79.0/30 --max-bps 0 --user-quota 0 --client-quota 0 --challenge-rate 0 \

@@ -67,6 +67,8 @@ final class EventLoop implements Runnable {
 
     /** Stop handling a read batch once this many bytes wait in the send queue; the rest waits its turn. */
     private final long maxQueuedBytes;
+    /** --suspend loop: stop reading as soon as anything is queued; else (flow) only at {@link #maxQueuedBytes}. */
+    private final boolean suspendOnAnyQueued;
     /** A batch whose datagrams from {@link #heldNext} to {@link #heldCount} are not handled yet, or null. */
     private UdpSocket heldBatch;
 
@@ -120,11 +122,13 @@ final class EventLoop implements Runnable {
             throws IOException {
         this.socketOptions = socketOptions;
         this.maxQueuedBytes = socketOptions.maxQueuedBytes();
+        this.suspendOnAnyQueued = socketOptions.suspendOnAnyQueued();
         this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
                 ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
                 : null;
         this.readSelector = Selector.open();
-        this.sendQueue = new SendQueue(allocator, transmitter, counters, socketOptions.dropWhenFull());
+        this.sendQueue = new SendQueue(
+                allocator, transmitter, counters, socketOptions.dropWhenFull(), !socketOptions.suspendOnAnyQueued());
         this.sockets = new UdpSockets(readSelector, socketOptions);
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         try {
@@ -256,7 +260,7 @@ final class EventLoop implements Runnable {
 
     /** Whether the loop is holding input back because packets are queued; loop thread only (hooks, tests). */
     boolean suspended() {
-        return !sendQueue.isEmpty() || heldBatch != null;
+        return !mayRead();
     }
 
     /** The counters as of the loop's last publication (at most a second old while it runs); null before it runs. */
@@ -394,11 +398,13 @@ final class EventLoop implements Runnable {
             nextStreamSweepNs = nowNs + PUBLISH_INTERVAL_NS;
         }
         endClosedStreams();
-        if (!sendQueue.flush(nowNs)) {
+        boolean drained = sendQueue.flush(nowNs);
+        if (!drained && (suspendOnAnyQueued || sendQueue.queuedBytes() >= maxQueuedBytes)) {
             awaitWritability();
         } else if (heldBatch != null) {
-            resumeHeldBatch(); // the queue drained: the rest of a batch read earlier comes first
+            resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
         } else {
+            // with --suspend flow and packets queued, a blocked socket's writability wakes this select too
             readSelector.select(this::onReady, waitMs());
             endClosedStreams();
         }
@@ -526,15 +532,19 @@ final class EventLoop implements Runnable {
         return Math.max(1, Math.min(MAX_WAIT_MS, ms));
     }
 
-    /** Whether the loop may take in more input: nothing queued, and no batch read earlier still waiting. */
+    /**
+     * Whether the loop may take in more input: no batch read earlier still waiting, and nothing queued (--suspend
+     * loop) or less than --max-queued-bytes queued (--suspend flow).
+     */
     private boolean mayRead() {
-        return sendQueue.isEmpty() && heldBatch == null;
+        return heldBatch == null
+                && (suspendOnAnyQueued ? sendQueue.isEmpty() : sendQueue.queuedBytes() < maxQueuedBytes);
     }
 
     private void onReadable(SelectionKey key) {
         UdpSocket socket = (UdpSocket) key.attachment();
-        if (!key.isValid()) {
-            return;
+        if (!key.isValid() || !key.isReadable()) {
+            return; // writable only (--suspend flow): the flush at the top of the next iteration sends
         }
         if (batch != null) {
             receiveBatches(socket);

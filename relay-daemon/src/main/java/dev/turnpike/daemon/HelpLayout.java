@@ -43,6 +43,7 @@ final class HelpLayout {
                         "--max-lifetime",
                         "--rfc5766-channel-numbers",
                         "--max-queued-bytes",
+                        "--suspend",
                         "--workers",
                         "--software"));
         groups.put(

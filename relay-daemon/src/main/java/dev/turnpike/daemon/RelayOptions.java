@@ -292,6 +292,24 @@ final class RelayOptions {
                     + "tell an attacker which server and version to try.")
     String software;
 
+    /** When the loop stops reading because packets wait for a full socket buffer. */
+    enum Suspend {
+        /** Read on while the queue holds less than --max-queued-bytes: only a slow socket's own packets wait. */
+        FLOW,
+        /** The seed's design: stop reading as soon as any packet is queued, until every queue has drained. */
+        LOOP
+    }
+
+    @Option(
+            names = "--suspend",
+            paramLabel = "MODE",
+            defaultValue = "flow",
+            description = "When a full socket buffer stops the loop reading. flow: only at --max-queued-bytes, so one "
+                    + "slow peer delays only the packets queued behind it; loop: as soon as anything is queued, the "
+                    + "simplest bound, but one slow peer delays every client. Nothing is dropped either way. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Suspend suspend;
+
     @Option(
             names = "--workers",
             paramLabel = "N",

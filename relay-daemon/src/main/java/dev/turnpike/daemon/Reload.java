@@ -41,6 +41,7 @@ final class Reload {
             "--receive-buffer",
             "--send-buffer",
             "--max-queued-bytes",
+            "--suspend",
             "--log-format",
             "--config",
             "--benchmark-plain-receive",

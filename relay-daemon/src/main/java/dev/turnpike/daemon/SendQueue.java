@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * The packets the kernel could not take yet, and the sockets they wait on. A packet is sent at once when its
  * socket has nothing queued and the kernel takes it; otherwise a copy joins that socket's queue, in order, and
  * the socket is watched for writability on a selector of its own. {@link #flush} writes queues out; while
- * anything is queued the loop reads nothing, so a full socket buffer delays packets instead of dropping them.
+ * anything is queued (--suspend loop) or the queue is at its bound (--suspend flow) the loop reads nothing, so a
+ * full socket buffer delays packets instead of dropping them.
  *
  * <p>Every queued packet has a way out: it is sent, or its send fails with an error (counted as a send error
  * and released). A socket closed underneath fails its sends, so its queue empties too.
@@ -32,12 +33,24 @@ final class SendQueue implements AutoCloseable {
     private final Transmitter transmitter;
     private final LoopCounters counters;
     private final boolean dropWhenFull;
+    /**
+     * --suspend flow: a blocked socket is watched for writability on the read selector too, so that the loop,
+     * reading on, also wakes when the socket can take more.
+     */
+    private final boolean watchOnReadSelector;
+
     private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
     private long queuedBytes;
     private int queuedPackets;
 
-    SendQueue(ByteBufAllocator allocator, Transmitter transmitter, LoopCounters counters, boolean dropWhenFull)
+    SendQueue(
+            ByteBufAllocator allocator,
+            Transmitter transmitter,
+            LoopCounters counters,
+            boolean dropWhenFull,
+            boolean watchOnReadSelector)
             throws IOException {
+        this.watchOnReadSelector = watchOnReadSelector;
         this.writeSelector = Selector.open();
         this.allocator = allocator;
         this.transmitter = transmitter;
@@ -115,6 +128,9 @@ final class SendQueue implements AutoCloseable {
             } else {
                 socket.writeKey.interestOps(SelectionKey.OP_WRITE);
             }
+            if (watchOnReadSelector && socket.readKey != null) {
+                socket.readKey.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            }
         } catch (IOException | RuntimeException e) {
             // cannot wait for this socket (closed?): its queue is retried at each flush, where its sends fail
             log.atDebug().addKeyValue("socket", socket).setCause(e).log("cannot watch socket for writability");
@@ -161,6 +177,9 @@ final class SendQueue implements AutoCloseable {
             if (socket.pending.isEmpty()) {
                 if (socket.writeKey != null && socket.writeKey.isValid()) {
                     socket.writeKey.interestOps(0);
+                }
+                if (watchOnReadSelector && socket.readKey != null && socket.readKey.isValid()) {
+                    socket.readKey.interestOps(SelectionKey.OP_READ); // write interest on an idle socket would spin
                 }
             } else {
                 blocked.add(socket);

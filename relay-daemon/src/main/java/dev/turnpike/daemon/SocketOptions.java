@@ -15,6 +15,10 @@ package dev.turnpike.daemon;
  * @param maxQueuedBytes once this many bytes wait in the send queue, the loop stops handling even the datagrams
  *     of a batch it has already read; they wait in the batch's buffer until the queue has drained. Reading
  *     stops as soon as anything is queued, so the queue holds at most this plus one datagram's output.
+ * @param suspendOnAnyQueued the seed's whole-loop suspension ({@code --suspend loop}): stop reading as soon as
+ *     any packet is queued. False ({@code --suspend flow}): read on while the queue holds less than
+ *     {@code maxQueuedBytes}, so that packets wait only behind their own socket's, and one slow peer delays no
+ *     other flow; the loop still stops reading once the bound is reached.
  * @param reusePort bind the listening sockets with SO_REUSEPORT, so that every worker of the process binds the
  *     same addresses and the kernel hashes each client's 5-tuple to one of them (--workers above 1). Off for one
  *     worker: with it, any process of the same user could bind the port too and take a share of the clients.
@@ -25,11 +29,13 @@ record SocketOptions(
         boolean dropWhenFull,
         boolean batchedReceive,
         long maxQueuedBytes,
+        boolean suspendOnAnyQueued,
         boolean reusePort) {
     /** coturn asks for 4 MiB too; the kernel caps it at net.core.rmem_max. */
     static final int DEFAULT_RECEIVE_BYTES = 4 << 20;
 
     static final long DEFAULT_MAX_QUEUED_BYTES = 4 << 20;
 
-    static final SocketOptions KERNEL_DEFAULTS = new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES, false);
+    static final SocketOptions KERNEL_DEFAULTS =
+            new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES, true, false);
 }

@@ -149,6 +149,7 @@ public final class Turnpike implements Callable<Integer> {
                             options.benchmarkDropWhenFull,
                             !options.benchmarkPlainReceive,
                             options.maxQueuedBytes,
+                            options.suspend == RelayOptions.Suspend.LOOP,
                             settings.workers() > 1));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);

@@ -75,10 +75,15 @@ class EventLoopProperties {
 
     @Property(tries = 30)
     void everyDatagramReadIsAccountedForAndNothingStaysQueued(
-            @ForAll("sequences") List<Step> steps, @ForAll("queueBounds") long maxQueuedBytes) throws Exception {
+            @ForAll("sequences") List<Step> steps,
+            @ForAll("queueBounds") long maxQueuedBytes,
+            @ForAll boolean suspendOnAnyQueued)
+            throws Exception {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         try (LoopFixture fixture = new LoopFixture(
-                        kernel, new SocketOptions(1 << 20, 0, false, true, maxQueuedBytes, false), b -> b);
+                        kernel,
+                        new SocketOptions(1 << 20, 0, false, true, maxQueuedBytes, suspendOnAnyQueued, false),
+                        b -> b);
                 TurnClient a = fixture.client();
                 TurnClient b = fixture.client();
                 DatagramChannel peerA = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
@@ -131,8 +136,9 @@ class EventLoopProperties {
             assertThat(loop.sendsRequested)
                     .as("packets to send = sent + send errors (+ none queued)")
                     .isEqualTo(loop.datagramsSent + loop.sendErrors + seen.queuedPackets());
-            // Reading stops once anything is queued, and a batch already read stops at the bound: the queue never
-            // holds more than the bound plus one datagram's output (a forward and a response at most).
+            // Reading stops once anything is queued (--suspend loop) or at the bound (--suspend flow), and a batch
+            // already read stops at the bound: the queue never holds more than the bound plus one datagram's output
+            // (a forward and a response at most).
             assertThat(loop.queuedBytesHighWater)
                     .as("bytes ever queued at once")
                     .isLessThanOrEqualTo(maxQueuedBytes + MAX_DATAGRAM + 2_048);

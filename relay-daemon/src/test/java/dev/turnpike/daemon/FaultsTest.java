@@ -133,8 +133,8 @@ class FaultsTest {
     void aBatchReadWhileBuffersAreFullWaitsInItsBufferOnceTheQueueReachesItsBound() throws Exception {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         long bound = 5_000;
-        try (LoopFixture fixture =
-                        new LoopFixture(kernel, new SocketOptions(1 << 20, 0, false, true, bound, false), b -> b);
+        try (LoopFixture fixture = new LoopFixture(
+                        kernel, new SocketOptions(1 << 20, 0, false, true, bound, true, false), b -> b);
                 TurnClient client = fixture.client();
                 DatagramChannel peer = peer()) {
             assumeBatchedReceive();

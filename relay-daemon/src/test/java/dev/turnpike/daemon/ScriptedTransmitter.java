@@ -18,8 +18,15 @@ final class ScriptedTransmitter implements Transmitter {
     private volatile CountDownLatch gate;
     private volatile CountDownLatch reached;
 
+    private volatile InetSocketAddress slowDestination;
+
     void full(boolean value) {
         full = value;
+    }
+
+    /** Only sends to {@code destination} find the buffer full (null: none): one slow peer among fast ones. */
+    void fullTowards(InetSocketAddress destination) {
+        slowDestination = destination;
     }
 
     /** The next relay socket that sends is closed first, as if its descriptor had failed. */
@@ -57,7 +64,7 @@ final class ScriptedTransmitter implements Transmitter {
             closeNextRelaySocket = false;
             socket.channel.close();
         }
-        if (full) {
+        if (full || destination.equals(slowDestination)) {
             return false;
         }
         return kernel.transmit(socket, data, destination);

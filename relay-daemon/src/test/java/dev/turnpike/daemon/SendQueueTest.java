@@ -27,7 +27,7 @@ class SendQueueTest {
 
     @BeforeEach
     void open() throws Exception {
-        queue = new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, counters, false);
+        queue = new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, counters, false, false);
         from = socket();
         other = socket();
         to = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));

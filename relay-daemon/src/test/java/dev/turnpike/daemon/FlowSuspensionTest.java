@@ -1,0 +1,106 @@
+package dev.turnpike.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnpike.daemon.client.TurnClient;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One peer's socket buffer stays full while another client relays to a fast peer. With --suspend flow the fast
+ * client's packets go straight through and only the slow peer's wait; with --suspend loop (the seed's design)
+ * the whole loop stops reading, so the fast client waits too. Either way, nothing read is dropped.
+ */
+class FlowSuspensionTest {
+    private static final int CHANNEL = 0x4000;
+
+    private static SocketOptions options(boolean suspendOnAnyQueued) {
+        return new SocketOptions(
+                1 << 20, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, suspendOnAnyQueued, false);
+    }
+
+    private static DatagramChannel peer() throws Exception {
+        DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        peer.configureBlocking(false);
+        return peer;
+    }
+
+    /** How many datagrams reach {@code peer} within {@code ms}. */
+    private static int received(DatagramChannel peer, int expected, long ms) throws Exception {
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        int count = 0;
+        long deadline = System.nanoTime() + ms * 1_000_000;
+        while (count < expected && System.nanoTime() - deadline < 0) {
+            if (peer.receive(buffer.clear()) != null) {
+                count++;
+            } else {
+                Thread.sleep(2);
+            }
+        }
+        return count;
+    }
+
+    @Test
+    void withFlowSuspensionAFastClientIsRelayedWhileAnotherPeersBufferIsFull() throws Exception {
+        ScriptedTransmitter kernel = new ScriptedTransmitter();
+        try (LoopFixture fixture = new LoopFixture(kernel, options(false), b -> b);
+                TurnClient slowClient = fixture.client();
+                TurnClient fastClient = fixture.client();
+                DatagramChannel slowPeer = peer();
+                DatagramChannel fastPeer = peer()) {
+            slowClient.setUp((InetSocketAddress) slowPeer.getLocalAddress(), CHANNEL);
+            fastClient.setUp((InetSocketAddress) fastPeer.getLocalAddress(), CHANNEL);
+            kernel.fullTowards((InetSocketAddress) slowPeer.getLocalAddress());
+            for (int i = 0; i < 20; i++) {
+                slowClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[1000]));
+            }
+            LoopFixture.awaitTrue(() -> fixture.seen().queuedPackets() == 20, 5_000, "the slow peer's 20 queued");
+            for (int i = 0; i < 20; i++) {
+                fastClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[100]));
+            }
+            assertThat(received(fastPeer, 20, 5_000))
+                    .as("the fast peer has all 20 while the slow one's wait")
+                    .isEqualTo(20);
+            assertThat(fixture.seen().queuedPackets()).isEqualTo(20);
+            assertThat(fixture.seen().loop().suspendedWaits)
+                    .as("the loop never stopped reading")
+                    .isZero();
+
+            kernel.fullTowards(null);
+            assertThat(received(slowPeer, 20, 5_000))
+                    .as("then the slow peer's, none lost")
+                    .isEqualTo(20);
+            LoopFixture.awaitTrue(() -> fixture.seen().queuedPackets() == 0, 5_000, "the queue drained");
+        }
+    }
+
+    @Test
+    void withLoopSuspensionTheFastClientWaitsUntilTheSlowPeersQueueHasDrained() throws Exception {
+        ScriptedTransmitter kernel = new ScriptedTransmitter();
+        try (LoopFixture fixture = new LoopFixture(kernel, options(true), b -> b);
+                TurnClient slowClient = fixture.client();
+                TurnClient fastClient = fixture.client();
+                DatagramChannel slowPeer = peer();
+                DatagramChannel fastPeer = peer()) {
+            slowClient.setUp((InetSocketAddress) slowPeer.getLocalAddress(), CHANNEL);
+            fastClient.setUp((InetSocketAddress) fastPeer.getLocalAddress(), CHANNEL);
+            kernel.fullTowards((InetSocketAddress) slowPeer.getLocalAddress());
+            slowClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[1000]));
+            LoopFixture.awaitTrue(() -> fixture.seen().suspended(), 5_000, "the loop suspended");
+            for (int i = 0; i < 20; i++) {
+                fastClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[100]));
+            }
+            assertThat(received(fastPeer, 20, 500))
+                    .as("nothing while the loop is suspended")
+                    .isZero();
+
+            kernel.fullTowards(null);
+            assertThat(received(fastPeer, 20, 5_000))
+                    .as("all of it once the queue drained")
+                    .isEqualTo(20);
+            assertThat(received(slowPeer, 1, 5_000)).isEqualTo(1);
+        }
+    }
+}
