@@ -4,6 +4,8 @@
 # CPU. Writes to $OUT:
 #   syscalls.txt     perf stat of every syscall the relay made in the window, per relayed datagram
 #   counters.txt     the relay's own counters over the same window (datagrams, loop iterations, per wakeup)
+#   threads.txt      CPU per relayed datagram over the same window by thread (user and kernel): the loop's, and
+#                    what else a process spends (a JVM's compiler, GC and service threads; /metrics)
 #   profile.folded   perf record -g of the relay in a second window, stacks folded (JIT frames named)
 #   flamegraph.svg   the same as a flame graph (benchmarks' FlameGraph)
 #
@@ -73,12 +75,25 @@ sleep 13
 counter() {
   if [ "$SERVER" = turnpike ]; then curl -s "$METRICS" | awk -v name="$1" '$1 == name { print $2 }'; else echo 0; fi
 }
+# per thread: name, user and system clock ticks so far (/proc/PID/task/TID/stat fields 14 and 15; the name
+# may hold spaces, so fields are counted from its closing parenthesis)
+thread_ticks() {
+  for stat in /proc/"$RELAY"/task/*/stat; do
+    awk '{ line = $0; lp = index(line, "("); rp = 0
+           for (i = length(line); i > 0; i--) if (substr(line, i, 1) == ")") { rp = i; break }
+           name = substr(line, lp + 1, rp - lp - 1); gsub(/ /, "_", name)
+           split(substr(line, rp + 2), f, " "); print FILENAME, name, f[12], f[13] }' "$stat" 2>/dev/null || true
+  done
+}
 received0=$(counter turnpike_datagrams_received_total); sent0=$(counter turnpike_datagrams_sent_total)
 iterations0=$(counter turnpike_loop_iterations_total)
+# after the scrapes, not around them: rendering /metrics is not what a relayed datagram costs
+thread_ticks > "$OUT/threads.before"
 # a few tracepoints, not all of them: each one enabled slows every syscall the relay makes
 perf stat -e raw_syscalls:sys_enter -e 'syscalls:sys_enter_epoll_wait' -e 'syscalls:sys_enter_recvmmsg' \
   -e 'syscalls:sys_enter_recvfrom' -e 'syscalls:sys_enter_sendto' -e 'syscalls:sys_enter_sendmmsg' \
   -e 'syscalls:sys_enter_sendmsg' -e 'syscalls:sys_enter_futex' -p "$RELAY" -- sleep "$WINDOW" 2> "$OUT/perf-stat.txt" >/dev/null
+thread_ticks > "$OUT/threads.after"
 received1=$(counter turnpike_datagrams_received_total); sent1=$(counter turnpike_datagrams_sent_total)
 iterations1=$(counter turnpike_loop_iterations_total)
 # the generator holds the rate, so the window's datagrams are known: a client's and its peer's echo per round
@@ -93,6 +108,19 @@ relayed=$((2 * RATE * WINDOW))
     awk 'BEGIN { printf "datagrams per loop iteration (relay counters): %.2f\n", '"$((received1 - received0))"' / '"$((iterations1 - iterations0))"' }'
   fi
 } > "$OUT/counters.txt"
+# CPU by thread over the window, in µs per relayed datagram (a tick is 1/CLK_TCK s; threads grouped by name)
+ticks=$(getconf CLK_TCK)
+awk -v hz="$ticks" -v relayed="$relayed" '
+  FNR == NR { user0[$1] = $3; sys0[$1] = $4; next }
+  { name = $2; sub(/[0-9]+$/, "", name); du = $3 - user0[$1]; ds = $4 - sys0[$1]
+    user[name] += du; sys[name] += ds; tu += du; ts += ds }
+  END {
+    printf "%-24s %10s %10s %10s\n", "thread", "user us", "kernel us", "share"
+    for (n in user) if (user[n] + sys[n] > 0)
+      printf "%-24s %10.2f %10.2f %9.1f%%\n", n, user[n] / hz * 1e6 / relayed, sys[n] / hz * 1e6 / relayed, 100 * (user[n] + sys[n]) / (tu + ts)
+    printf "%-24s %10.2f %10.2f %9.1f%%\n", "all", tu / hz * 1e6 / relayed, ts / hz * 1e6 / relayed, 100
+  }' "$OUT/threads.before" "$OUT/threads.after" | { read -r header; echo "$header"; sort -k4 -rn; } > "$OUT/threads.txt"
+rm -f "$OUT/threads.before" "$OUT/threads.after"
 awk -v n="$relayed" '/sys_enter/ { gsub(/,/, "", $1); if ($1 + 0 > 0) {
     name = $2; sub(/^raw_syscalls:sys_enter$/, "all syscalls", name); sub(/^syscalls:sys_enter_/, "", name)
     printf "%-16s %10d  %.3f per datagram received\n", name, $1, $1 / n } }' "$OUT/perf-stat.txt" \
@@ -107,6 +135,6 @@ perf script -i "$OUT/perf.data" 2>/dev/null > "$OUT/perf.script"
   --title "$SERVER at $RATE round trips/s ($(git rev-parse --short HEAD 2>/dev/null))" \
   "$OUT/perf.script" "$OUT/profile.folded" "$OUT/flamegraph.svg"
 rm -f "$OUT/perf.data" "$OUT/perf.script"
-cat "$OUT/counters.txt" "$OUT/syscalls.txt"
+cat "$OUT/counters.txt" "$OUT/syscalls.txt" "$OUT/threads.txt"
 grep -h '"phase":"fixed"' "$OUT/generator.log" | head -n 1 || true
 echo "profile in $OUT"

@@ -32,4 +32,35 @@ class AddressCacheTest {
                     .isEqualTo(new InetSocketAddress("10.0." + (i >> 8) + "." + (i & 0xFF), 1000 + i));
         }
     }
+
+    @Test
+    void twoAddressesOfOneSetStayCachedTogether() {
+        // among 17 addresses in 16 slots some two share a slot (a direct-mapped table then evicts one for the
+        // other at every turn); in 8 sets of two, any two stay, each the same object however they alternate
+        for (int i = 0; i < 17; i++) {
+            for (int j = i + 1; j < 17; j++) {
+                AddressCache pair = new AddressCache(16);
+                InetSocketAddress a = pair.ipv4(0x0A000000 + i, 4000);
+                InetSocketAddress b = pair.ipv4(0x0A000000 + j, 4000);
+                for (int round = 0; round < 3; round++) {
+                    assertThat(pair.ipv4(0x0A000000 + i, 4000)).isSameAs(a);
+                    assertThat(pair.ipv4(0x0A000000 + j, 4000)).isSameAs(b);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHundredClientsInTheLoopsTableAllocateNothingOnceSeen() {
+        AddressCache table = new AddressCache(1 << 14); // as the loop sizes it
+        InetSocketAddress[] seen = new InetSocketAddress[100];
+        for (int i = 0; i < 100; i++) {
+            seen[i] = table.ipv4(0x7F640000 + i, 40_000 + i); // 127.100.0.i, as the load generator's clients
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 100; i++) {
+                assertThat(table.ipv4(0x7F640000 + i, 40_000 + i)).isSameAs(seen[i]);
+            }
+        }
+    }
 }
