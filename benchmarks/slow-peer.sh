@@ -7,6 +7,7 @@
 #
 #   sudo benchmarks/slow-peer.sh        # root: it creates a network namespace and a veth pair
 #   SLOW_OFFERED=3000 ROUNDS=1 sudo benchmarks/slow-peer.sh   # the slow flow above its link rate for good
+#   SLOW_OFFERED=3000 MAX_BPS=16000000 SERVERS=turnpike ROUNDS=1 sudo benchmarks/slow-peer.sh   # ...with the default --max-bps
 #
 # Servers: turnpike (as shipped: --suspend flow), turnpike-loop (--suspend loop, the seed's whole-loop
 # suspension), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1.
@@ -24,6 +25,7 @@ SECONDS_EACH=${SECONDS_EACH:-10}
 ROUNDS=${ROUNDS:-3}
 SERVERS=${SERVERS:-"turnpike turnpike-loop turnpike-drop coturn-m1"}
 SEND_BUFFER=${SEND_BUFFER:-65536}    # as backpressure.sh: below the qdisc's queue, so the socket blocks first
+MAX_BPS=${MAX_BPS:-0}                # Turnpike's --max-bps: 0 (none), so that only the link limits the slow flow
 OUT=${OUT:-benchmarks/target/slow-peer-$(date -u +%Y%m%dT%H%M%SZ)}
 NS=tp-slow-$$
 HOST_DEV=tps$$a
@@ -64,7 +66,7 @@ start_server() {
       [ "$1" = turnpike-loop ] && variant=(--suspend loop)
       "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-address "$HOST_IP" \
         --send-buffer "$SEND_BUFFER" --relay-ports 50000-59999 --realm example.org --user alice:wonderland \
-        --allow-peer 10.231.79.0/30 --max-bps 0 --user-quota 0 --client-quota 0 --challenge-rate 0 \
+        --allow-peer 10.231.79.0/30 --max-bps "$MAX_BPS" --user-quota 0 --client-quota 0 --challenge-rate 0 \
         --drain-timeout 0 "${variant[@]}" > "$2" 2>&1 & ;;
     coturn-m1)
       turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip "$HOST_IP" \
@@ -110,6 +112,8 @@ for round in $(seq 1 "$ROUNDS"); do
       drops="not counted"
     else
       drops=$(grep -o 'droppedFullBuffer=[0-9]*' "$log" | cut -d= -f2)
+      bandwidth=$(grep -o 'droppedBANDWIDTH=[0-9]*' "$log" | cut -d= -f2)
+      [ "${bandwidth:-0}" != 0 ] && drops="$drops (and $bandwidth over --max-bps, by policy)"
     fi
     printf '| %s | %d | %.0f / %.0f us | %.0f / %.0f us | %.2f%% | %.2f%% | %s |\n' "$server" "$round" \
       "$(field "$alone" rttP50Us)" "$(field "$alone" rttP99Us)" "$(field "$beside" rttP50Us)" \
