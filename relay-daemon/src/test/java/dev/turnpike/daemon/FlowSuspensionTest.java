@@ -42,65 +42,78 @@ class FlowSuspensionTest {
         return count;
     }
 
+    /** A loop with two clients, each with a channel to a peer of its own, the slow one's buffer full. */
+    private record Setting(
+            ScriptedTransmitter kernel,
+            LoopFixture fixture,
+            TurnClient slowClient,
+            TurnClient fastClient,
+            DatagramChannel slowPeer,
+            DatagramChannel fastPeer)
+            implements AutoCloseable {
+        static Setting of(boolean suspendOnAnyQueued) throws Exception {
+            ScriptedTransmitter kernel = new ScriptedTransmitter();
+            LoopFixture fixture = new LoopFixture(kernel, options(suspendOnAnyQueued), b -> b);
+            Setting s = new Setting(kernel, fixture, fixture.client(), fixture.client(), peer(), peer());
+            s.slowClient.setUp((InetSocketAddress) s.slowPeer.getLocalAddress(), CHANNEL);
+            s.fastClient.setUp((InetSocketAddress) s.fastPeer.getLocalAddress(), CHANNEL);
+            kernel.fullTowards((InetSocketAddress) s.slowPeer.getLocalAddress());
+            return s;
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            slowClient.close();
+            fastClient.close();
+            slowPeer.close();
+            fastPeer.close();
+            fixture.close();
+        }
+    }
+
     @Test
     void withFlowSuspensionAFastClientIsRelayedWhileAnotherPeersBufferIsFull() throws Exception {
-        ScriptedTransmitter kernel = new ScriptedTransmitter();
-        try (LoopFixture fixture = new LoopFixture(kernel, options(false), b -> b);
-                TurnClient slowClient = fixture.client();
-                TurnClient fastClient = fixture.client();
-                DatagramChannel slowPeer = peer();
-                DatagramChannel fastPeer = peer()) {
-            slowClient.setUp((InetSocketAddress) slowPeer.getLocalAddress(), CHANNEL);
-            fastClient.setUp((InetSocketAddress) fastPeer.getLocalAddress(), CHANNEL);
-            kernel.fullTowards((InetSocketAddress) slowPeer.getLocalAddress());
+        try (Setting s = Setting.of(false)) {
             for (int i = 0; i < 20; i++) {
-                slowClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[1000]));
+                s.slowClient().sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[1000]));
             }
-            LoopFixture.awaitTrue(() -> fixture.seen().queuedPackets() == 20, 5_000, "the slow peer's 20 queued");
+            LoopFixture.awaitTrue(() -> s.fixture().seen().queuedPackets() == 20, 5_000, "the slow peer's 20 queued");
             for (int i = 0; i < 20; i++) {
-                fastClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[100]));
+                s.fastClient().sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[100]));
             }
-            assertThat(received(fastPeer, 20, 5_000))
+            assertThat(received(s.fastPeer(), 20, 5_000))
                     .as("the fast peer has all 20 while the slow one's wait")
                     .isEqualTo(20);
-            assertThat(fixture.seen().queuedPackets()).isEqualTo(20);
-            assertThat(fixture.seen().loop().suspendedWaits)
+            assertThat(s.fixture().seen().queuedPackets()).isEqualTo(20);
+            assertThat(s.fixture().seen().loop().suspendedWaits)
                     .as("the loop never stopped reading")
                     .isZero();
 
-            kernel.fullTowards(null);
-            assertThat(received(slowPeer, 20, 5_000))
+            s.kernel().fullTowards(null);
+            assertThat(received(s.slowPeer(), 20, 5_000))
                     .as("then the slow peer's, none lost")
                     .isEqualTo(20);
-            LoopFixture.awaitTrue(() -> fixture.seen().queuedPackets() == 0, 5_000, "the queue drained");
+            LoopFixture.awaitTrue(() -> s.fixture().seen().queuedPackets() == 0, 5_000, "the queue drained");
         }
     }
 
     @Test
     void withLoopSuspensionTheFastClientWaitsUntilTheSlowPeersQueueHasDrained() throws Exception {
-        ScriptedTransmitter kernel = new ScriptedTransmitter();
-        try (LoopFixture fixture = new LoopFixture(kernel, options(true), b -> b);
-                TurnClient slowClient = fixture.client();
-                TurnClient fastClient = fixture.client();
-                DatagramChannel slowPeer = peer();
-                DatagramChannel fastPeer = peer()) {
-            slowClient.setUp((InetSocketAddress) slowPeer.getLocalAddress(), CHANNEL);
-            fastClient.setUp((InetSocketAddress) fastPeer.getLocalAddress(), CHANNEL);
-            kernel.fullTowards((InetSocketAddress) slowPeer.getLocalAddress());
-            slowClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[1000]));
-            LoopFixture.awaitTrue(() -> fixture.seen().suspended(), 5_000, "the loop suspended");
+        try (Setting s = Setting.of(true)) {
+            s.slowClient().sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[1000]));
+            LoopFixture.awaitTrue(() -> s.fixture().seen().suspended(), 5_000, "the loop suspended");
             for (int i = 0; i < 20; i++) {
-                fastClient.sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[100]));
+                s.fastClient().sendChannelData(CHANNEL, ByteBuffer.wrap(new byte[100]));
             }
-            assertThat(received(fastPeer, 20, 500))
+            assertThat(received(s.fastPeer(), 20, 500))
                     .as("nothing while the loop is suspended")
                     .isZero();
 
-            kernel.fullTowards(null);
-            assertThat(received(fastPeer, 20, 5_000))
+            s.kernel().fullTowards(null);
+            assertThat(received(s.fastPeer(), 20, 5_000))
                     .as("all of it once the queue drained")
                     .isEqualTo(20);
-            assertThat(received(slowPeer, 1, 5_000)).isEqualTo(1);
+            assertThat(received(s.slowPeer(), 1, 5_000)).isEqualTo(1);
         }
     }
 }

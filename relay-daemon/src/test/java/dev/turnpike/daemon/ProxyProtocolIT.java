@@ -2,15 +2,12 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.turnpike.core.stun.DecodeStatus;
 import dev.turnpike.core.stun.MessageIntegrity;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.core.stun.StunWriter;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -52,19 +49,6 @@ class ProxyProtocolIT {
         StunWriter writer = new StunWriter(new MessageIntegrity());
         writer.begin(buffer, 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), 1, 7);
         return writer.toBytes();
-    }
-
-    private static StunMessage readStun(InputStream stream) throws IOException {
-        DataInputStream in = new DataInputStream(stream);
-        byte[] header = new byte[20];
-        in.readFully(header);
-        int length = ((header[2] & 0xFF) << 8) | (header[3] & 0xFF);
-        byte[] whole = new byte[20 + length];
-        System.arraycopy(header, 0, whole, 0, 20);
-        in.readFully(whole, 20, length);
-        StunMessage message = new StunMessage();
-        assertThat(message.wrap(ByteBuffer.wrap(whole), 0, whole.length)).isEqualTo(DecodeStatus.OK);
-        return message;
     }
 
     private static boolean closedByRelay(Socket socket) throws IOException {
@@ -115,7 +99,7 @@ class ProxyProtocolIT {
             System.arraycopy(binding(), 0, rest, HEADER.length - 7, binding().length);
             out.write(rest);
             out.flush();
-            StunMessage answer = readStun(socket.getInputStream());
+            StunMessage answer = StunStreams.read(socket.getInputStream());
             assertThat(answer.xorAddress(answer.indexOf(StunAttribute.XOR_MAPPED_ADDRESS)))
                     .isEqualTo(NAMED);
             assertThat(daemon.terminate()).isZero();
@@ -140,7 +124,7 @@ class ProxyProtocolIT {
             socket.startHandshake();
             socket.getOutputStream().write(binding());
             socket.getOutputStream().flush();
-            StunMessage answer = readStun(socket.getInputStream());
+            StunMessage answer = StunStreams.read(socket.getInputStream());
             assertThat(answer.xorAddress(answer.indexOf(StunAttribute.XOR_MAPPED_ADDRESS)))
                     .isEqualTo(NAMED);
             socket.close();

@@ -3,7 +3,6 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.core.auth.LongTermKey;
-import dev.turnpike.core.stun.DecodeStatus;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
@@ -56,15 +55,7 @@ class StreamIT {
 
         /** The next STUN message on the stream. */
         StunMessage readStun() throws IOException {
-            byte[] header = new byte[20];
-            in.readFully(header);
-            int length = ((header[2] & 0xFF) << 8) | (header[3] & 0xFF);
-            byte[] whole = new byte[20 + length];
-            System.arraycopy(header, 0, whole, 0, 20);
-            in.readFully(whole, 20, length);
-            StunMessage message = new StunMessage();
-            assertThat(message.wrap(ByteBuffer.wrap(whole), 0, whole.length)).isEqualTo(DecodeStatus.OK);
-            return message;
+            return StunStreams.read(in);
         }
 
         /** Whether the relay closed the connection (end of stream or a reset) within the read timeout. */
