@@ -398,8 +398,8 @@ final class EventLoop implements Runnable {
             nextStreamSweepNs = nowNs + PUBLISH_INTERVAL_NS;
         }
         endClosedStreams();
-        boolean drained = sendQueue.flush(nowNs);
-        if (!drained && (suspendOnAnyQueued || sendQueue.queuedBytes() >= maxQueuedBytes)) {
+        sendQueue.flush(nowNs);
+        if (queueAtBound()) {
             awaitWritability();
         } else if (heldBatch != null) {
             resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
@@ -537,8 +537,12 @@ final class EventLoop implements Runnable {
      * loop) or less than --max-queued-bytes queued (--suspend flow).
      */
     private boolean mayRead() {
-        return heldBatch == null
-                && (suspendOnAnyQueued ? sendQueue.isEmpty() : sendQueue.queuedBytes() < maxQueuedBytes);
+        return heldBatch == null && !queueAtBound();
+    }
+
+    /** Whether the queue stops reading: anything queued (--suspend loop), or --max-queued-bytes (--suspend flow). */
+    private boolean queueAtBound() {
+        return suspendOnAnyQueued ? !sendQueue.isEmpty() : sendQueue.queuedBytes() >= maxQueuedBytes;
     }
 
     private void onReadable(SelectionKey key) {

@@ -1,6 +1,7 @@
 package dev.turnpike.daemon;
 
 import dev.turnpike.core.TokenBucket;
+import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.proxy.ProxyHeader;
 import dev.turnpike.core.stun.StreamFraming;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Set;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
@@ -77,17 +79,11 @@ final class StreamTransport {
      * the addresses such a balancer may connect from: a header from anyone else would let a client claim any
      * address, so a connection from elsewhere is refused.
      */
-    record ProxyProtocol(java.util.Set<Integer> listeners, List<dev.turnpike.core.policy.Cidr> from) {
-        static final ProxyProtocol NONE = new ProxyProtocol(java.util.Set.of(), List.of());
+    record ProxyProtocol(Set<Integer> listeners, List<Cidr> from) {
+        static final ProxyProtocol NONE = new ProxyProtocol(Set.of(), List.of());
 
         boolean trusts(InetAddress balancer) {
-            byte[] raw = balancer.getAddress();
-            for (dev.turnpike.core.policy.Cidr cidr : from) {
-                if (cidr.contains(raw)) {
-                    return true;
-                }
-            }
-            return false;
+            return Cidr.anyContains(from, balancer.getAddress());
         }
     }
 
@@ -397,6 +393,7 @@ final class StreamTransport {
         c.consume(length);
         if (c.tls != null && c.filled > 0) {
             // a TLS client's first records came in the same read: they are the engine's, not plaintext
+            in = c.in;
             in.limit(c.filled).position(0);
             while (in.hasRemaining()) {
                 ByteBuffer net = c.tls.readBuffer();

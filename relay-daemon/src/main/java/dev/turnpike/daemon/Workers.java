@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
+import java.util.function.IntFunction;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 
@@ -183,7 +183,7 @@ final class Workers {
                 .toList());
     }
 
-    private CompletableFuture<Void> each(Function<Integer, CompletableFuture<Void>> task) {
+    private CompletableFuture<Void> each(IntFunction<CompletableFuture<Void>> task) {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (int i = 0; i < loops.size(); i++) {
             all.add(task.apply(i));

@@ -2,6 +2,7 @@ package dev.turnpike.core.policy;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 
 /** An address prefix, matched on the full address bits (never byte by byte on text). */
 public record Cidr(byte[] network, int prefixLength) {
@@ -42,6 +43,16 @@ public record Cidr(byte[] network, int prefixLength) {
             throw new IllegalArgumentException("'" + text + "' (expected: a prefix length 0.." + bits + ")");
         }
         return new Cidr(mask(bytes, prefix), prefix);
+    }
+
+    /** Whether any of {@code ranges} holds {@code address} (raw bytes, as {@link #contains}). */
+    public static boolean anyContains(List<Cidr> ranges, byte[] address) {
+        for (Cidr cidr : ranges) {
+            if (cidr.contains(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public boolean contains(byte[] address) {

@@ -102,7 +102,7 @@ public final class PeerPolicy {
     public Verdict judge(InetAddress peer) {
         byte[] raw = peer.getAddress();
         byte[] embedded = embeddedIpv4(raw);
-        if (matches(allow, raw) || (embedded != null && matches(allow, embedded))) {
+        if (Cidr.anyContains(allow, raw) || (embedded != null && Cidr.anyContains(allow, embedded))) {
             return Verdict.ALLOWED;
         }
         if (ownAddresses.contains(peer)) {
@@ -111,10 +111,10 @@ public final class PeerPolicy {
         // Another spelling of one of the relay's IPv4 addresses (NAT64, 6to4, IPv4-compatible, Teredo) is not the
         // relay: it goes wherever that prefix routes. Self only where the IPv4 address inside is no denied one,
         // so that ::127.0.0.1 is refused even when the relay itself listens on 127.0.0.1.
-        if (embedded != null && isOwn(embedded) && !matches(deny, embedded)) {
+        if (embedded != null && isOwn(embedded) && !Cidr.anyContains(deny, embedded)) {
             return Verdict.SELF;
         }
-        if (matches(deny, raw) || (embedded != null && matches(deny, embedded))) {
+        if (Cidr.anyContains(deny, raw) || (embedded != null && Cidr.anyContains(deny, embedded))) {
             return Verdict.DENIED;
         }
         return Verdict.ALLOWED;
@@ -159,15 +159,6 @@ public final class PeerPolicy {
 
     public boolean isRelayPort(int port) {
         return port >= relayPortLow && port <= relayPortHigh;
-    }
-
-    private static boolean matches(List<Cidr> list, byte[] raw) {
-        for (Cidr cidr : list) {
-            if (cidr.contains(raw)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
