@@ -148,6 +148,24 @@ class ProxyProtocolIT {
     }
 
     @Test
+    void aConnectionThatNeverFinishesItsHeaderIsClosedAtTheFirstMessageTimeout() throws Exception {
+        int tcp = Interop.freeUdpPort("127.0.0.1");
+        int tls = Interop.freeUdpPort("127.0.0.1");
+        try (DaemonProcess daemon = relay(tcp, tls, "--first-message-timeout", "1");
+                Socket silent = new Socket("127.0.0.1", tcp);
+                Socket partial = new Socket("127.0.0.1", tcp)) {
+            silent.setSoTimeout(5_000);
+            partial.setSoTimeout(5_000);
+            String base = Scrape.base(daemon);
+            partial.getOutputStream().write(HEADER, 0, 7);
+            partial.getOutputStream().flush();
+            assertThat(closedByRelay(silent)).as("nothing sent").isTrue();
+            assertThat(closedByRelay(partial)).as("half a header sent").isTrue();
+            Scrape.await(base, "turnpike_connections_closed_total{reason=\"first_message_timeout\"} 2");
+        }
+    }
+
+    @Test
     void aConnectionFromOutsideProxyProtocolFromIsRefused() throws Exception {
         int tcp = Interop.freeUdpPort("127.0.0.1");
         int tls = Interop.freeUdpPort("127.0.0.1");

@@ -84,6 +84,18 @@ class ProxyHeaderTest {
         assertThat(ProxyHeader.length(ByteBuffer.wrap(huge), 0, huge.length)).isEqualTo(ProxyHeader.MALFORMED);
     }
 
+    @Test
+    void aHeaderOfTheLongestLengthIsWholeAndOneByteMoreIsRefused() throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(ProxyHeader.MAX_LENGTH + 1);
+        b.put(0, ipv4());
+        b.putShort(14, (short) (ProxyHeader.MAX_LENGTH - 16)); // the addresses, then TLV bytes up to the limit
+        assertThat(ProxyHeader.length(b, 0, ProxyHeader.MAX_LENGTH)).isEqualTo(ProxyHeader.MAX_LENGTH);
+        assertThat(ProxyHeader.source(b, 0))
+                .isEqualTo(new InetSocketAddress(InetAddress.getByName("192.0.2.7"), 40000));
+        b.putShort(14, (short) (ProxyHeader.MAX_LENGTH - 15));
+        assertThat(ProxyHeader.length(b, 0, ProxyHeader.MAX_LENGTH + 1)).isEqualTo(ProxyHeader.MALFORMED);
+    }
+
     @Property
     void everyPrefixOfAHeaderNeedsMoreAndNeverMisreads(@ForAll @IntRange(min = 0, max = 56) int cut) {
         byte[] header = ipv6WithTlv();
