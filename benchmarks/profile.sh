@@ -12,7 +12,7 @@
 #   benchmarks/profile.sh                     # 20,000 round trips/s, 8 s windows
 #   RATE=40000 WINDOW=8 benchmarks/profile.sh
 #   EXTRA="--benchmark-plain-receive" benchmarks/profile.sh   # any extra relay flags, e.g. a lever off
-#   SERVER=c-floor benchmarks/profile.sh      # the same for the C floor or coturn-m1 (no loop counters then)
+#   SERVER=c-floor benchmarks/profile.sh      # the same for the C floor, the Java floor or coturn-m1 (no loop counters then)
 #
 # Needs: a JDK 25, perf (apt-get install linux-perf), taskset; gcc for c-floor, coturn for coturn-m1.
 # Traffic stays on loopback.
@@ -45,11 +45,15 @@ case "$SERVER" in
   c-floor)
     gcc -O2 -Wall -Wextra -Werror -o benchmarks/target/c-floor benchmarks/c-floor/floor.c
     taskset -c 1 benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/c-floor.log" 2>&1 & ;;
+  java-floor)
+    taskset -c 1 "$JAVA" -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
+      -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.JavaFloor 127.0.0.1 $PORT 127.0.0.1 \
+      > "$OUT/java-floor.log" 2>&1 & ;;
   coturn-m1)
     taskset -c 1 turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
       --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
       --allow-loopback-peers --no-tls --no-dtls --log-file stdout -m 1 > "$OUT/coturn-m1.log" 2>&1 & ;;
-  *) echo "profile: SERVER is turnpike, c-floor or coturn-m1" >&2; exit 2 ;;
+  *) echo "profile: SERVER is turnpike, c-floor, java-floor or coturn-m1" >&2; exit 2 ;;
 esac
 RELAY=$!
 GENERATOR=

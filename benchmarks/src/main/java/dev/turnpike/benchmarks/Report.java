@@ -39,7 +39,7 @@ public final class Report {
         }
         List<String> baselines = args.length > 1
                 ? List.of(args).subList(1, args.length)
-                : List.of("coturn-m1", "coturn-m2", "coturn-default", "c-floor");
+                : List.of("coturn-m1", "coturn-m2", "coturn-default", "c-floor", "java-floor");
         System.out.print(render(rows, baselines));
     }
 
