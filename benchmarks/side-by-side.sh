@@ -13,13 +13,14 @@
 #   TRANSPORT=tls SERVERS="turnpike coturn-m1" SATURATE=0 benchmarks/side-by-side.sh   # clients over TCP or TLS
 #   PIN=0 MANY_SOURCES=0 benchmarks/side-by-side.sh   # the setting before 2026-11-30: unpinned, one source IP
 #   BURST=32 benchmarks/side-by-side.sh               # the generator sends in bursts of 32 instead of evenly
+#   BATCHED=1 RATES=20000 benchmarks/side-by-side.sh  # saturation with the batched generator, which outruns a relay
 #   METRICS=0 SATURATE=0 benchmarks/side-by-side.sh   # RTT on the same footing: no /metrics scrapes of Turnpike
 #   PIN=0 SERVERS="turnpike turnpike-w2 coturn-m1 coturn-m2" benchmarks/side-by-side.sh   # one worker and two
 #
 # Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-plain (one datagram per receive call, no
 # recvmmsg), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1),
 # coturn-m2 (-m 2), coturn-default (coturn's thread per CPU), c-floor (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a
-# TURN server).
+# TURN server), java-floor (JavaFloor.java: floor.c line for line in Java, with the JDK's NIO; not a TURN server).
 #
 # Needs: a JDK 25, coturn (apt-get install coturn), gcc for c-floor, taskset. Traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -30,7 +31,7 @@ RATES=${RATES:-10000,20000,40000}
 MEASURE_SECONDS=${MEASURE_SECONDS:-10}
 ALLOCATIONS=${ALLOCATIONS:-100}
 SATURATE=${SATURATE:-1}
-SERVERS=${SERVERS:-"turnpike coturn-m1 c-floor"}
+SERVERS=${SERVERS:-"turnpike coturn-m1 c-floor java-floor"}
 # udp, tcp or tls: how the load generator's clients reach the relay (the relayed side is UDP in every case)
 TRANSPORT=${TRANSPORT:-udp}
 # 1: the relay pinned to CPU 1 and the load generator to CPU 0 (taskset), so that neither steals the other's core
@@ -39,6 +40,10 @@ PIN=${PIN:-1}
 MANY_SOURCES=${MANY_SOURCES:-1}
 # N > 0: the generator sends in bursts of N packets at the same average rate (0: evenly, every 50 us)
 BURST=${BURST:-0}
+# 1: the batched load generator (LoadGenerator --batched: one thread, sendmmsg/recvmmsg, each client still on its
+# own address), several times cheaper per packet than the default one, for the saturation search on a pinned CPU;
+# arrivals then come in the batches of its 50 us tick, so the CPU-per-packet rows use the default (BATCHED=0)
+BATCHED=${BATCHED:-0}
 # 1: Turnpike serves /metrics and the generator reads its datagrams per wake-up there; 0: no metrics endpoint, as
 # coturn and the C floor have none (its scrapes at the window's edges showed in Turnpike's RTT p99 at 10,000)
 METRICS=${METRICS:-1}
@@ -97,6 +102,9 @@ start_server() {
         --allow-loopback-peers "${COTURN_TLS[@]}" --no-dtls --log-file stdout "${threads[@]}" > "$OUT/$1.log" 2>&1 & ;;
     c-floor)
       "${RELAY_PIN[@]}" benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
+    java-floor)
+      "${RELAY_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.JavaFloor 127.0.0.1 $PORT \
+        127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
   # ready when something listens on the port (at most 20 s)
@@ -122,7 +130,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; turnpike metrics: $METRICS"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; batched generator: $BATCHED; turnpike metrics: $METRICS"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -134,9 +142,10 @@ for round in $(seq 1 "$ROUNDS"); do
     saturate=(); [ "$SATURATE" = 1 ] && saturate=(--saturate)
     sources=(); [ "$MANY_SOURCES" = 1 ] && sources=(--many-sources)
     metrics=(); [[ "$server" == turnpike* && "$METRICS" = 1 ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
-    "${GENERATOR_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+    batched=(); [ "$BATCHED" = 1 ] && batched=(--batched)
+    "${GENERATOR_PIN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
       --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
-      --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" --burst "$BURST" \
+      --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" --burst "$BURST" "${batched[@]}" \
       --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
     stop_server
     sleep 1

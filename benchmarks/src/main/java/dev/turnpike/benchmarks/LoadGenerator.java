@@ -135,6 +135,25 @@ public final class LoadGenerator implements Callable<Integer> {
             description = "send in bursts of this many packets at the average rate (0: evenly)")
     int burst;
 
+    @Option(
+            names = "--batched",
+            description = "one thread and two sockets instead of a hundred: the clients send with sendmmsg from one "
+                    + "socket, each from its own address (IP_PKTINFO), and receive with recvmmsg; the echo peer "
+                    + "too. Costs the generator several times less per packet, so that it can outrun a relay on a "
+                    + "CPU of its own (the saturation search); arrivals come in the batches of a 50 us tick. UDP, "
+                    + "--many-sources and --password only")
+    boolean batched;
+
+    private InetSocketAddress serverAddress;
+
+    /** With --batched: the clients' shared socket and the echo peer's, and what each client sends from. */
+    private BatchedUdp batchedClients;
+
+    private BatchedUdp batchedPeer;
+    private int[] clientIps;
+    private int[] clientChannels;
+    private final AtomicLong batchedEchoed = new AtomicLong();
+
     private final AtomicLong received = new AtomicLong();
     private final Recorder rtt = new Recorder(3);
     private final List<TurnClient> clients = new ArrayList<>();
@@ -197,11 +216,21 @@ public final class LoadGenerator implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String[] hostPort = server.split(":");
-        InetSocketAddress serverAddress =
-                new InetSocketAddress(InetAddress.getByName(hostPort[0]), Integer.parseInt(hostPort[1]));
+        serverAddress = new InetSocketAddress(InetAddress.getByName(hostPort[0]), Integer.parseInt(hostPort[1]));
         try (EchoPeer peer = new EchoPeer(peerIp);
                 Selector selector = Selector.open()) {
             InetSocketAddress peerAddress = peer.address();
+            if (batched) {
+                if (!transport.equals("udp") || !manySources || secret != null || externalPeer != null) {
+                    throw new CommandLine.ParameterException(
+                            new CommandLine(this), "--batched: UDP, --many-sources and --password only");
+                }
+                batchedPeer = new BatchedUdp(ipv4(InetAddress.getByName(peerIp)), 0, false);
+                peerAddress = new InetSocketAddress(InetAddress.getByName(peerIp), batchedPeer.port());
+                batchedClients = new BatchedUdp(0, 0, true);
+                clientIps = new int[allocations];
+                clientChannels = new int[allocations];
+            }
             if (externalPeer != null) {
                 String[] p = externalPeer.split(":");
                 peerAddress = new InetSocketAddress(InetAddress.getByName(p[0]), Integer.parseInt(p[1]));
@@ -222,6 +251,26 @@ public final class LoadGenerator implements Callable<Integer> {
                 InetSocketAddress local = manySources
                         ? new InetSocketAddress(InetAddress.getByName("127.100." + (i / 250) + "." + (i % 250 + 1)), 0)
                         : new InetSocketAddress(localIp, 0);
+                if (batched) {
+                    // set up from the port the shared socket holds, on the client's own address; that socket
+                    // receives what comes to the address once this one has closed
+                    java.nio.channels.DatagramChannel own =
+                            java.nio.channels.DatagramChannel.open(java.net.StandardProtocolFamily.INET);
+                    own.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                    try (TurnClient client = new TurnClient(
+                            serverAddress,
+                            own,
+                            new InetSocketAddress(local.getAddress(), batchedClients.port()),
+                            user,
+                            password,
+                            realm)) {
+                        client.setUp(peerAddress, 0x4000 + (i % 0x1000));
+                        roundTrips += client.roundTrips();
+                        clientIps[i] = ipv4(local.getAddress());
+                        clientChannels[i] = client.channelNumber();
+                    }
+                    continue;
+                }
                 TurnClient client = secret != null
                         ? TurnClient.withSecret(serverAddress, local, user, secret, realm)
                         : new TurnClient(serverAddress, local, user, password, realm);
@@ -243,6 +292,10 @@ public final class LoadGenerator implements Callable<Integer> {
                     roundTrips / setupSeconds);
             Set<Integer> ownPorts = new HashSet<>();
             ownPorts.add(peer.address().getPort());
+            if (batched) {
+                ownPorts.add(batchedPeer.port());
+                ownPorts.add(batchedClients.port());
+            }
             for (TurnClient client : clients) {
                 ownPorts.add(((InetSocketAddress) client.channel().getLocalAddress()).getPort());
             }
@@ -313,6 +366,10 @@ public final class LoadGenerator implements Callable<Integer> {
                 for (StreamTurnClient client : streamClients) {
                     client.close(); // the relay ends the allocation with the connection
                 }
+                if (batched) {
+                    batchedClients.close(); // the allocations end with the relay, which each round restarts
+                    batchedPeer.close();
+                }
             }
         }
         return 0;
@@ -366,6 +423,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long measureEnd = measureStart + measure * 1_000_000_000L;
         long sent = 0;
         long receivedAtStart = received.get();
+        int serverIp = batched ? ipv4(serverAddress.getAddress()) : 0;
         boolean inWindow = false;
         long sentAtWindow = 0;
         long receivedAtWindow = 0;
@@ -384,7 +442,7 @@ public final class LoadGenerator implements Callable<Integer> {
                 windowStartNs = now;
                 sentAtWindow = sent;
                 receivedAtWindow = received.get();
-                echoedAtWindow = peer.echoed.get();
+                echoedAtWindow = echoed(peer);
                 cpuAtWindow = pid == null ? 0 : ProcessCpu.cpuNs(pid);
                 userAtWindow = pid == null ? 0 : ProcessCpu.userAndSystemNs(pid)[0];
                 ownCpuAtWindow = ProcessCpu.cpuNs(ProcessHandle.current().pid());
@@ -410,7 +468,13 @@ public final class LoadGenerator implements Callable<Integer> {
                 client.send(packet); // blocks when the relay does not read: the shortfall shows in sentRate
                 sent++;
             }
-            while (sent < due) {
+            if (batched) {
+                long before = sent;
+                sent += sendBatched(due - sent, next, serverIp, serverAddress.getPort());
+                next = (int) ((next + sent - before) % allocations);
+                pollBatched();
+            }
+            while (sent < due && !batched) {
                 TurnClient client = clients.get(next);
                 next = next + 1 == clients.size() ? 0 : next + 1;
                 packet.clear();
@@ -429,7 +493,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long windowNs = System.nanoTime() - windowStartNs;
         long sentInWindow = sent - sentAtWindow;
         long receivedInWindow = received.get() - receivedAtWindow;
-        long echoedInWindow = peer.echoed.get() - echoedAtWindow;
+        long echoedInWindow = echoed(peer) - echoedAtWindow;
         long cpuNs = pid == null ? 0 : ProcessCpu.cpuNs(pid) - cpuAtWindow;
         long userNs = pid == null ? 0 : ProcessCpu.userAndSystemNs(pid)[0] - userAtWindow;
         // the generator's own CPU, as a share of the CPUs it may run on (taskset narrows them): near 1, it is
@@ -443,7 +507,13 @@ public final class LoadGenerator implements Callable<Integer> {
                 ? -1
                 : (double) (loopAtEnd[1] - loopAtWindow[1]) / (loopAtEnd[0] - loopAtWindow[0]);
         Histogram histogram = rtt.getIntervalHistogram();
-        LockSupport.parkNanos(500_000_000L); // let the last echoes arrive
+        // let the last echoes arrive
+        for (long until = System.nanoTime() + 500_000_000L; System.nanoTime() - until < 0; ) {
+            LockSupport.parkNanos(batched ? 50_000 : 500_000_000L);
+            if (batched) {
+                pollBatched();
+            }
+        }
         long receivedInPhase = received.get() - receivedAtStart;
         long drops = SocketDrops.onPorts(ownPorts) - dropsAtWindow;
         double seconds = windowNs / 1e9;
@@ -471,6 +541,78 @@ public final class LoadGenerator implements Callable<Integer> {
                 generatorCpu,
                 relayed == 0 ? 0 : userNs / 1e9 / (relayed / 1e6));
     }
+
+    private long echoed(EchoPeer peer) {
+        return batched ? batchedEchoed.get() : peer.echoed.get();
+    }
+
+    private static int ipv4(InetAddress address) {
+        byte[] b = address.getAddress();
+        return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+    }
+
+    /**
+     * With --batched: up to {@code count} ChannelData datagrams, client after client from {@code first}, a
+     * sendmmsg per {@link BatchedUdp#SLOTS}; answers how many the kernel took (fewer: our own buffer is full, and
+     * the shortfall shows in sentRate).
+     */
+    private long sendBatched(long count, int first, int serverIp, int serverPort) throws IOException {
+        long sent = 0;
+        int client = first;
+        while (sent < count) {
+            int batch = (int) Math.min(BatchedUdp.SLOTS, count - sent);
+            for (int i = 0; i < batch; i++) {
+                long at = (long) BatchedUdp.SLOT_BYTES * i;
+                batchedClients.data.set(NETWORK_SHORT, at, (short) clientChannels[client]);
+                batchedClients.data.set(NETWORK_SHORT, at + 2, (short) payload);
+                batchedClients.data.set(NETWORK_LONG, at + 4, System.nanoTime());
+                batchedClients.prepare(i, 4 + payload, serverIp, serverPort, clientIps[client]);
+                client = client + 1 == allocations ? 0 : client + 1;
+            }
+            int n = batchedClients.send(0, batch);
+            sent += n;
+            if (n < batch) {
+                break;
+            }
+        }
+        return sent;
+    }
+
+    /** With --batched: the echo peer sends back what reached it, and the clients take in what came back. */
+    private void pollBatched() throws IOException {
+        for (int round = 0; round < 16; round++) {
+            int n = batchedPeer.receive();
+            for (int i = 0; i < n; i++) {
+                batchedPeer.echoPrepare(i);
+            }
+            for (int from = 0, tries = 0; from < n && tries < 16; tries++) {
+                from += batchedPeer.send(from, n);
+            }
+            batchedEchoed.lazySet(batchedEchoed.get() + n);
+            if (n < BatchedUdp.SLOTS) {
+                break;
+            }
+        }
+        for (int round = 0; round < 16; round++) {
+            int n = batchedClients.receive();
+            long now = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                if (batchedClients.length(i) >= 12) {
+                    long sentAt = batchedClients.data.get(NETWORK_LONG, (long) BatchedUdp.SLOT_BYTES * i + 4);
+                    rtt.recordValue(Math.max(0, now - sentAt));
+                    received.lazySet(received.get() + 1);
+                }
+            }
+            if (n < BatchedUdp.SLOTS) {
+                break;
+            }
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort NETWORK_SHORT =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfLong NETWORK_LONG =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /** One client for every scrape: a new one each time starts threads in the generator inside the window. */
     private java.net.http.HttpClient metricsClient;

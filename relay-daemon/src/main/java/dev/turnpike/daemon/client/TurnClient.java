@@ -50,12 +50,27 @@ public final class TurnClient implements AutoCloseable {
     /** A client whose socket is bound to {@code local} (say another loopback address, to be another source). */
     public TurnClient(InetSocketAddress server, InetSocketAddress local, String username, String password, String realm)
             throws IOException {
+        this(server, DatagramChannel.open(), local, username, password, realm);
+    }
+
+    /**
+     * A client on {@code unbound}, a socket the caller has opened and set options on (say SO_REUSEADDR, to share
+     * a port with a socket of its own), bound here to {@code local}.
+     */
+    public TurnClient(
+            InetSocketAddress server,
+            DatagramChannel unbound,
+            InetSocketAddress local,
+            String username,
+            String password,
+            String realm)
+            throws IOException {
         this.server = server;
         this.username = username;
         this.password = password;
         this.realm = realm;
         this.key = realm == null ? null : LongTermKey.md5(username, realm, password);
-        this.channel = DatagramChannel.open();
+        this.channel = unbound;
         channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
         channel.bind(local);
         channel.configureBlocking(false);
