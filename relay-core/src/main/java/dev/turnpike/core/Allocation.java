@@ -142,6 +142,16 @@ final class Allocation {
         }
         channels[channelCount++] = binding;
         channelsByPeer.put(binding.peer, binding);
+        forgetLastPeer(); // it may have been remembered as having no channel
+    }
+
+    private void forgetLastPeer() {
+        if (ipv4 != null) {
+            ipv4.lastPeer = null;
+        }
+        if (ipv6 != null) {
+            ipv6.lastPeer = null;
+        }
     }
 
     /** Drops expired permissions and channels. */
@@ -159,6 +169,7 @@ final class Allocation {
             Permission p = permissionList[i];
             if (p.expiresAtNs - nowNs <= 0 || denies(refusing, p.peer)) {
                 permissions.remove(p.peer);
+                p.expiresAtNs = nowNs; // dead for any reference kept to it (ChannelBinding, RelayEndpoint)
             } else {
                 permissionList[keptPermissions++] = p;
             }
@@ -172,6 +183,7 @@ final class Allocation {
             ChannelBinding c = channels[i];
             if (c.expiresAtNs - nowNs <= 0 || denies(refusing, c.peer.getAddress())) {
                 channelsByPeer.remove(c.peer);
+                c.expiresAtNs = nowNs; // dead for any reference kept to it (RelayEndpoint)
             } else {
                 channels[kept++] = c;
             }

@@ -9,6 +9,12 @@ final class ChannelBinding {
     final int number;
     final InetSocketAddress peer;
     long expiresAtNs;
+    /**
+     * The permission of {@link #peer}'s IP as last looked up, so that a ChannelData message need not look it up
+     * again: valid while live, since a permission is refreshed in place and one taken out of the map is marked
+     * expired ({@link Allocation#drop}).
+     */
+    Permission permission;
 
     ChannelBinding(int number, InetSocketAddress peer, long expiresAtNs) {
         this.number = number;

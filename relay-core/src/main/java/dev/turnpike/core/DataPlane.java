@@ -59,11 +59,16 @@ final class DataPlane {
             return;
         }
         ChannelBinding channel = allocation.channel(ChannelData.channelNumber(buffer, offset));
-        if (channel == null
-                || channel.expiresAtNs - nowNs <= 0
-                || !live(allocation.permissions.get(channel.peer.getAddress()), nowNs)) {
+        if (channel == null || channel.expiresAtNs - nowNs <= 0) {
             counters.drop(RelayCounters.Drop.NO_PERMISSION);
             return;
+        }
+        if (!live(channel.permission, nowNs)) {
+            channel.permission = allocation.permissions.get(channel.peer.getAddress());
+            if (!live(channel.permission, nowNs)) {
+                counters.drop(RelayCounters.Drop.NO_PERMISSION);
+                return;
+            }
         }
         if (!withinBandwidth(allocation, payloadLength, nowNs)) {
             return;
@@ -157,10 +162,21 @@ final class DataPlane {
             counters.drop(RelayCounters.Drop.NO_ALLOCATION);
             return;
         }
-        Permission permission = allocation.permissions.get(peer.getAddress());
-        if (!live(permission, nowNs)) {
-            counters.drop(RelayCounters.Drop.NO_PERMISSION);
-            return;
+        Permission permission;
+        ChannelBinding channel;
+        if (peer == relay.lastPeer && live(relay.lastPermission, nowNs)) {
+            permission = relay.lastPermission;
+            channel = relay.lastChannel;
+        } else {
+            permission = allocation.permissions.get(peer.getAddress());
+            if (!live(permission, nowNs)) {
+                counters.drop(RelayCounters.Drop.NO_PERMISSION);
+                return;
+            }
+            channel = allocation.channelsByPeer.get(peer);
+            relay.lastPeer = peer;
+            relay.lastPermission = permission;
+            relay.lastChannel = channel;
         }
         if (permission.self && !policy.isRelayPort(peer.getPort())) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
@@ -173,7 +189,6 @@ final class DataPlane {
         counters.bytesPeerToClient += length;
         allocation.packetsToClient++;
         allocation.bytesToClient += length;
-        ChannelBinding channel = allocation.channelsByPeer.get(peer);
         if (channel != null && channel.expiresAtNs - nowNs > 0) {
             // RFC 8656 §12.5: over UDP the ChannelData padding is optional, so none is sent.
             int start = offset - ChannelData.HEADER_LENGTH;

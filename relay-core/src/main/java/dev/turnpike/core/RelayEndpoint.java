@@ -14,6 +14,16 @@ public final class RelayEndpoint {
     final Allocation allocation;
 
     final boolean dontFragment;
+    /**
+     * The last peer transport address a datagram came from, with its permission and channel (null: none then),
+     * so that a peer sending again (the same object, from the loop's address cache) is not looked up in two maps
+     * again. Valid while the permission is live: permissions and channels are refreshed in place, one taken out
+     * is marked expired, and a new channel clears it ({@link Allocation#addChannel}).
+     */
+    InetSocketAddress lastPeer;
+
+    Permission lastPermission;
+    ChannelBinding lastChannel;
 
     RelayEndpoint(InetSocketAddress local, InetSocketAddress advertised, Allocation allocation, boolean dontFragment) {
         this.local = local;

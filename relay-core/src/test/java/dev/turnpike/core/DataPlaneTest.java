@@ -4,12 +4,16 @@ import static dev.turnpike.core.Harness.CLIENT;
 import static dev.turnpike.core.Harness.PEER;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.core.policy.Cidr;
+import dev.turnpike.core.policy.PeerPolicy;
 import dev.turnpike.core.stun.DecodeStatus;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Send and Data indications (RFC 8656 §11) and what the data plane drops. */
@@ -132,5 +136,94 @@ class DataPlaneTest {
         h.fromPeer(endpoint, new InetSocketAddress(Harness.RELAY_IPV4, 3478), new byte[] {1});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
         assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
+    }
+
+    // The data plane remembers a peer's permission and channel between its datagrams (the same address object
+    // comes back from the loop's address cache, as Harness.PEER does here). Each case below makes a datagram
+    // flow first, so that the remembered lookup is the one tested, then changes what it remembered.
+
+    private void bindChannel(int number, InetSocketAddress peer) {
+        assertThat(h.send(
+                                CLIENT,
+                                h.signed(
+                                        CLIENT,
+                                        Req.request(StunMethod.CHANNEL_BIND)
+                                                .channel(number)
+                                                .peer(peer)))
+                        .errorCode())
+                .isEqualTo(-1);
+    }
+
+    @Test
+    void aPeerFirstSeenWithoutAChannelArrivesAsChannelDataOnceOneIsBound() {
+        RelayEndpoint endpoint = allocate();
+        permit(PEER);
+        h.fromPeer(endpoint, PEER, new byte[] {1, 2});
+        assertThat(h.forwarded()[0] & 0xC0).as("a Data indication").isZero();
+
+        bindChannel(0x4001, PEER);
+        h.fromPeer(endpoint, PEER, new byte[] {1, 2});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        assertThat(h.forwarded()).containsExactly(0x40, 0x01, 0, 2, 1, 2);
+    }
+
+    @Test
+    void aReloadThatDeniesAPeerAlreadyRelayingStopsBothDirectionsAtTheNextDatagram() {
+        RelayEndpoint endpoint = allocate();
+        bindChannel(0x4001, PEER);
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
+
+        h.reload(b -> b.policy(new PeerPolicy(
+                List.of(), List.of(Cidr.parse("8.8.8.0/24")), Set.of(Harness.RELAY_IPV4), Set.of(Harness.LISTENER))));
+
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+    }
+
+    @Test
+    void aPermissionThatLapsesStopsARelayingPeerAndOneCreatedAgainLetsItBackIn() {
+        RelayEndpoint endpoint = allocate();
+        assertThat(h.send(
+                                CLIENT,
+                                h.signed(CLIENT, Req.request(StunMethod.REFRESH).lifetime(3600)))
+                        .errorCode())
+                .isEqualTo(-1);
+        bindChannel(0x4001, PEER);
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
+
+        h.advanceSeconds(301); // the permission (5 min) lapses and is swept; the channel (10 min) lives on
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.NO_PERMISSION)).isEqualTo(2);
+
+        permit(PEER); // a new permission object for the same IP
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        assertThat(h.forwarded()).startsWith(0x40, 0x01);
+        h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
+    }
+
+    @Test
+    void aSecondPeerOnTheSameAllocationIsJudgedByItsOwnPermission() {
+        RelayEndpoint endpoint = allocate();
+        permit(PEER);
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        h.fromPeer(endpoint, Harness.PEER2, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        h.fromPeer(endpoint, new InetSocketAddress(PEER.getAddress(), PEER.getPort() + 1), new byte[] {1});
+        assertThat(h.out.forward()).as("another port of a permitted IP").isEqualTo(Outbox.Forward.TO_CLIENT);
+        h.fromPeer(endpoint, PEER, new byte[] {1});
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
     }
 }
