@@ -13,11 +13,12 @@
 #   TRANSPORT=tls SERVERS="turnpike coturn-m1" SATURATE=0 benchmarks/side-by-side.sh   # clients over TCP or TLS
 #   PIN=0 MANY_SOURCES=0 benchmarks/side-by-side.sh   # the setting before 2026-11-30: unpinned, one source IP
 #   BURST=32 benchmarks/side-by-side.sh               # the generator sends in bursts of 32 instead of evenly
-#   BATCHED=1 RATES=20000 benchmarks/side-by-side.sh  # saturation with the batched generator, which outruns a relay
+#   SATURATE_GENERATOR=default benchmarks/side-by-side.sh   # the search with the default generator (stops on it)
+#   ALT_JAR=/tmp/before.jar SERVERS="turnpike turnpike-alt" SATURATE=0 benchmarks/side-by-side.sh   # a change's A/B
 #   METRICS=0 SATURATE=0 benchmarks/side-by-side.sh   # RTT on the same footing: no /metrics scrapes of Turnpike
 #   PIN=0 SERVERS="turnpike turnpike-w2 coturn-m1 coturn-m2" benchmarks/side-by-side.sh   # one worker and two
 #
-# Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-plain (one datagram per receive call, no
+# Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-alt (as turnpike, from $ALT_JAR), turnpike-plain (one datagram per receive call, no
 # recvmmsg), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1),
 # coturn-m2 (-m 2), coturn-default (coturn's thread per CPU), c-floor (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a
 # TURN server), java-floor (JavaFloor.java: floor.c line for line in Java, with the JDK's NIO; not a TURN server).
@@ -40,9 +41,13 @@ PIN=${PIN:-1}
 MANY_SOURCES=${MANY_SOURCES:-1}
 # N > 0: the generator sends in bursts of N packets at the same average rate (0: evenly, every 50 us)
 BURST=${BURST:-0}
-# 1: the batched load generator (LoadGenerator --batched: one thread, sendmmsg/recvmmsg, each client still on its
-# own address), several times cheaper per packet than the default one, for the saturation search on a pinned CPU;
-# arrivals then come in the batches of its 50 us tick, so the CPU-per-packet rows use the default (BATCHED=0)
+# batched: the saturation search runs with the batched load generator (LoadGenerator --batched: one thread,
+# sendmmsg/recvmmsg, each client still on its own address), which costs less per packet than the relay and so can
+# outrun it on a CPU of its own; a second generator run after the fixed rates, against the same relay. default:
+# the search runs with the fixed rates' generator (before 2026-11-30: there the search stops on the generator).
+# The fixed rates always use the default generator: the batched one's arrivals come in the batches of its tick.
+SATURATE_GENERATOR=${SATURATE_GENERATOR:-batched}
+# 1: the batched generator for the fixed rates too (a trial: its bursts make every relay cheaper per packet)
 BATCHED=${BATCHED:-0}
 # 1: Turnpike serves /metrics and the generator reads its datagrams per wake-up there; 0: no metrics endpoint, as
 # coturn and the C floor have none (its scrapes at the window's edges showed in Turnpike's RTT p99 at 10,000)
@@ -87,11 +92,13 @@ LIMITS_OFF=(--user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0)
 
 start_server() {
   case "$1" in
-    turnpike|turnpike-plain|turnpike-drop|turnpike-w2)
+    turnpike|turnpike-plain|turnpike-drop|turnpike-w2|turnpike-alt)
+      jar=relay-daemon/target/turnpike.jar
+      [ "$1" = turnpike-alt ] && jar=${ALT_JAR:?"turnpike-alt runs \$ALT_JAR, another build's turnpike.jar"}
       variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
       [ "$1" = turnpike-w2 ] && variant=(--workers 2)
-      "${RELAY_PIN[@]}" "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
+      "${RELAY_PIN[@]}" "$JAVA" -jar "$jar" --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
         --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
         "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 \
         "${TURNPIKE_METRICS[@]}" > "$OUT/$1.log" 2>&1 & ;;
@@ -130,7 +137,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; batched generator: $BATCHED; turnpike metrics: $METRICS"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; batched generator: $BATCHED, for the saturation search: $SATURATE_GENERATOR; turnpike metrics: $METRICS"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -139,7 +146,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for server in $SERVERS; do
     echo "== round $round: $server"
     start_server "$server"
-    saturate=(); [ "$SATURATE" = 1 ] && saturate=(--saturate)
+    saturate=(); [ "$SATURATE" = 1 ] && [ "$SATURATE_GENERATOR" = default ] && saturate=(--saturate)
     sources=(); [ "$MANY_SOURCES" = 1 ] && sources=(--many-sources)
     metrics=(); [[ "$server" == turnpike* && "$METRICS" = 1 ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
     batched=(); [ "$BATCHED" = 1 ] && batched=(--batched)
@@ -147,6 +154,13 @@ for round in $(seq 1 "$ROUNDS"); do
       --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
       --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" --burst "$BURST" "${batched[@]}" \
       --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
+    if [ "$SATURATE" = 1 ] && [ "$SATURATE_GENERATOR" = batched ] && [ "$TRANSPORT" = udp ]; then
+      # its own 100 allocations, from the same addresses on another port (the first run deleted its own)
+      "${GENERATOR_PIN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
+        dev.turnpike.benchmarks.LoadGenerator --server 127.0.0.1:$SERVER_PORT --pid "$SERVER_PID" --label "$server" \
+        --allocations "$ALLOCATIONS" --many-sources --batched --saturate-only --initial-warmup-seconds 5 \
+        --out "$RESULTS" | grep -v '^{'
+    fi
     stop_server
     sleep 1
   done

@@ -84,6 +84,12 @@ public final class LoadGenerator implements Callable<Integer> {
             description = "after the fixed rates, search for the highest rate with < 1% loss and >= 99% delivered")
     boolean saturate;
 
+    @Option(
+            names = "--saturate-only",
+            description = "no fixed rates: the warm-up at --saturate-start, then the search (side-by-side.sh runs it "
+                    + "with --batched after the fixed rates with the default generator)")
+    boolean saturateOnly;
+
     @Option(names = "--saturate-start", defaultValue = "20000")
     int saturateStart;
 
@@ -303,12 +309,18 @@ public final class LoadGenerator implements Callable<Integer> {
             receiver.start();
             try {
                 if (initialWarmupSeconds > 0) {
-                    phase("warmup", rates.get(0), initialWarmupSeconds, 0, peer, ownPorts);
+                    phase(
+                            "warmup",
+                            saturateOnly ? saturateStart : rates.get(0),
+                            initialWarmupSeconds,
+                            0,
+                            peer,
+                            ownPorts);
                 }
-                for (int rate : rates) {
+                for (int rate : saturateOnly ? List.<Integer>of() : rates) {
                     report(phase("fixed", rate, warmupSeconds, seconds, peer, ownPorts));
                 }
-                if (saturate) {
+                if (saturate || saturateOnly) {
                     Result best = null;
                     double rate = saturateStart;
                     double failed = -1;
