@@ -15,7 +15,7 @@
 #   BURST=32 benchmarks/side-by-side.sh               # the generator sends in bursts of 32 instead of evenly
 #   SATURATE_GENERATOR=default benchmarks/side-by-side.sh   # the search with the default generator (stops on it)
 #   ALT_JAR=/tmp/before.jar SERVERS="turnpike turnpike-alt" SATURATE=0 benchmarks/side-by-side.sh   # a change's A/B
-#   METRICS=0 SATURATE=0 benchmarks/side-by-side.sh   # RTT on the same footing: no /metrics scrapes of Turnpike
+#   METRICS=1 SATURATE=0 benchmarks/side-by-side.sh   # with Turnpike's datagrams per loop wake-up, from /metrics
 #   PIN=0 SERVERS="turnpike turnpike-w2 coturn-m1 coturn-m2" benchmarks/side-by-side.sh   # one worker and two
 #
 # Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-alt (as turnpike, from $ALT_JAR), turnpike-plain (one datagram per receive call, no
@@ -49,9 +49,10 @@ BURST=${BURST:-0}
 SATURATE_GENERATOR=${SATURATE_GENERATOR:-batched}
 # 1: the batched generator for the fixed rates too (a trial: its bursts make every relay cheaper per packet)
 BATCHED=${BATCHED:-0}
-# 1: Turnpike serves /metrics and the generator reads its datagrams per wake-up there; 0: no metrics endpoint, as
-# coturn and the C floor have none (its scrapes at the window's edges showed in Turnpike's RTT p99 at 10,000)
-METRICS=${METRICS:-1}
+# 0 (the default since 2026-11-30): no metrics endpoint, as coturn and the floors have none (its scrapes at the
+# window's edges showed in Turnpike's RTT p99 at 10,000); 1: Turnpike serves /metrics and the generator reads its
+# datagrams per wake-up there
+METRICS=${METRICS:-0}
 TURNPIKE_METRICS=(); [ "$METRICS" = 1 ] && TURNPIKE_METRICS=(--metrics-listen 127.0.0.1:9641)
 RELAY_PIN=(); GENERATOR_PIN=()
 if [ "$PIN" = 1 ]; then
