@@ -185,14 +185,7 @@ final class BatchedUdp implements AutoCloseable {
         } catch (Throwable t) {
             throw new IOException(t);
         }
-        if (n < 0) {
-            int errno = (int) ERRNO.get(callState, 0L);
-            if (errno == EAGAIN || errno == EINTR) {
-                return 0;
-            }
-            throw new IOException("sendmmsg failed with errno " + errno);
-        }
-        return n;
+        return countOrNone("sendmmsg", n);
     }
 
     /** Receives up to {@link #SLOTS} waiting datagrams into the slots; answers how many (0: none waiting). */
@@ -210,14 +203,19 @@ final class BatchedUdp implements AutoCloseable {
         } catch (Throwable t) {
             throw new IOException(t);
         }
-        if (n < 0) {
-            int errno = (int) ERRNO.get(callState, 0L);
-            if (errno == EAGAIN || errno == EINTR) {
-                return 0;
-            }
-            throw new IOException("recvmmsg failed with errno " + errno);
+        return countOrNone("recvmmsg", n);
+    }
+
+    /** A batch call's count, 0 for "would block" (or interrupted), and an exception for any other error. */
+    private int countOrNone(String call, int n) throws IOException {
+        if (n >= 0) {
+            return n;
         }
-        return n;
+        int errno = (int) ERRNO.get(callState, 0L);
+        if (errno == EAGAIN || errno == EINTR) {
+            return 0;
+        }
+        throw new IOException(call + " failed with errno " + errno);
     }
 
     /** The length of received datagram {@code i}. */

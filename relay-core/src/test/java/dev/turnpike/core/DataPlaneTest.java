@@ -142,18 +142,6 @@ class DataPlaneTest {
     // comes back from the loop's address cache, as Harness.PEER does here). Each case below makes a datagram
     // flow first, so that the remembered lookup is the one tested, then changes what it remembered.
 
-    private void bindChannel(int number, InetSocketAddress peer) {
-        assertThat(h.send(
-                                CLIENT,
-                                h.signed(
-                                        CLIENT,
-                                        Req.request(StunMethod.CHANNEL_BIND)
-                                                .channel(number)
-                                                .peer(peer)))
-                        .errorCode())
-                .isEqualTo(-1);
-    }
-
     @Test
     void aPeerFirstSeenWithoutAChannelArrivesAsChannelDataOnceOneIsBound() {
         RelayEndpoint endpoint = allocate();
@@ -161,7 +149,7 @@ class DataPlaneTest {
         h.fromPeer(endpoint, PEER, new byte[] {1, 2});
         assertThat(h.forwarded()[0] & 0xC0).as("a Data indication").isZero();
 
-        bindChannel(0x4001, PEER);
+        assertThat(h.bindChannel(CLIENT, 0x4001, PEER)).isEqualTo(-1);
         h.fromPeer(endpoint, PEER, new byte[] {1, 2});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
         assertThat(h.forwarded()).containsExactly(0x40, 0x01, 0, 2, 1, 2);
@@ -170,7 +158,7 @@ class DataPlaneTest {
     @Test
     void aReloadThatDeniesAPeerAlreadyRelayingStopsBothDirectionsAtTheNextDatagram() {
         RelayEndpoint endpoint = allocate();
-        bindChannel(0x4001, PEER);
+        assertThat(h.bindChannel(CLIENT, 0x4001, PEER)).isEqualTo(-1);
         h.fromPeer(endpoint, PEER, new byte[] {1});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
         h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
@@ -193,7 +181,7 @@ class DataPlaneTest {
                                 h.signed(CLIENT, Req.request(StunMethod.REFRESH).lifetime(3600)))
                         .errorCode())
                 .isEqualTo(-1);
-        bindChannel(0x4001, PEER);
+        assertThat(h.bindChannel(CLIENT, 0x4001, PEER)).isEqualTo(-1);
         h.fromPeer(endpoint, PEER, new byte[] {1});
         h.fromClient(CLIENT, new byte[] {0x40, 0x01, 0, 1, 1});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);

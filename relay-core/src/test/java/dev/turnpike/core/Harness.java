@@ -225,6 +225,18 @@ final class Harness {
         assertThat(response.errorCode()).as("CreatePermission error").isEqualTo(-1);
     }
 
+    /** A ChannelBind of {@code number} to {@code peer}, signed as alice from {@code client}; its error code or -1. */
+    int bindChannel(InetSocketAddress client, int number, InetSocketAddress peer) {
+        return send(
+                        client,
+                        signed(
+                                client,
+                                Req.request(dev.turnpike.core.stun.StunMethod.CHANNEL_BIND)
+                                        .channel(number)
+                                        .peer(peer)))
+                .errorCode();
+    }
+
     InetSocketAddress relayedAddress(StunMessage allocateResponse) {
         return allocateResponse.xorAddress(allocateResponse.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
     }

@@ -155,20 +155,11 @@ class LimitsTest {
     void channelsPastTheLimitAre508() {
         Harness h = new Harness(b -> b.perAllocation(0, 1));
         h.allocate(CLIENT);
-        assertThat(bind(h, 0x4000, PEER)).isEqualTo(-1);
-        assertThat(bind(h, 0x4000, PEER)).as("refreshing the channel held").isEqualTo(-1);
-        assertThat(bind(h, 0x4001, PEER2)).isEqualTo(508);
-    }
-
-    private static int bind(Harness h, int number, InetSocketAddress peer) {
-        return h.send(
-                        CLIENT,
-                        h.signed(
-                                CLIENT,
-                                Req.request(StunMethod.CHANNEL_BIND)
-                                        .channel(number)
-                                        .peer(peer)))
-                .errorCode();
+        assertThat(h.bindChannel(CLIENT, 0x4000, PEER)).isEqualTo(-1);
+        assertThat(h.bindChannel(CLIENT, 0x4000, PEER))
+                .as("refreshing the channel held")
+                .isEqualTo(-1);
+        assertThat(h.bindChannel(CLIENT, 0x4001, PEER2)).isEqualTo(508);
     }
 
     @Test
@@ -176,7 +167,7 @@ class LimitsTest {
         // 800,000 bit/s: 100,000 bytes a second, a bucket of one second
         Harness h = new Harness(b -> b.bandwidth(800_000, 0));
         RelayEndpoint endpoint = h.endpoint(h.relayedAddress(h.allocate(CLIENT)).getPort());
-        assertThat(bind(h, 0x4000, PEER)).isEqualTo(-1);
+        assertThat(h.bindChannel(CLIENT, 0x4000, PEER)).isEqualTo(-1);
         byte[] payload = new byte[1_000];
         int relayed = 0;
         for (int i = 0; i < 120; i++) {
@@ -197,7 +188,7 @@ class LimitsTest {
     void theRelaysTotalBandwidthIsSharedByEveryAllocation() {
         Harness h = new Harness(b -> b.bandwidth(0, 8 * 70_000));
         h.allocate(CLIENT);
-        assertThat(bind(h, 0x4000, PEER)).isEqualTo(-1);
+        assertThat(h.bindChannel(CLIENT, 0x4000, PEER)).isEqualTo(-1);
         h.fromClient(CLIENT, channelData(0x4000, new byte[60_000]));
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
         h.fromClient(CLIENT, channelData(0x4000, new byte[60_000]));
