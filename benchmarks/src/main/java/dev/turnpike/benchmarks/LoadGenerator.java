@@ -3,9 +3,14 @@ package dev.turnpike.benchmarks;
 import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.file.Files;
@@ -33,6 +38,13 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true, description = "TURN relay load generator")
 public final class LoadGenerator implements Callable<Integer> {
+    /** ChannelData fields in the batched slots, in network order. */
+    private static final ValueLayout.OfShort NETWORK_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private static final ValueLayout.OfLong NETWORK_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
     @Option(names = "--server", required = true, description = "TURN server IP:PORT (IPv4)")
     String server;
 
@@ -260,9 +272,8 @@ public final class LoadGenerator implements Callable<Integer> {
                 if (batched) {
                     // set up from the port the shared socket holds, on the client's own address; that socket
                     // receives what comes to the address once this one has closed
-                    java.nio.channels.DatagramChannel own =
-                            java.nio.channels.DatagramChannel.open(java.net.StandardProtocolFamily.INET);
-                    own.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                    DatagramChannel own = DatagramChannel.open(StandardProtocolFamily.INET);
+                    own.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                     try (TurnClient client = new TurnClient(
                             serverAddress,
                             own,
@@ -620,11 +631,6 @@ public final class LoadGenerator implements Callable<Integer> {
             }
         }
     }
-
-    private static final java.lang.foreign.ValueLayout.OfShort NETWORK_SHORT =
-            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
-    private static final java.lang.foreign.ValueLayout.OfLong NETWORK_LONG =
-            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /** One client for every scrape: a new one each time starts threads in the generator inside the window. */
     private java.net.http.HttpClient metricsClient;

@@ -127,8 +127,8 @@ final class EventLoop implements Runnable {
                 ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
                 : null;
         this.readSelector = Selector.open();
-        this.sendQueue = new SendQueue(
-                allocator, transmitter, counters, socketOptions.dropWhenFull(), !socketOptions.suspendOnAnyQueued());
+        this.sendQueue =
+                new SendQueue(allocator, transmitter, counters, socketOptions.dropWhenFull(), !suspendOnAnyQueued);
         this.sockets = new UdpSockets(readSelector, socketOptions);
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         try {
