@@ -35,6 +35,8 @@ final class AllocationTable {
     private final Reservations reservations;
     /** What the quotas count: this table's allocations, or those of every worker of the process. */
     private final AllocationQuotas quotas;
+    /** The ports live allocations hold: this table's, or with several workers every worker's. */
+    private final LiveRelayPorts livePorts;
 
     private int count;
 
@@ -43,8 +45,10 @@ final class AllocationTable {
             RelaySockets sockets,
             RelayCounters counters,
             AllocationQuotas quotas,
-            Reservations reservations) {
+            Reservations reservations,
+            LiveRelayPorts livePorts) {
         this.config = config;
+        this.livePorts = livePorts;
         this.reservations = reservations;
         this.sockets = sockets;
         this.counters = counters;
@@ -100,6 +104,11 @@ final class AllocationTable {
     /** An allocation whose quota {@link #reserveQuota} counted. */
     void add(Allocation allocation) {
         byListener.get(allocation.listener).put(allocation.client, allocation);
+        for (RelayEndpoint endpoint : new RelayEndpoint[] {allocation.ipv4, allocation.ipv6}) {
+            if (endpoint != null) {
+                livePorts.hold(endpoint.local().getAddress() instanceof Inet6Address, endpoint.port());
+            }
+        }
         count++;
         counters.allocationsCreated++;
     }
@@ -284,8 +293,10 @@ final class AllocationTable {
     void releaseEndpoints(Allocation allocation, Outbox out) {
         for (RelayEndpoint endpoint : new RelayEndpoint[] {allocation.ipv4, allocation.ipv6}) {
             if (endpoint != null) {
+                boolean ipv6 = endpoint.local().getAddress() instanceof Inet6Address;
                 out.add(new Command.CloseRelay(endpoint));
-                pool(endpoint.local().getAddress() instanceof Inet6Address).release(endpoint.port());
+                livePorts.release(ipv6, endpoint.port());
+                pool(ipv6).release(endpoint.port());
             }
         }
     }

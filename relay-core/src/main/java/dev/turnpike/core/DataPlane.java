@@ -18,14 +18,23 @@ final class DataPlane {
     private RelayConfig config;
     private PeerPolicy policy;
     private final AllocationTable allocations;
+    /** The relay ports live allocations hold: the only ports of the relay's own address a peer may be. */
+    private final LiveRelayPorts livePorts;
+
     private final RelayCounters counters;
     /** --total-bps across every allocation, or null for no limit. */
     private TokenBucket totalBandwidth;
 
-    DataPlane(RelayConfig config, AllocationTable allocations, RelayCounters counters, TokenBucket totalBandwidth) {
+    DataPlane(
+            RelayConfig config,
+            AllocationTable allocations,
+            LiveRelayPorts livePorts,
+            RelayCounters counters,
+            TokenBucket totalBandwidth) {
         this.config = config;
         this.policy = config.policy;
         this.allocations = allocations;
+        this.livePorts = livePorts;
         this.counters = counters;
         this.totalBandwidth = totalBandwidth;
     }
@@ -70,6 +79,11 @@ final class DataPlane {
                 return;
             }
         }
+        // the relay's own address: only while an allocation holds the port (the one bound may since have ended)
+        if (channel.permission.self && !livePorts.isLive(channel.permission.selfIpv6, channel.peer.getPort())) {
+            counters.drop(RelayCounters.Drop.PEER_DENIED);
+            return;
+        }
         if (!withinBandwidth(allocation, payloadLength, nowNs)) {
             return;
         }
@@ -105,7 +119,7 @@ final class DataPlane {
             InetSocketAddress peer = request.xorAddress(peerIndex);
             if (peer == null) {
                 counters.drop(RelayCounters.Drop.MALFORMED);
-            } else if (allocation.endpointFor(peer.getAddress()) == null || !policy.permits(peer)) {
+            } else if (allocation.endpointFor(peer.getAddress()) == null || !policy.permits(peer, livePorts)) {
                 counters.drop(RelayCounters.Drop.PEER_DENIED);
             } else {
                 counters.drop(RelayCounters.Drop.NO_PERMISSION);
@@ -113,7 +127,7 @@ final class DataPlane {
             return;
         }
         int port = TurnAttributes.xorPort(request.buffer(), value);
-        if ((permission.self && !policy.isRelayPort(port))
+        if ((permission.self && !livePorts.isLive(permission.selfIpv6, port))
                 || policy.isListener(permission.peer, port)
                 || allocation.isOwnRelayedAddress(permission.peer, permission.self, port)) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
@@ -178,7 +192,7 @@ final class DataPlane {
             relay.lastPermission = permission;
             relay.lastChannel = channel;
         }
-        if (permission.self && !policy.isRelayPort(peer.getPort())) {
+        if (permission.self && !livePorts.isLive(permission.selfIpv6, peer.getPort())) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
             return;
         }

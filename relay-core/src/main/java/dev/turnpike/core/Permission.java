@@ -1,5 +1,6 @@
 package dev.turnpike.core;
 
+import dev.turnpike.core.policy.PeerPolicy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
@@ -12,8 +13,10 @@ final class Permission {
     final int ipv4;
 
     final byte[] ipv6;
-    /** The peer IP is one of the relay's own: only its relay ports may be reached (see PeerPolicy). */
+    /** The peer IP is one of the relay's own: only ports live allocations hold may be reached (see PeerPolicy). */
     final boolean self;
+    /** For a {@code self} peer: whether its relay ports are the IPv6 ones ({@link PeerPolicy#selfIsIpv6}). */
+    final boolean selfIpv6;
 
     long expiresAtNs;
     /** The last peer transport address sent to under this permission: reused while the port stays the same. */
@@ -27,6 +30,7 @@ final class Permission {
                 : 0;
         this.ipv6 = raw.length == 16 ? raw : null;
         this.self = self;
+        this.selfIpv6 = PeerPolicy.selfIsIpv6(peer);
         this.expiresAtNs = expiresAtNs;
     }
 

@@ -45,6 +45,7 @@ public final class Relay {
     private final RequestAuthentication authentication;
     private final AllocationTable allocations;
     private final AllocationQuotas quotas;
+    private final LiveRelayPorts livePorts;
     private final int[] unknownAttributes = new int[16];
 
     private final long[] reservationToken = new long[1];
@@ -63,15 +64,33 @@ public final class Relay {
      * a port one of them reserved can be claimed on any of them ({@code reservations}).
      */
     public Relay(RelayConfig config, RelaySockets sockets, AllocationQuotas quotas, Reservations reservations) {
+        this(config, sockets, quotas, reservations, LiveRelayPorts.local());
+    }
+
+    /**
+     * One of several relays in a process (a worker), as above, whose clients may also reach as peers the relayed
+     * addresses that any of them holds ({@code livePorts}).
+     */
+    public Relay(
+            RelayConfig config,
+            RelaySockets sockets,
+            AllocationQuotas quotas,
+            Reservations reservations,
+            LiveRelayPorts livePorts) {
         this.config = config;
         this.sockets = sockets;
         this.policy = config.policy;
         this.responses = new Responses(integrity, config.software, counters);
         this.authentication = new RequestAuthentication(config, integrity, responses, counters);
         this.quotas = quotas;
-        this.allocations = new AllocationTable(config, sockets, counters, quotas, reservations);
+        this.livePorts = livePorts;
+        this.allocations = new AllocationTable(config, sockets, counters, quotas, reservations, livePorts);
         this.dataPlane = new DataPlane(
-                config, allocations, counters, config.totalBps == 0 ? null : bandwidthBucket(config.totalBps, 0));
+                config,
+                allocations,
+                livePorts,
+                counters,
+                config.totalBps == 0 ? null : bandwidthBucket(config.totalBps, 0));
     }
 
     /** Bytes a second from bits a second; room for one second's worth, and at least the largest datagram. */
@@ -644,7 +663,7 @@ public final class Relay {
         }
         ErrorCode refusal = refusePeerIp(allocation, peer.getAddress());
         if (refusal == null
-                && (!policy.permits(peer)
+                && (!policy.permits(peer, livePorts)
                         || allocation.isOwnRelayedAddress(
                                 peer.getAddress(),
                                 policy.judge(peer.getAddress()) == PeerPolicy.Verdict.SELF,

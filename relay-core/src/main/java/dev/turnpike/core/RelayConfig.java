@@ -85,11 +85,8 @@ public final class RelayConfig {
         this.maxLifetimeSeconds = b.maxLifetimeSeconds;
         this.nonceLifetimeSeconds = b.nonceLifetimeSeconds;
         this.rfc5766ChannelNumbers = b.rfc5766ChannelNumbers;
-        // the relay-port range is given once, here, and the policy learns it from the configuration
-        this.policy = (b.policy != null
-                        ? b.policy
-                        : new PeerPolicy(List.of(), List.of(), Set.of(), Set.copyOf(b.listeners)))
-                .withRelayPorts(b.relayPortLow, b.relayPortHigh);
+        this.policy =
+                b.policy != null ? b.policy : new PeerPolicy(List.of(), List.of(), Set.of(), Set.copyOf(b.listeners));
         this.nonceKey = b.nonceKey.clone();
         this.random = b.random;
         this.maxAllocations = b.maxAllocations;

@@ -128,14 +128,18 @@ class DataPlaneTest {
     }
 
     @Test
-    void theRelaysOwnAddressMaySendOnlyFromRelayPorts() {
+    void theRelaysOwnAddressMaySendOnlyFromRelayPortsThatLiveAllocationsHold() {
         RelayEndpoint endpoint = allocate();
-        permit(new InetSocketAddress(Harness.RELAY_IPV4, 50500));
-        h.fromPeer(endpoint, new InetSocketAddress(Harness.RELAY_IPV4, 50500), new byte[] {1});
-        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
+        InetSocketAddress other = h.relayedAddress(h.allocate(Harness.CLIENT2));
+        permit(other);
+        h.fromPeer(endpoint, other, new byte[] {1});
+        assertThat(h.out.forward()).as("another allocation's relayed address").isEqualTo(Outbox.Forward.TO_CLIENT);
+        int unheld = other.getPort() == 50_500 ? 50_501 : 50_500;
+        h.fromPeer(endpoint, new InetSocketAddress(Harness.RELAY_IPV4, unheld), new byte[] {1});
+        assertThat(h.out.forward()).as("a relay port no allocation holds").isEqualTo(Outbox.Forward.NONE);
         h.fromPeer(endpoint, new InetSocketAddress(Harness.RELAY_IPV4, 3478), new byte[] {1});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
-        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
+        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(2);
     }
 
     // The data plane remembers a peer's permission and channel between its datagrams (the same address object

@@ -85,6 +85,44 @@ class HardeningTest {
     }
 
     @Test
+    void aPortOfTheRelayRangeOnTheRelaysOwnAddressThatNoAllocationHoldsIsRefusedOnEveryPath() {
+        InetSocketAddress own = h.relayedAddress(h.allocate(CLIENT));
+        // a plain service listening on the relay's address, in --relay-ports, held by no allocation
+        InetSocketAddress service = new InetSocketAddress(own.getAddress(), own.getPort() == 50_500 ? 50_501 : 50_500);
+        h.permit(CLIENT, service); // the relay's own IP: other allocations live there
+        assertThat(h.bindChannel(CLIENT, 0x4000, service)).as("ChannelBind").isEqualTo(403);
+        h.fromClient(
+                CLIENT,
+                Req.indication(StunMethod.SEND)
+                        .peer(service)
+                        .data(new byte[] {1})
+                        .bytes());
+        assertThat(h.out.forward()).as("Send").isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
+
+        h.fromPeer(h.endpoint(own.getPort()), service, new byte[] {2});
+        assertThat(h.out.forward()).as("from that service to the client").isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(2);
+    }
+
+    @Test
+    void aChannelToAnotherAllocationStopsCarryingWhenThatAllocationEnds() {
+        h.allocate(CLIENT);
+        InetSocketAddress other = h.relayedAddress(h.allocate(CLIENT2));
+        assertThat(h.bindChannel(CLIENT, 0x4000, other)).isEqualTo(-1);
+        byte[] channelData = {0x40, 0x00, 0x00, 0x01, 7, 0, 0, 0};
+        h.fromClient(CLIENT, channelData);
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
+
+        h.send(CLIENT2, h.signed(CLIENT2, Req.request(StunMethod.REFRESH).lifetime(0)));
+        h.fromClient(CLIENT, channelData);
+        assertThat(h.out.forward())
+                .as("the port is free again: whatever binds it next is no allocation")
+                .isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
+    }
+
+    @Test
     void noSoftwareAttributeIsSentUnlessConfigured() {
         StunMessage quiet = h.send(CLIENT, Req.request(StunMethod.BINDING));
         assertThat(quiet.indexOf(StunAttribute.SOFTWARE)).isNegative();

@@ -101,8 +101,18 @@ final class Harness {
             AllocationQuotas quotas,
             Reservations reservations,
             FakeSockets sockets) {
+        this(customise, quotas, reservations, sockets, LiveRelayPorts.local());
+    }
+
+    /** One of several workers sharing all of that and the table of relay ports their allocations hold. */
+    Harness(
+            UnaryOperator<RelayConfig.Builder> customise,
+            AllocationQuotas quotas,
+            Reservations reservations,
+            FakeSockets sockets,
+            LiveRelayPorts livePorts) {
         this.sockets = sockets;
-        relay = new Relay(customise.apply(configuration()).build(), sockets, quotas, reservations);
+        relay = new Relay(customise.apply(configuration()).build(), sockets, quotas, reservations, livePorts);
     }
 
     /** The configuration every harness starts from, for a test to change and build. */

@@ -66,17 +66,29 @@ class WorkerSharesTest {
     }
 
     @Test
-    void aPeerOnAnotherWorkersRelayPortIsStillReachable() {
-        Harness second = new Harness(b -> b.relayPortShare(1, 2));
+    void aPeerOnAnotherWorkersRelayedAddressIsReachableAndAnUnheldPortOfItsShareIsNot() {
+        LiveRelayPorts live = LiveRelayPorts.shared();
+        Harness.FakeSockets sockets = new Harness.FakeSockets();
+        Harness first = new Harness(
+                b -> b.relayPortShare(0, 2), AllocationQuotas.shared(), Reservations.shared(), sockets, live);
+        Harness second = new Harness(
+                b -> b.relayPortShare(1, 2), AllocationQuotas.shared(), Reservations.shared(), sockets, live);
+        InetSocketAddress otherWorkersRelay = first.relayedAddress(first.allocate(client(1)));
+        assertThat(otherWorkersRelay.getPort()).isBetween(50_000, 50_499);
         second.allocate(CLIENT);
-        // the relay's own address, on a port of the first worker's share: another allocation there, not a listener
-        InetSocketAddress otherWorkersRelay = new InetSocketAddress(Harness.RELAY_IPV4, 50_001);
-        StunMessage response = second.send(
-                CLIENT,
-                second.signed(
-                        CLIENT,
-                        Req.request(StunMethod.CHANNEL_BIND).channel(0x4000).peer(otherWorkersRelay)));
-        assertThat(response.errorCode()).isEqualTo(-1);
+        assertThat(second.bindChannel(CLIENT, 0x4000, otherWorkersRelay))
+                .as("the first worker's allocation, on the relay's own address")
+                .isEqualTo(-1);
+        int unheld = otherWorkersRelay.getPort() == 50_000 ? 50_001 : 50_000;
+        assertThat(second.bindChannel(CLIENT, 0x4001, new InetSocketAddress(Harness.RELAY_IPV4, unheld)))
+                .as("a port of the first worker's share that no allocation holds")
+                .isEqualTo(403);
+
+        // the first worker's allocation ends: its address is no peer any more, on the second worker either
+        first.send(
+                client(1),
+                first.signed(client(1), Req.request(StunMethod.REFRESH).lifetime(0)));
+        assertThat(second.bindChannel(CLIENT, 0x4002, otherWorkersRelay)).isEqualTo(403);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import dev.turnpike.core.AllocationQuotas;
 import dev.turnpike.core.AllocationSummary;
+import dev.turnpike.core.LiveRelayPorts;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.Reservations;
@@ -32,12 +33,14 @@ final class Workers {
     private final List<Thread> threads = new ArrayList<>();
     private final AllocationQuotas quotas;
     private final Reservations reservations;
+    private final LiveRelayPorts livePorts;
 
     private Workers(List<EventLoop> loops) {
         this.loops = List.copyOf(loops);
         boolean alone = loops.size() == 1;
         this.quotas = alone ? AllocationQuotas.local() : AllocationQuotas.shared();
         this.reservations = alone ? Reservations.local() : Reservations.shared();
+        this.livePorts = alone ? LiveRelayPorts.local() : LiveRelayPorts.shared();
     }
 
     /**
@@ -99,7 +102,7 @@ final class Workers {
     void attach(List<RelayConfig> configs) {
         for (int i = 0; i < loops.size(); i++) {
             EventLoop loop = loops.get(i);
-            loop.attach(new Relay(configs.get(i), loop.relaySockets(), quotas, reservations));
+            loop.attach(new Relay(configs.get(i), loop.relaySockets(), quotas, reservations, livePorts));
         }
     }
 

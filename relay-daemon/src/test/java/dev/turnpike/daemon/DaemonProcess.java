@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /** The packaged daemon ({@code java -jar turnpike.jar}) as a child process, its output in a file. */
@@ -69,6 +70,35 @@ final class DaemonProcess implements AutoCloseable {
 
     String output() throws IOException {
         return process.output();
+    }
+
+    private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile(
+            "listening listen=(\\S+) transport=(\\w+)|\"message\":\"listening\".*?\"listen\":\"([^\"]+)\",\"transport\":\"(\\w+)\"");
+
+    /**
+     * The addresses the daemon listens on over {@code transport} ("udp", "tcp", "tls"), in the order given, as it
+     * logged them at start: with {@code --listen 127.0.0.1:0} the kernel picks a port no other socket holds, so a
+     * test never races another process for one it drew and let go.
+     */
+    java.util.List<InetSocketAddress> listening(String transport) throws IOException {
+        java.util.List<InetSocketAddress> found = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = LISTENING.matcher(output());
+        while (m.find()) {
+            String address = m.group(1) != null ? m.group(1) : m.group(3);
+            String kind = m.group(1) != null ? m.group(2) : m.group(4);
+            if (kind.equals(transport)) {
+                found.add(Addresses.parseHostPort(address));
+            }
+        }
+        if (found.isEmpty()) {
+            fail("no " + transport + " listener in the start-up lines:\n" + output());
+        }
+        return found;
+    }
+
+    /** The first {@code transport} listener (see {@link #listening}). */
+    InetSocketAddress listener(String transport) throws IOException {
+        return listening(transport).get(0);
     }
 
     /** Sends SIGTERM and answers the exit code (fails if it takes more than 10 s). */

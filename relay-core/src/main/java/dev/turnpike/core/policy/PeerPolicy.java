@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * Which peers the relay may talk to. Secure by default: the IANA special-purpose ranges (loopback, private,
- * link-local, multicast, documentation...) are refused, and so are the relay's own addresses except its relay
- * ports. {@code --allow-peer} re-opens a range and wins over every refusal but one: a listening transport
+ * link-local, multicast, documentation...) are refused, and so are the relay's own addresses except on the relay
+ * ports that live allocations hold (another client's relayed address), never merely a port of the range. {@code --allow-peer} re-opens a range and wins over every refusal but one: a listening transport
  * address itself (TURN inside TURN). An IPv6 address that embeds an IPv4 address (mapped, compatible, NAT64,
  * 6to4, Teredo) is judged by the IPv4 address too.
  */
@@ -57,7 +57,7 @@ public final class PeerPolicy {
     public enum Verdict {
         ALLOWED,
         DENIED,
-        /** One of the relay's own addresses: only its relay ports may be reached. */
+        /** One of the relay's own addresses: only relay ports that live allocations hold may be reached. */
         SELF
     }
 
@@ -65,10 +65,7 @@ public final class PeerPolicy {
     private final List<Cidr> deny;
     private final Set<InetAddress> ownAddresses;
     private final InetSocketAddress[] listeners;
-    private final int relayPortLow;
-    private final int relayPortHigh;
 
-    /** A policy with no relay ports yet: the configuration adds its range ({@link #withRelayPorts}). */
     public PeerPolicy(
             List<Cidr> allow, List<Cidr> extraDeny, Set<InetAddress> ownAddresses, Set<InetSocketAddress> listeners) {
         this.allow = List.copyOf(allow);
@@ -80,25 +77,9 @@ public final class PeerPolicy {
         this.deny = List.copyOf(all);
         this.ownAddresses = Set.copyOf(ownAddresses);
         this.listeners = listeners.toArray(InetSocketAddress[]::new);
-        this.relayPortLow = 1;
-        this.relayPortHigh = 0; // none
     }
 
-    private PeerPolicy(PeerPolicy policy, int relayPortLow, int relayPortHigh) {
-        this.allow = policy.allow;
-        this.deny = policy.deny;
-        this.ownAddresses = policy.ownAddresses;
-        this.listeners = policy.listeners;
-        this.relayPortLow = relayPortLow;
-        this.relayPortHigh = relayPortHigh;
-    }
-
-    /** The same policy, with the relay's ports: the relay's own addresses are reachable there only. */
-    public PeerPolicy withRelayPorts(int low, int high) {
-        return new PeerPolicy(this, low, high);
-    }
-
-    /** Judges a peer IP for a permission (no port yet). SELF means: allowed, but only toward relay ports. */
+    /** Judges a peer IP for a permission (no port yet). SELF means: allowed, but only toward live relay ports. */
     public Verdict judge(InetAddress peer) {
         byte[] raw = peer.getAddress();
         byte[] embedded = embeddedIpv4(raw);
@@ -120,16 +101,34 @@ public final class PeerPolicy {
         return Verdict.ALLOWED;
     }
 
-    /** Judges a full peer transport address (ChannelBind, Send): SELF is settled by the port. */
-    public boolean permits(InetSocketAddress peer) {
+    /**
+     * Judges a full peer transport address (ChannelBind, Send): SELF is settled by the port, which a live
+     * allocation must hold ({@code livePorts}). A port of the range that no allocation holds may be anything
+     * else of the host's: a service, or another program's ephemeral socket.
+     */
+    public boolean permits(InetSocketAddress peer, LivePorts livePorts) {
         if (isListener(peer.getAddress(), peer.getPort())) {
             return false;
         }
         return switch (judge(peer.getAddress())) {
             case ALLOWED -> true;
             case DENIED -> false;
-            case SELF -> isRelayPort(peer.getPort());
+            case SELF -> livePorts.isLive(selfIsIpv6(peer.getAddress()), peer.getPort());
         };
+    }
+
+    /** The relay ports live allocations hold, by family: what {@link Verdict#SELF} may reach. */
+    public interface LivePorts {
+        boolean isLive(boolean ipv6, int port);
+    }
+
+    /**
+     * For one of the relay's own addresses: whether it names the relay's IPv6 relay ports. An IPv4 address spelled
+     * in IPv6 (NAT64, 6to4...) reaches the IPv4 one.
+     */
+    public static boolean selfIsIpv6(InetAddress own) {
+        byte[] raw = own.getAddress();
+        return raw.length == 16 && embeddedIpv4(raw) == null;
     }
 
     private boolean isOwn(byte[] ipv4) {
@@ -155,10 +154,6 @@ public final class PeerPolicy {
             }
         }
         return false;
-    }
-
-    public boolean isRelayPort(int port) {
-        return port >= relayPortLow && port <= relayPortHigh;
     }
 
     /**

@@ -14,9 +14,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PeerPolicyTest {
     private static final InetAddress OWN = ip("203.0.114.1");
-    private final PeerPolicy policy = new PeerPolicy(
-                    List.of(), List.of(), Set.of(OWN), Set.of(new InetSocketAddress(OWN, 3478)))
-            .withRelayPorts(49152, 65535);
+    private final PeerPolicy policy =
+            new PeerPolicy(List.of(), List.of(), Set.of(OWN), Set.of(new InetSocketAddress(OWN, 3478)));
+    /** A live allocation holds IPv4 relay port 50000, and nothing else. */
+    private static final PeerPolicy.LivePorts ONE_LIVE_PORT = (ipv6, port) -> !ipv6 && port == 50000;
 
     static InetAddress ip(String text) {
         try {
@@ -110,19 +111,35 @@ class PeerPolicyTest {
     }
 
     @Test
-    void theRelaysOwnAddressIsReachableOnlyOnRelayPorts() {
+    void theRelaysOwnAddressIsReachableOnlyOnRelayPortsThatLiveAllocationsHold() {
         assertThat(policy.judge(OWN)).isEqualTo(PeerPolicy.Verdict.SELF);
-        assertThat(policy.permits(new InetSocketAddress(OWN, 50000))).isTrue();
-        assertThat(policy.permits(new InetSocketAddress(OWN, 3478))).isFalse();
-        assertThat(policy.permits(new InetSocketAddress(OWN, 22))).isFalse();
+        assertThat(policy.permits(new InetSocketAddress(OWN, 50000), ONE_LIVE_PORT))
+                .isTrue();
+        assertThat(policy.permits(new InetSocketAddress(OWN, 50001), ONE_LIVE_PORT))
+                .as("a port of the range that no allocation holds: whatever else listens there")
+                .isFalse();
+        assertThat(policy.permits(new InetSocketAddress(OWN, 3478), ONE_LIVE_PORT))
+                .isFalse();
+        assertThat(policy.permits(new InetSocketAddress(OWN, 22), ONE_LIVE_PORT))
+                .isFalse();
+    }
+
+    @Test
+    void anOwnIpv6AddressIsJudgedByTheIpv6RelayPortsAndAnEmbeddedIpv4OneByTheIpv4Ones() {
+        assertThat(PeerPolicy.selfIsIpv6(ip("2001:db8::1"))).isTrue();
+        assertThat(PeerPolicy.selfIsIpv6(ip("64:ff9b::cb00:7201"))).isFalse();
+        assertThat(PeerPolicy.selfIsIpv6(ip("2002:cb00:7201::1"))).isFalse();
+        assertThat(PeerPolicy.selfIsIpv6(OWN)).isFalse();
+        assertThat(policy.permits(new InetSocketAddress(ip("2002:cb00:7201::1"), 50000), ONE_LIVE_PORT))
+                .as("6to4 spelling of the own IPv4 address, on the live IPv4 port")
+                .isTrue();
     }
 
     @Test
     void anotherSpellingOfTheRelaysOwnLoopbackAddressIsDeniedNotSelf() {
         InetAddress loopback = ip("127.0.0.1");
-        PeerPolicy onLoopback = new PeerPolicy(
-                        List.of(), List.of(), Set.of(loopback), Set.of(new InetSocketAddress(loopback, 3478)))
-                .withRelayPorts(50000, 50999);
+        PeerPolicy onLoopback =
+                new PeerPolicy(List.of(), List.of(), Set.of(loopback), Set.of(new InetSocketAddress(loopback, 3478)));
         assertThat(onLoopback.judge(loopback)).isEqualTo(PeerPolicy.Verdict.SELF);
         assertThat(onLoopback.judge(ip("::ffff:127.0.0.1")))
                 .as("the same address")
@@ -138,21 +155,21 @@ class PeerPolicyTest {
     void anExplicitAllowWinsButNeverOpensTheListeningAddress() {
         InetAddress loopback = ip("127.0.0.1");
         PeerPolicy open = new PeerPolicy(
-                        List.of(Cidr.parse("127.0.0.0/8")),
-                        List.of(),
-                        Set.of(loopback),
-                        Set.of(new InetSocketAddress(loopback, 3478)))
-                .withRelayPorts(50000, 50999);
+                List.of(Cidr.parse("127.0.0.0/8")),
+                List.of(),
+                Set.of(loopback),
+                Set.of(new InetSocketAddress(loopback, 3478)));
         assertThat(open.judge(loopback)).isEqualTo(PeerPolicy.Verdict.ALLOWED);
         assertThat(open.judge(ip6("::ffff:127.0.0.2"))).isEqualTo(PeerPolicy.Verdict.ALLOWED);
-        assertThat(open.permits(new InetSocketAddress(loopback, 40000))).isTrue();
-        assertThat(open.permits(new InetSocketAddress(loopback, 3478))).isFalse();
+        assertThat(open.permits(new InetSocketAddress(loopback, 40000), ONE_LIVE_PORT))
+                .isTrue();
+        assertThat(open.permits(new InetSocketAddress(loopback, 3478), ONE_LIVE_PORT))
+                .isFalse();
     }
 
     @Test
     void anExtraDenyRefusesAPublicRangeSuchAsACloudMetadataAddress() {
-        PeerPolicy strict = new PeerPolicy(List.of(), List.of(Cidr.parse("168.63.129.16/32")), Set.of(), Set.of())
-                .withRelayPorts(49152, 65535);
+        PeerPolicy strict = new PeerPolicy(List.of(), List.of(Cidr.parse("168.63.129.16/32")), Set.of(), Set.of());
         assertThat(strict.judge(ip("168.63.129.16"))).isEqualTo(PeerPolicy.Verdict.DENIED);
         assertThat(strict.judge(ip("168.63.129.17"))).isEqualTo(PeerPolicy.Verdict.ALLOWED);
     }
