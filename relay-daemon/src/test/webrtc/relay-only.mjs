@@ -2,16 +2,19 @@
 // server given on the command line, open a data channel and echo messages. Prints one JSON line with what
 // happened; exits 0 only when every message came back over a relay-relay candidate pair.
 //
-//   node relay-only.mjs TURN_IP TURN_PORT USERNAME PASSWORD [URL_OF_A]
+//   node relay-only.mjs TURN_IP TURN_PORT USERNAME PASSWORD [URL_OF_A] [METRICS_URL]
 //
 // With URL_OF_A (turns:IP:PORT?transport=tcp, or turn:IP:PORT?transport=tcp), peer connection a reaches the
 // relay over that instead, while b stays on UDP: a browser on TLS or TCP talking to one on UDP.
+// With METRICS_URL (the relay's /metrics), the relay's drop counters are read once the echo is done and before
+// either connection closes, so that what a teardown does (a send to a port just closed) is not counted: they
+// come back as "dropsDuringCall".
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [ip, port, username, credential, urlOfA] = process.argv.slice(2);
+const [ip, port, username, credential, urlOfA, metricsUrl] = process.argv.slice(2);
 const messages = 50;
 const profile = mkdtempSync(join(tmpdir(), 'turnpike-chromium-'));
 // A fresh profile directory each run (playwright passes it to Chromium as --user-data-dir).
@@ -81,6 +84,16 @@ try {
       candidates,
     };
   }, { ip, port, username, credential, messages, urlOfA });
+  if (metricsUrl) {
+    // the relay publishes its counters once a second: wait for a snapshot taken after the echo ended
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const text = await (await fetch(metricsUrl)).text();
+    const drops = {};
+    for (const m of text.matchAll(/^turnpike_dropped_packets_total\{reason="(\w+)"\} (\d+)$/gm)) {
+      drops[m[1]] = (drops[m[1]] ?? 0) + Number(m[2]);
+    }
+    result.dropsDuringCall = drops;
+  }
 } catch (e) {
   result = { ok: false, error: String(e) };
 } finally {

@@ -103,7 +103,7 @@ class CommandLineIT {
 
     @Test
     void aPasswordNeverAppearsInTheLog() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.start(
                 "--listen",
                 "127.0.0.1:" + port,
@@ -146,7 +146,7 @@ class CommandLineIT {
 
     @Test
     void sigtermStopsTheDaemonWithExitCode0() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port)) {
             assertThat(daemon.terminate()).isZero();
             assertThat(daemon.output()).contains("stopped");
@@ -155,7 +155,7 @@ class CommandLineIT {
 
     @Test
     void jsonLogsAreOneObjectALineWithStructuredFields() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.start("--listen", "127.0.0.1:" + port, "--log-format", "json")) {
             daemon.terminate();
             List<String> lines = daemon.output().strip().lines().toList();
@@ -209,7 +209,7 @@ class CommandLineIT {
 
     @Test
     void theEnvironmentAndAConfigFileStandInForFlags() throws Exception {
-        int filePort = Interop.freeUdpPort("127.0.0.1");
+        int filePort = Interop.testPort("127.0.0.1");
         Path config = Files.createTempFile("turnpike", ".properties");
         try {
             Files.writeString(config, "listen = 127.0.0.1:" + filePort + "\nlog-format = json\n");

@@ -27,7 +27,7 @@ class CredentialsCommandIT {
     void credentialsItPrintsAreAcceptedByARelayReadingTheSameSecretFromAFile() throws Exception {
         Path secret = dir.resolve("secret");
         Files.writeString(secret, "# the TURN REST API secret\ncorrect-horse-battery\n");
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         Interop.Result printed = java(
                 "credentials",
                 "--secret-file",

@@ -46,13 +46,26 @@ final class DaemonProcess implements AutoCloseable {
     /** As {@link #start(String...)}, with {@code environment} added to the daemon's. */
     static DaemonProcess start(java.util.Map<String, String> environment, String... args)
             throws IOException, InterruptedException {
+        return start(java.util.List.of(), environment, args);
+    }
+
+    /** As {@link #start(String...)}, started as {@code nohup} starts a program: with SIGHUP ignored. */
+    static DaemonProcess startWithSighupIgnored(String... args) throws IOException, InterruptedException {
+        // the shell sets the disposition, and exec keeps it (and the PID) for the JVM
+        return start(java.util.List.of("sh", "-c", "trap '' HUP; exec \"$@\"", "sh"), java.util.Map.of(), args);
+    }
+
+    private static DaemonProcess start(
+            java.util.List<String> prefix, java.util.Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
         java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
         if (!all.contains("--drain-timeout")) {
             all.add("--drain-timeout");
             all.add("0");
         }
-        DaemonProcess daemon = new DaemonProcess(Background.start(
-                environment, Interop.javaCommand(all.toArray(String[]::new)).toArray(String[]::new)));
+        java.util.List<String> command = new java.util.ArrayList<>(prefix);
+        command.addAll(Interop.javaCommand(all.toArray(String[]::new)));
+        DaemonProcess daemon = new DaemonProcess(Background.start(environment, command.toArray(String[]::new)));
         Process process = daemon.process.process();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!daemon.output().contains("turnpike started")) {
@@ -94,6 +107,17 @@ final class DaemonProcess implements AutoCloseable {
             fail("no " + transport + " listener in the start-up lines:\n" + output());
         }
         return found;
+    }
+
+    /** The {@code /metrics} address the daemon logged at start ({@code --metrics-listen 127.0.0.1:0}). */
+    String metricsUrl() throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "metrics=(http://\\S+/metrics)|\"metrics\":\"(http://[^\"]+)\"")
+                .matcher(output());
+        if (!m.find()) {
+            fail("no metrics address in the start-up lines:\n" + output());
+        }
+        return m.group(1) != null ? m.group(1) : m.group(2);
     }
 
     /** The first {@code transport} listener (see {@link #listening}). */

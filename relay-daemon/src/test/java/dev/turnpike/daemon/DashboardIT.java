@@ -44,7 +44,7 @@ class DashboardIT {
         assertThat(wanted).as("the dashboard queries something").contains("turnpike_relayed_packets_total");
 
         try (DaemonProcess daemon = DaemonProcess.start(
-                "--listen", "127.0.0.1:" + Interop.freeUdpPort("127.0.0.1"), "--metrics-listen", "127.0.0.1:0")) {
+                "--listen", "127.0.0.1:" + Interop.testPort("127.0.0.1"), "--metrics-listen", "127.0.0.1:0")) {
             Matcher url = URL.matcher(daemon.output());
             assertThat(url.find()).as(daemon.output()).isTrue();
             String metrics = "";

@@ -37,12 +37,58 @@ final class Interop {
         throw new AssertionError("unreachable");
     }
 
-    /** A UDP port that was free a moment ago on {@code address}. */
-    static int freeUdpPort(String address) throws IOException {
-        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName(address))) {
-            return socket.getLocalPort();
+    /**
+     * Ports for listeners and test peers: each handed out once per test JVM, in order from a random start, from
+     * a block that neither the kernel's ephemeral range nor {@link #relayPorts} ever draws from, and checked free
+     * for UDP and TCP on {@code address} (a port something else holds is skipped). Binding port 0 and closing the
+     * socket, as tests once did, let two draws in a row come back equal, and let the kernel hand the port to any
+     * other socket before the relay bound it.
+     */
+    static synchronized int testPort(String address) throws IOException {
+        InetAddress ip = InetAddress.getByName(address);
+        for (int tries = 0; tries < LISTEN_BLOCK_SIZE; tries++) {
+            int port = listenBlockLow() + (nextListenPort++ % LISTEN_BLOCK_SIZE);
+            if (handedOut.add(port) && freeForUdpAndTcp(ip, port)) {
+                return port;
+            }
+        }
+        throw new IOException("no free port left in the tests' listener block from " + listenBlockLow());
+    }
+
+    /** The tests' listener block: 2,000 ports below the relay-port blocks (or, with no room there, above). */
+    private static final int LISTEN_BLOCK_SIZE = 2_000;
+
+    private static final java.util.Set<Integer> handedOut = new java.util.HashSet<>();
+    private static int nextListenPort = ThreadLocalRandom.current().nextInt(LISTEN_BLOCK_SIZE);
+
+    private static int listenBlockLow() throws IOException {
+        int[] ephemeral = ephemeralRange();
+        if (ephemeral[0] > RELAY_BLOCKS_BOTTOM) {
+            return RELAY_BLOCKS_BOTTOM - LISTEN_BLOCK_SIZE; // 18000-19999, under the relay blocks
+        }
+        return 65_535 - LISTEN_BLOCK_SIZE; // no room below the ephemeral range: the top, relay blocks end short of it
+    }
+
+    private static boolean freeForUdpAndTcp(InetAddress ip, int port) {
+        try (DatagramSocket udp = new DatagramSocket(null);
+                java.net.ServerSocket tcp = new java.net.ServerSocket()) {
+            udp.bind(new java.net.InetSocketAddress(ip, port));
+            tcp.bind(new java.net.InetSocketAddress(ip, port));
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
+
+    private static int[] ephemeralRange() throws IOException {
+        String[] ephemeral = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                .get(0)
+                .trim()
+                .split("\\s+");
+        return new int[] {Integer.parseInt(ephemeral[0]), Integer.parseInt(ephemeral[1])};
+    }
+
+    private static final int RELAY_BLOCKS_BOTTOM = 20_000;
 
     /** A {@code --relay-ports} range: {@code low-high}. */
     record PortRange(int low, int high) {
@@ -54,23 +100,21 @@ final class Interop {
     /**
      * A random block of {@code size} relay ports outside the kernel's ephemeral range where there is room (below
      * it, else above it), so that the sockets every other process opens with port 0 never land in it; other
-     * tests' blocks most likely not either. A machine whose ephemeral range covers everything gets a block
-     * anywhere above 20000: the relay then tries other ports if one is taken.
+     * tests' blocks most likely not either; and never in the tests' listener block ({@link #testPort}). A
+     * machine whose ephemeral range covers everything gets a block anywhere above 20000: the relay then tries
+     * other ports if one is taken.
      */
     static PortRange relayPorts(int size) throws IOException {
-        String[] ephemeral = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-                .get(0)
-                .trim()
-                .split("\\s+");
-        int ephemeralLow = Integer.parseInt(ephemeral[0]);
-        int ephemeralHigh = Integer.parseInt(ephemeral[1]);
-        int bottom = 20_000;
+        int[] ephemeral = ephemeralRange();
+        int ephemeralLow = ephemeral[0];
+        int ephemeralHigh = ephemeral[1];
+        int bottom = RELAY_BLOCKS_BOTTOM;
         int top = 60_000;
         if (ephemeralLow - size > bottom) {
             top = ephemeralLow - size;
-        } else if (65_535 - size > ephemeralHigh + 1) {
+        } else if (65_535 - LISTEN_BLOCK_SIZE - size > ephemeralHigh + 1) {
             bottom = ephemeralHigh + 1;
-            top = 65_535 - size;
+            top = 65_535 - LISTEN_BLOCK_SIZE - size;
         }
         int low = bottom + (ThreadLocalRandom.current().nextInt(top - bottom) & ~1);
         return new PortRange(low, low + size - 1);

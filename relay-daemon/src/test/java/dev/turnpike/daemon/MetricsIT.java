@@ -26,7 +26,7 @@ class MetricsIT {
 
     @Test
     void aScrapeShowsTheAllocationAndThePacketsItRelayed() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.start(
                         "--listen",
                         "127.0.0.1:" + port,

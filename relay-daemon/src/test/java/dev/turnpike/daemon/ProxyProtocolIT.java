@@ -84,8 +84,8 @@ class ProxyProtocolIT {
 
     @Test
     void overTcpTheClientTheHeaderNamesIsTheOneTheRelayAnswersAbout() throws Exception {
-        int tcp = Interop.freeUdpPort("127.0.0.1");
-        int tls = Interop.freeUdpPort("127.0.0.1");
+        int tcp = Interop.testPort("127.0.0.1");
+        int tls = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(tcp, tls);
                 Socket socket = new Socket("127.0.0.1", tcp)) {
             socket.setSoTimeout(5_000);
@@ -108,8 +108,8 @@ class ProxyProtocolIT {
 
     @Test
     void overTlsTheHeaderComesBeforeTheHandshake() throws Exception {
-        int tcp = Interop.freeUdpPort("127.0.0.1");
-        int tls = Interop.freeUdpPort("127.0.0.1");
+        int tcp = Interop.testPort("127.0.0.1");
+        int tls = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(tcp, tls);
                 Socket plain = new Socket("127.0.0.1", tls)) {
             plain.getOutputStream().write(HEADER);
@@ -134,8 +134,8 @@ class ProxyProtocolIT {
 
     @Test
     void aConnectionWithoutAHeaderIsClosedAndCounted() throws Exception {
-        int tcp = Interop.freeUdpPort("127.0.0.1");
-        int tls = Interop.freeUdpPort("127.0.0.1");
+        int tcp = Interop.testPort("127.0.0.1");
+        int tls = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(tcp, tls);
                 Socket socket = new Socket("127.0.0.1", tcp)) {
             socket.setSoTimeout(5_000);
@@ -149,8 +149,8 @@ class ProxyProtocolIT {
 
     @Test
     void aConnectionThatNeverFinishesItsHeaderIsClosedAtTheFirstMessageTimeout() throws Exception {
-        int tcp = Interop.freeUdpPort("127.0.0.1");
-        int tls = Interop.freeUdpPort("127.0.0.1");
+        int tcp = Interop.testPort("127.0.0.1");
+        int tls = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(tcp, tls, "--first-message-timeout", "1");
                 Socket silent = new Socket("127.0.0.1", tcp);
                 Socket partial = new Socket("127.0.0.1", tcp)) {
@@ -167,8 +167,8 @@ class ProxyProtocolIT {
 
     @Test
     void aConnectionFromOutsideProxyProtocolFromIsRefused() throws Exception {
-        int tcp = Interop.freeUdpPort("127.0.0.1");
-        int tls = Interop.freeUdpPort("127.0.0.1");
+        int tcp = Interop.testPort("127.0.0.1");
+        int tls = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(tcp, tls, "--proxy-protocol-from", "10.0.0.0/8");
                 Socket socket = new Socket("127.0.0.1", tcp)) {
             socket.setSoTimeout(5_000);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class RefusalLogIT {
     @Test
     void aLegacyClientsChannelNumberIsRefusedWithALineNamingTheFlagThatWouldAcceptIt() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.startRelay(port, "--log-level", "debug");
                 TurnClient client = new TurnClient(
                         new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {

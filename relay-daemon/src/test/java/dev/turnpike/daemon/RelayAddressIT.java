@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class RelayAddressIT {
     @Test
     void theRelayAddressDefaultsToTheConcreteListenAddress() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         Interop.PortRange ports = Interop.relayPorts(100);
         try (DaemonProcess daemon = DaemonProcess.start(
                         "--listen",
@@ -35,7 +35,7 @@ class RelayAddressIT {
 
     @Test
     void thePublicAddressIsWhatTheClientIsToldWhileTheRelayBindsLocally() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         Interop.PortRange ports = Interop.relayPorts(100);
         try (DaemonProcess daemon = DaemonProcess.start(
                         "--listen",
@@ -60,7 +60,7 @@ class RelayAddressIT {
     @Test
     void usersComeFromTheUsersFileAndAWrongPasswordIsRefused() throws Exception {
         Path users = Files.createTempFile("turnpike-users", ".txt");
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         Interop.PortRange ports = Interop.relayPorts(100);
         InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
         try {

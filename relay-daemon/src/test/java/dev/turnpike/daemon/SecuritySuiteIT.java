@@ -63,7 +63,7 @@ class SecuritySuiteIT {
 
     @BeforeAll
     static void startWithDefaults() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         server4 = new InetSocketAddress("127.0.0.1", port);
         server6 = new InetSocketAddress("::1", port);
         daemon = DaemonProcess.start(

@@ -101,7 +101,7 @@ class StreamIT {
 
     @Test
     void aClientThatDoesNotReadIsClosedAtItsQueueBoundAndCostsNoOneElse() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port, "--max-connection-queued-bytes", "65536", "--max-bps", "0");
                 StreamClient stalled = new StreamClient(port);
                 java.net.DatagramSocket peer = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
@@ -156,7 +156,7 @@ class StreamIT {
 
     @Test
     void aBindingSentOneByteAtATimeIsAnsweredWholeAndSoAreTheLargestMessages() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port);
                 StreamClient client = new StreamClient(port)) {
             byte[] binding = client.request(StunMethod.BINDING, w -> {});
@@ -192,7 +192,7 @@ class StreamIT {
 
     @Test
     void anEmptyConnectionAndBytesThatAreNoMessageAreClosedAndCounted() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port)) {
             new StreamClient(port).close(); // nothing at all
             try (StreamClient garbage = new StreamClient(port)) {
@@ -216,7 +216,7 @@ class StreamIT {
 
     @Test
     void aClosedConnectionEndsTheAllocationMadeOverIt() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port)) {
             String base = Scrape.base(daemon);
             try (StreamClient client = new StreamClient(port)) {
@@ -232,8 +232,8 @@ class StreamIT {
 
     @Test
     void idleConnectionsAndATlsHandshakeThatNeverEndsAreClosedWhileUdpIsStillAnswered() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
-        int tlsPort = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
+        int tlsPort = Interop.testPort("127.0.0.1");
         TestCertificate certificate = TestCertificate.make(dir);
         int idle = 1_000;
         try (DaemonProcess daemon = relay(
@@ -312,8 +312,8 @@ class StreamIT {
         java.nio.file.Path live = Files.createDirectories(dir.resolve("live"));
         TestCertificate served = new TestCertificate(live.resolve("cert.pem"), live.resolve("key.pem"));
         install(a, served);
-        int port = Interop.freeUdpPort("127.0.0.1");
-        int tlsPort = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
+        int tlsPort = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port, withTls(tlsPort, served))) {
             try (javax.net.ssl.SSLSocket first = tls(tlsPort)) {
                 assertThat(servedSerial(first)).isEqualTo(serial(a));
@@ -346,8 +346,8 @@ class StreamIT {
 
     @Test
     void connectionsPastTheirLimitsAreClosedAsTheyArriveAndCounted() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
-        int tlsPort = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
+        int tlsPort = Interop.testPort("127.0.0.1");
         TestCertificate certificate = TestCertificate.make(dir);
         try (DaemonProcess daemon =
                 relay(port, withTls(tlsPort, certificate, "--connections-per-ip", "3", "--tls-handshake-rate", "1"))) {

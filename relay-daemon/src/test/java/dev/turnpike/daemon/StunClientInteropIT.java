@@ -23,7 +23,7 @@ class StunClientInteropIT {
 
     private void assertMappedAddress(String ip, String listenFormat, String expectedIp) throws Exception {
         Path stunclient = Interop.tool("turnutils_stunclient", "coturn");
-        int port = Interop.freeUdpPort(ip);
+        int port = Interop.testPort(ip);
         try (DaemonProcess daemon = DaemonProcess.start("--listen", listenFormat.formatted(port))) {
             Interop.Result result = Interop.run(30, stunclient.toString(), "-p", String.valueOf(port), ip);
             Matcher matcher = REFLEXIVE.matcher(result.output());

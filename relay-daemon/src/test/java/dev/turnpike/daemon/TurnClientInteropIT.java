@@ -58,8 +58,8 @@ class TurnClientInteropIT {
         int clients = workers == 1 ? CLIENTS : SPREAD_CLIENTS;
         Path uclient = Interop.tool("turnutils_uclient", "coturn");
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
-        int port = Interop.freeUdpPort(ip);
-        int peerPort = Interop.freeUdpPort(ip);
+        int port = Interop.testPort(ip);
+        int peerPort = Interop.testPort(ip);
         String listen = ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
         Interop.PortRange relayPorts = Interop.relayPorts(1000);
         List<String> listenFlags = new ArrayList<>(List.of("--listen", listen));
