@@ -1,10 +1,10 @@
 package dev.turnpike.daemon;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -17,7 +17,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * The alternatives to flags: an environment variable {@code TURNPIKE_RELAY_PORTS} for {@code --relay-ports},
  * else the key {@code relay-ports} in the config file ({@code --config FILE} or {@code TURNPIKE_CONFIG}). A
  * flag on the command line wins over both; the environment wins over the file. Repeatable options take a
- * comma-separated list.
+ * comma-separated list, and in the file they may also be given on several lines, which add up (as coturn's
+ * {@code user=} lines do); a single-valued key given twice is an error naming both lines, never last-wins.
  */
 final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     private final Map<String, String> environment;
@@ -55,23 +56,39 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             }
         }
         if (path != null) {
-            try (Reader reader = Files.newBufferedReader(Path.of(path))) {
-                defaults.file.load(reader);
+            Map<String, OptionSpec> known = new HashMap<>();
+            for (OptionSpec option : commandLine.getCommandSpec().options()) {
+                known.put(key(option), option);
+            }
+            List<ConfigLine> lines;
+            try {
+                lines = ConfigLine.read(Path.of(path));
             } catch (IOException e) {
                 throw new CommandLine.ParameterException(
                         commandLine,
                         "--config: cannot read '" + path + "' (" + e.getClass().getSimpleName() + ")");
             }
-            Set<String> known = new HashSet<>();
-            for (OptionSpec option : commandLine.getCommandSpec().options()) {
-                known.add(key(option));
-            }
-            for (String key : defaults.file.stringPropertyNames()) {
-                if (!known.contains(key) || key.equals("config")) {
+            Map<String, Integer> firstLine = new HashMap<>();
+            for (ConfigLine line : lines) {
+                OptionSpec option = known.get(line.key());
+                if (option == null || line.key().equals("config")) {
                     throw new CommandLine.ParameterException(
                             commandLine,
-                            "--config " + path + ": unknown key '" + key
+                            "--config " + path + ":" + line.number() + ": unknown key '" + line.key()
                                     + "' (expected an option name without '--', e.g. listen)");
+                }
+                Integer earlier = firstLine.putIfAbsent(line.key(), line.number());
+                String value = line.value().strip();
+                if (earlier == null) {
+                    defaults.file.setProperty(line.key(), value);
+                } else if (option.isMultiValue()) {
+                    defaults.file.setProperty(line.key(), defaults.file.getProperty(line.key()) + "," + value);
+                } else {
+                    throw new CommandLine.ParameterException(
+                            commandLine,
+                            "--config " + path + ": key '" + line.key() + "' given twice, on lines " + earlier
+                                    + " and " + line.number() + " (expected: once; only repeatable options such as"
+                                    + " user add up)");
                 }
             }
         }
