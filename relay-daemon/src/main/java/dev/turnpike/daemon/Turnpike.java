@@ -232,11 +232,7 @@ public final class Turnpike implements Callable<Integer> {
                         "turnpike-shutdown"));
         // SIGTERM drains (the second stops at once), SIGHUP reloads; where the JVM cannot take them, SIGTERM
         // keeps its default (the hook above: stop at once) and there is no SIGHUP reload.
-        boolean signals =
-                Signals.handle("TERM", lifecycle::terminate) && Signals.handle("HUP", () -> reload.reload("SIGHUP"));
-        if (!signals) {
-            log.atWarn().log("cannot handle SIGTERM and SIGHUP here: SIGTERM stops at once, and no SIGHUP reload");
-        }
+        SignalSetup.install(log, lifecycle::terminate, () -> reload.reload("SIGHUP"), options.metricsListen != null);
         if (tls != null) {
             reload.watchCertificates();
         }

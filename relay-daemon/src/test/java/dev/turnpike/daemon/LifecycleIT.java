@@ -56,7 +56,7 @@ class LifecycleIT {
 
     @Test
     void aReloadKeepsTheLiveAllocationTakesNewUsersAndRefusesABadConfigWhole() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         Path users = dir.resolve("users");
         Path config = dir.resolve("turnpike.conf");
         String[] settings = {
@@ -99,7 +99,9 @@ class LifecycleIT {
             daemon.awaitOutput("reload refused", 10);
             assertThat(daemon.output())
                     .contains("--config " + config + ": max-lifetime = 5 (expected: 600..86400 seconds)");
-            write(config, append(settings, "relay-ports = 40000-40099"));
+            String[] otherPorts = settings.clone(); // the range changed in place: a repeated key is its own error
+            otherPorts[1] = "relay-ports = 40000-40099";
+            write(config, otherPorts);
             HttpResponse<String> restart = Scrape.http(base, "POST", "/reload");
             assertThat(restart.statusCode()).isEqualTo(409);
             assertThat(restart.body()).contains("--relay-ports changed, which takes a restart");
@@ -135,7 +137,7 @@ class LifecycleIT {
 
     @Test
     void aDrainRelaysForTheLiveAllocationRedirectsNewOnesAndExitsZeroWhenItEnds() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.startRelay(
                         port,
                         "--metrics-listen",
@@ -182,7 +184,7 @@ class LifecycleIT {
 
     @Test
     void aSecondSigtermEndsADrainAtOnceAndReadinessCanStayUpMeanwhile() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.startRelay(
                         port, "--metrics-listen", "127.0.0.1:0", "--drain-timeout", "600", "--ready-while-draining");
                 TurnClient alice = client(port, "alice", "wonderland")) {
@@ -203,7 +205,7 @@ class LifecycleIT {
 
     @Test
     void underSystemdItSaysReadyThenStoppingAndPingsTheWatchdog() throws Throwable {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         String path = dir.resolve("notify").toString();
         try (NotifySocket systemd = new NotifySocket(path);
                 DaemonProcess daemon = DaemonProcess.start(
@@ -222,13 +224,41 @@ class LifecycleIT {
 
     @Test
     void aDrainEndsAtItsTimeoutWithAllocationsStillLive() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.startRelay(port, "--drain-timeout", "1");
                 TurnClient alice = client(port, "alice", "wonderland")) {
             alice.allocate();
             daemon.sigterm();
             assertThat(daemon.awaitExit(10)).isZero();
             assertThat(daemon.output()).contains("drain timed out", "allocationsLeft=1");
+        }
+    }
+
+    @Test
+    void aRelayStartedWithSighupIgnoredSaysSoAndStillReloadsOnSighup() throws Exception {
+        Path config = Files.createTempFile("turnpike", ".properties");
+        try {
+            Files.writeString(config, "user = alice:wonderland\n");
+            try (DaemonProcess daemon = DaemonProcess.startWithSighupIgnored(
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--relay-ports",
+                    Interop.relayPorts(50).flag(),
+                    "--config",
+                    config.toString())) {
+                assertThat(daemon.output()).contains("SIGHUP was ignored when turnpike started (nohup?)");
+                Files.writeString(config, "user = alice:wonderland\nuser = bob:builder\n");
+                daemon.signal("HUP");
+                daemon.awaitOutput("reloaded", 10);
+                assertThat(daemon.output()).contains("trigger=SIGHUP");
+                try (TurnClient bob = new TurnClient(daemon.listener("udp"), "bob", "builder", "turnpike")) {
+                    assertThat(bob.allocate(600)).as("bob, added by the reload").isNotNull();
+                    bob.tearDown();
+                }
+                assertThat(daemon.terminate()).isZero();
+            }
+        } finally {
+            Files.deleteIfExists(config);
         }
     }
 }
