@@ -58,6 +58,7 @@ final class Workers {
             ByteBufAllocator allocator,
             SocketOptions options)
             throws IOException {
+        HeldPorts.refuse(udp, tcp, tls);
         List<EventLoop> loops = new ArrayList<>(count);
         // a RESERVATION-TOKEN may come to another worker than the one that reserved the port: it adopts the socket
         ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts = new ConcurrentHashMap<>();
