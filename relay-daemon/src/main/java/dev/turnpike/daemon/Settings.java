@@ -216,17 +216,19 @@ final class Settings {
             addUser("--user", user);
         }
         if (flags.usersFile != null) {
+            // a relative name is a systemd credential where the service has them, as --auth-secret-file's is
+            java.nio.file.Path usersFile = SecretFiles.resolve(flags.usersFile.toString(), System.getenv());
             List<String> lines;
             try {
-                lines = Files.readAllLines(flags.usersFile, StandardCharsets.UTF_8);
+                lines = Files.readAllLines(usersFile, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw bad("--users-file " + flags.usersFile + ": cannot read it ("
+                throw bad("--users-file " + usersFile + ": cannot read it ("
                         + e.getClass().getSimpleName() + ")");
             }
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i).strip();
                 if (!line.isEmpty() && !line.startsWith("#")) {
-                    addUser("--users-file " + flags.usersFile + " line " + (i + 1), line);
+                    addUser("--users-file " + usersFile + " line " + (i + 1), line);
                 }
             }
         }

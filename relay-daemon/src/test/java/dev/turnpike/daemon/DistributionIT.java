@@ -44,7 +44,17 @@ class DistributionIT {
 
     /** Starts {@code launcher} as a relay with {@code args}, checks it answers a Binding, and stops it (exit 0). */
     private void relayAnswers(Path launcher, Map<String, String> env, String... args) throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        relayAnswers(launcher, env, client -> {}, args);
+    }
+
+    interface ClientCheck {
+        void check(TurnClient client) throws Exception;
+    }
+
+    /** As above, and {@code then} checks more with a client once the relay answers. */
+    private void relayAnswers(Path launcher, Map<String, String> env, ClientCheck then, String... args)
+            throws Exception {
+        int port = Interop.testPort("127.0.0.1");
         String[] command = Stream.concat(
                         Stream.of(launcher.toString(), "--listen", "127.0.0.1:" + port, "--drain-timeout", "0"),
                         Stream.of(args))
@@ -61,6 +71,7 @@ class DistributionIT {
                 }
             }
             assertThat(mapped).as(Files.readString(output)).isEqualTo(client.localAddress());
+            then.check(client);
         } finally {
             relay.destroy();
             assertThat(relay.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -154,5 +165,34 @@ class DistributionIT {
                 "127.0.0.1:0");
         assertThat(Files.readString(root.resolve("etc/turnpike/turnpike.properties")))
                 .contains("auth-secret-file = turn-secret");
+
+        // its fixed users as the example says to turn them on: users-file = users, a credential of the unit's
+        assertThat(unit).contains("LoadCredential=users:/etc/turnpike/users");
+        Path control = dir.resolve("control");
+        Interop.Result controlFiles = Interop.run(60, dpkgDeb.toString(), "-e", deb.toString(), control.toString());
+        assertThat(controlFiles.exitCode()).as(controlFiles.output()).isZero();
+        assertThat(Files.readString(control.resolve("postinst")))
+                .as("the package makes the file the unit loads, or the unit could not start")
+                .contains("if [ ! -e /etc/turnpike/users ]");
+        String example = Files.readString(root.resolve("etc/turnpike/turnpike.properties"));
+        assertThat(example).contains("# users-file = users\n");
+        Path withUsers = dir.resolve("with-users.properties");
+        Files.writeString(withUsers, example.replace("# users-file = users\n", "users-file = users\n"));
+        Files.writeString(credentials.resolve("users"), "# NAME:PASSWORD\nalice:wonderland\n");
+        relayAnswers(
+                launcher,
+                Map.of("CREDENTIALS_DIRECTORY", credentials.toString()),
+                client -> {
+                    try (TurnClient alice = new TurnClient(client.server(), "alice", "wonderland", "example.org")) {
+                        assertThat(alice.allocate(600))
+                                .as("alice, from the users credential")
+                                .isNotNull();
+                        alice.tearDown();
+                    }
+                },
+                "--config",
+                withUsers.toString(),
+                "--metrics-listen",
+                "127.0.0.1:0");
     }
 }
