@@ -483,10 +483,12 @@ public final class Relay {
                 return;
             }
         }
+        // the reason phrase says so, so that a probe or a person can tell a drain from a full relay-port range
         responses.error(
                 listener,
                 client,
                 ErrorCode.INSUFFICIENT_CAPACITY,
+                ErrorCode.INSUFFICIENT_CAPACITY.reason + " (draining)",
                 "draining, and no --alternate-server of the client's family",
                 out);
     }

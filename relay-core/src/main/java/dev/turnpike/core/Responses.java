@@ -81,8 +81,16 @@ final class Responses {
 
     /** An error response; {@code why} is for the operator's DEBUG log, not for the client. */
     void error(int listener, InetSocketAddress client, ErrorCode error, String why, Outbox out) {
+        error(listener, client, error, error.reason, why, out);
+    }
+
+    /**
+     * An error response whose reason phrase the client is meant to read ({@code reasonPhrase}: what a person
+     * checking the relay needs, never a detail of policy); {@code why} is for the DEBUG log.
+     */
+    void error(int listener, InetSocketAddress client, ErrorCode error, String reasonPhrase, String why, Outbox out) {
         counters.errorResponses++;
-        begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason);
+        begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, reasonPhrase);
         refusing(error, why);
         finish(listener, client, out);
     }

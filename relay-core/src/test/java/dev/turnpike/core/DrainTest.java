@@ -40,7 +40,11 @@ class DrainTest {
     @Test
     void whileDrainingWithoutAnAlternateServerOfTheFamilyANewAllocateGets508() {
         h.relay.drain(List.of(ALTERNATE6));
-        assertThat(h.send(CLIENT, h.signed(CLIENT, Req.allocate())).errorCode()).isEqualTo(508);
+        StunMessage refused = h.send(CLIENT, h.signed(CLIENT, Req.allocate()));
+        assertThat(refused.errorCode()).isEqualTo(508);
+        assertThat(refused.errorReason())
+                .as("a person or a probe tells a drain from a full port range by it")
+                .isEqualTo("Insufficient Capacity (draining)");
         Harness plain = new Harness();
         plain.relay.drain(List.of());
         assertThat(plain.send(CLIENT6, plain.signed(CLIENT6, Req.allocate())).errorCode())

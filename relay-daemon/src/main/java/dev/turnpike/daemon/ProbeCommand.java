@@ -1,13 +1,16 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.core.auth.Credentials;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
@@ -19,8 +22,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code turnpike probe turn:HOST:PORT}: checks a running relay (this one or any other) end to end, as a client
- * behind it would use it, and says in plain words what is wrong: Binding, Allocate with the 401 exchange,
- * CreatePermission for a local echo peer, a datagram out through the relayed address and back. Exit 0 only
+ * behind it would use it, over UDP, TCP ({@code ?transport=tcp}) or TLS ({@code turns:}), and says in plain words
+ * what is wrong: Binding, Allocate with the 401 exchange, CreatePermission for a local echo peer, a datagram out
+ * through the relayed address and back. An allocation it made is deleted whether it passed or not. Exit 0 only
  * when every step passed, 1 when one failed, 2 for bad arguments.
  */
 @Command(
@@ -31,7 +35,10 @@ final class ProbeCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(paramLabel = "URL", description = "turn:HOST:PORT, e.g. turn:127.0.0.1:3478 or turn:[::1]:3478")
+    @Parameters(
+            paramLabel = "URL",
+            description = "turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT] (TLS), HOST a name or an "
+                    + "address, e.g. turn:relay.example.org, turn:127.0.0.1:3478?transport=tcp, turns:[::1]:5349")
     String url;
 
     @Option(
@@ -57,6 +64,12 @@ final class ProbeCommand implements Callable<Integer> {
     String realm;
 
     @Option(
+            names = "--tls-insecure",
+            description = "With turns: take any certificate (a self-signed one, say). Without it, the certificate "
+                    + "must chain to a trusted root and name HOST.")
+    boolean tlsInsecure;
+
+    @Option(
             names = "--timeout-ms",
             paramLabel = "MS",
             defaultValue = "3000",
@@ -68,57 +81,108 @@ final class ProbeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         out = spec.commandLine().getOut();
-        InetSocketAddress server = server(url);
-        InetSocketAddress local = new InetSocketAddress(
-                server.getAddress() instanceof java.net.Inet6Address
-                        ? java.net.InetAddress.getByName("::")
-                        : java.net.InetAddress.getByName("0.0.0.0"),
-                0);
-        if (user == null) {
-            return bindingOnly(server, local) ? 0 : 1;
+        TurnUri uri;
+        try {
+            uri = TurnUri.parse(url);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage(), 2);
         }
-        if ((password == null) == (secretFile == null)) {
+        if (user != null && (password == null) == (secretFile == null)) {
             throw new StartupException("--password or --secret-file (expected: exactly one of them)", 2);
         }
-        try (TurnClient client = password != null
-                        ? new TurnClient(server, local, user, password, realm)
-                        : TurnClient.withSecret(
-                                server,
-                                local,
-                                user,
-                                SecretFiles.read("--secret-file", secretFile, System.getenv())
-                                        .get(0),
-                                realm);
-                // the echo peer: a socket of this machine; it only ever sends a Binding, so it needs no credentials
-                TurnClient peer = new TurnClient(server, local, "turnpike-probe-peer", "", realm)) {
-            return probe(client, server, peer) ? 0 : 1;
+        InetSocketAddress server;
+        try {
+            server = new InetSocketAddress(InetAddress.getByName(uri.host()), uri.port());
+        } catch (UnknownHostException e) {
+            return fail("resolve", "cannot resolve '" + uri.host() + "': " + e.getMessage()) ? 0 : 1;
+        }
+        InetSocketAddress local = new InetSocketAddress(
+                server.getAddress() instanceof java.net.Inet6Address
+                        ? InetAddress.getByName("::")
+                        : InetAddress.getByName("0.0.0.0"),
+                0);
+        String name = user != null ? user : "turnpike-probe";
+        String pass = password;
+        if (user != null && secretFile != null) {
+            Credentials.TimeLimited minted = Credentials.timeLimited(
+                    SecretFiles.read("--secret-file", secretFile, System.getenv())
+                            .get(0),
+                    user,
+                    System.currentTimeMillis() / 1000 + 3600);
+            name = minted.username();
+            pass = minted.password();
+        }
+        TurnClient client;
+        try {
+            client = switch (uri.transport()) {
+                case UDP -> new TurnClient(server, local, name, pass == null ? "" : pass, realm);
+                case TCP -> TurnClient.overTcp(server, name, pass == null ? "" : pass, realm, timeoutMs);
+                case TLS ->
+                    TurnClient.overTls(
+                            server, uri.host(), !tlsInsecure, name, pass == null ? "" : pass, realm, timeoutMs);
+            };
+        } catch (javax.net.ssl.SSLException e) {
+            return fail(
+                            "tls",
+                            "no TLS session with " + Addresses.format(server) + ": " + e.getMessage()
+                                    + (tlsInsecure ? "" : " (a self-signed certificate? --tls-insecure takes any)"))
+                    ? 0
+                    : 1;
+        } catch (IOException e) {
+            return fail(
+                            "connect",
+                            "cannot connect to " + Addresses.format(server) + " over "
+                                    + uri.transport().name().toLowerCase(java.util.Locale.ROOT) + ": "
+                                    + e.getMessage())
+                    ? 0
+                    : 1;
+        }
+        if (uri.transport() != TurnUri.Transport.UDP) {
+            ok(
+                    "connect",
+                    uri.transport().name().toLowerCase(java.util.Locale.ROOT) + " to " + Addresses.format(server));
+        }
+        try (client;
+                // the echo peer: a UDP socket of this machine; it only ever sends a Binding, so needs no credentials
+                TurnClient peer = new TurnClient(
+                        new InetSocketAddress(server.getAddress(), server.getPort()),
+                        local,
+                        "turnpike-probe-peer",
+                        "",
+                        realm)) {
+            if (user == null) {
+                return bindingOnly(client, server) ? 0 : 1;
+            }
+            return probe(client, server, peer, uri.transport()) ? 0 : 1;
         }
     }
 
     /** Without --user: whether the relay answers a Binding, which its event loop does. */
-    private boolean bindingOnly(InetSocketAddress server, InetSocketAddress local) throws IOException {
-        try (TurnClient client = new TurnClient(server, local, "turnpike-probe", "", realm)) {
+    private boolean bindingOnly(TurnClient client, InetSocketAddress server) throws IOException {
+        try {
             InetSocketAddress reflexive = client.binding(timeoutMs);
             ok("binding", "the relay sees this client as " + Addresses.format(reflexive));
             out.println("probe: the relay answers (no --user: allocation not checked)");
             return true;
         } catch (SocketTimeoutException e) {
-            return fail(
-                    "binding",
-                    "no answer from " + Addresses.format(server) + " within " + timeoutMs
-                            + " ms: a firewall in the way, the wrong port, or no relay there");
+            return noAnswer(server);
         }
     }
 
-    private boolean probe(TurnClient client, InetSocketAddress server, TurnClient peer) throws IOException {
+    private boolean noAnswer(InetSocketAddress server) {
+        return fail(
+                "binding",
+                "no answer from " + Addresses.format(server) + " within " + timeoutMs
+                        + " ms: a firewall in the way, the wrong port, or no relay there");
+    }
+
+    private boolean probe(TurnClient client, InetSocketAddress server, TurnClient peer, TurnUri.Transport transport)
+            throws IOException {
         InetSocketAddress reflexive;
         try {
             reflexive = client.binding(timeoutMs);
         } catch (SocketTimeoutException e) {
-            return fail(
-                    "binding",
-                    "no answer from " + Addresses.format(server) + " within " + timeoutMs
-                            + " ms: a firewall in the way, the wrong port, or no relay there");
+            return noAnswer(server);
         }
         ok("binding", "the relay sees this client as " + Addresses.format(reflexive));
 
@@ -126,41 +190,83 @@ final class ProbeCommand implements Callable<Integer> {
                 client.ask(StunMethod.ALLOCATE, w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17));
         int code = allocated.errorCode();
         if (code >= 0) {
-            return fail(
-                    "allocate",
-                    switch (code) {
-                        case 401 -> "credentials refused (401): wrong user, password or secret, or another realm";
-                        case 438 -> "nonce refused again and again (438): the relay's clock or nonce handling";
-                        case 486 -> "a quota is full (486): too many allocations for this user or address";
-                        case 508 -> "no relay port free (508)";
-                        case 440 -> "no relayed address of this family (440)";
-                        default -> "refused with " + code;
-                    });
+            return fail("allocate", refusal(allocated));
         }
         InetSocketAddress relayed = allocated.xorAddress(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS));
         ok("allocate", "relayed address " + Addresses.format(relayed));
+        boolean passed = false;
+        try {
+            passed = relayThrough(client, peer, relayed, reflexive, transport);
+            return passed;
+        } finally {
+            // an allocation left behind would hold a relay port and a quota for its lifetime (600 s)
+            client.tearDown();
+            if (passed) {
+                out.println("probe: all passed");
+            } else {
+                out.println("probe: the allocation it made is deleted");
+            }
+            out.flush();
+        }
+    }
 
-        // The echo peer's address as the relay will see it: a Binding of its own.
+    /** Why an Allocate was refused, in an operator's words. */
+    static String refusal(StunMessage response) {
+        int code = response.errorCode();
+        String reason = response.errorReason();
+        return switch (code) {
+            case 300 -> {
+                int alternate = response.indexOf(StunAttribute.ALTERNATE_SERVER);
+                InetSocketAddress to = alternate < 0 ? null : response.plainAddress(alternate);
+                yield "the relay is draining (300 Try Alternate): new allocations go to "
+                        + (to == null ? "an alternate it did not name" : Addresses.format(to));
+            }
+            case 401 -> "credentials refused (401): wrong user, password or secret, or another realm";
+            case 438 -> "nonce refused again and again (438): the relay's clock or nonce handling";
+            case 486 -> "a quota is full (486): too many allocations for this user or address";
+            case 508 ->
+                reason != null && reason.toLowerCase(java.util.Locale.ROOT).contains("drain")
+                        ? "the relay is draining and names no alternate (508: " + reason + ")"
+                        : "no relay port free (508" + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")";
+            case 440 -> "no relayed address of this family (440)";
+            default -> "refused with " + code + (reason == null || reason.isEmpty() ? "" : ": " + reason);
+        };
+    }
+
+    private boolean relayThrough(
+            TurnClient client,
+            TurnClient peer,
+            InetSocketAddress relayed,
+            InetSocketAddress reflexive,
+            TurnUri.Transport transport)
+            throws IOException {
+        // The echo peer's address as the relay will see it: a Binding of its own over UDP; a relay reached over
+        // TCP or TLS may have no UDP listener there, and then the peer is this machine as the relay saw it.
         InetSocketAddress peerAddress;
         try {
-            peerAddress = peer.binding(timeoutMs);
+            peerAddress = peer.binding(transport == TurnUri.Transport.UDP ? timeoutMs : Math.max(1, timeoutMs / 3));
         } catch (SocketTimeoutException e) {
-            return fail("permission", "the echo peer got no Binding answer from the relay");
+            if (transport == TurnUri.Transport.UDP) {
+                return fail("permission", "the echo peer got no Binding answer from the relay");
+            }
+            peerAddress = new InetSocketAddress(
+                    reflexive.getAddress(), peer.localAddress().getPort());
         }
-        StunMessage permitted = client.ask(
-                StunMethod.CREATE_PERMISSION, w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peerAddress));
+        InetSocketAddress echo = peerAddress;
+        StunMessage permitted =
+                client.ask(StunMethod.CREATE_PERMISSION, w -> w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, echo));
         if (permitted.errorCode() >= 0) {
             return fail(
                     "permission",
                     permitted.errorCode() == 403
-                            ? "the relay refuses " + peerAddress.getAddress().getHostAddress()
+                            ? "the relay refuses " + echo.getAddress().getHostAddress()
                                     + " as a peer (403): its peer policy (Turnpike: --allow-peer; coturn: --allowed-peer-ip)"
                             : "CreatePermission refused with " + permitted.errorCode());
         }
-        ok("permission", "for the echo peer at " + Addresses.format(peerAddress));
+        ok("permission", "for the echo peer at " + Addresses.format(echo));
 
         byte[] token = ("turnpike-probe " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
-        client.sendIndication(peerAddress, token);
+        client.sendIndication(echo, token);
         ByteBuffer arrived = peer.receive(timeoutMs);
         if (arrived == null) {
             return fail(
@@ -178,9 +284,6 @@ final class ProbeCommand implements Callable<Integer> {
                             + "--public-address, coturn --external-ip)");
         }
         ok("relay back", "the echo came back through the relayed address");
-        client.tearDown();
-        out.println("probe: all passed");
-        out.flush();
         return true;
     }
 
@@ -212,27 +315,6 @@ final class ProbeCommand implements Callable<Integer> {
             return i;
         }
         return -1;
-    }
-
-    /** turn:HOST:PORT (a ?transport=udp suffix is allowed; nothing else is probed yet). */
-    static InetSocketAddress server(String url) {
-        String text = url.strip();
-        if (!text.startsWith("turn:")) {
-            throw new StartupException("'" + url + "' (expected: turn:HOST:PORT, e.g. turn:127.0.0.1:3478)", 2);
-        }
-        text = text.substring("turn:".length());
-        int query = text.indexOf('?');
-        if (query >= 0) {
-            if (!text.substring(query).equals("?transport=udp")) {
-                throw new StartupException("'" + url + "' (expected: UDP, ?transport=udp or nothing)", 2);
-            }
-            text = text.substring(0, query);
-        }
-        try {
-            return Addresses.parseHostPort(text);
-        } catch (IllegalArgumentException e) {
-            throw new StartupException("'" + url + "' " + e.getMessage(), 2);
-        }
     }
 
     private void ok(String step, String what) {

@@ -18,7 +18,7 @@ class ProbeIT {
 
     @Test
     void aWorkingTurnpikePassesEveryStepAndAWrongPasswordIsNamed() throws Exception {
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = DaemonProcess.startRelay(port)) {
             Interop.Result passed = probe("turn:127.0.0.1:" + port, "--user", "alice", "--password", "wonderland");
             assertThat(passed.exitCode()).as(passed.output()).isZero();
@@ -48,7 +48,7 @@ class ProbeIT {
     @Test
     void coturnPassesEveryStepToo() throws Exception {
         Path turnserver = Interop.tool("turnserver", "coturn");
-        int port = Interop.freeUdpPort("127.0.0.1");
+        int port = Interop.testPort("127.0.0.1");
         Interop.PortRange ports = Interop.relayPorts(50);
         try (Background coturn = Background.start(
                 turnserver.toString(),
@@ -95,5 +95,118 @@ class ProbeIT {
                     .isZero();
             assertThat(passed.output()).contains("probe: all passed");
         }
+    }
+
+    @org.junit.jupiter.api.io.TempDir
+    Path dir;
+
+    @Test
+    void aHostNameAndTcpAndTlsArePassedEveryStep() throws Exception {
+        TestCertificate certificate = TestCertificate.make(dir);
+        try (DaemonProcess daemon = DaemonProcess.startRelay(
+                0,
+                "--listen-tcp",
+                "127.0.0.1:0",
+                "--listen-tls",
+                "127.0.0.1:0",
+                "--tls-cert",
+                certificate.cert().toString(),
+                "--tls-key",
+                certificate.key().toString())) {
+            int udp = daemon.listener("udp").getPort();
+            int tcp = daemon.listener("tcp").getPort();
+            int tls = daemon.listener("tls").getPort();
+            String[] alice = {"--user", "alice", "--password", "wonderland"};
+
+            Interop.Result byName = probe(concat(new String[] {"turn:localhost:" + udp}, alice));
+            assertThat(byName.exitCode()).as(byName.output()).isZero();
+            assertThat(byName.output()).contains("probe: all passed");
+
+            // no UDP listener on the TCP port: the echo peer is this machine as the relay saw the connection
+            Interop.Result overTcp = probe(concat(new String[] {"turn:127.0.0.1:" + tcp + "?transport=tcp"}, alice));
+            assertThat(overTcp.exitCode()).as(overTcp.output()).isZero();
+            assertThat(overTcp.output()).contains("ok    connect: tcp", "ok    relay back", "probe: all passed");
+
+            Interop.Result overTls = probe(concat(new String[] {"turns:127.0.0.1:" + tls, "--tls-insecure"}, alice));
+            assertThat(overTls.exitCode()).as(overTls.output()).isZero();
+            assertThat(overTls.output()).contains("ok    connect: tls", "probe: all passed");
+
+            Interop.Result untrusted = probe(concat(new String[] {"turns:127.0.0.1:" + tls}, alice));
+            assertThat(untrusted.exitCode()).as(untrusted.output()).isEqualTo(1);
+            assertThat(untrusted.output()).contains("FAIL  tls: no TLS session", "--tls-insecure takes any");
+
+            Interop.Result healthOverTcp = probe("turn:127.0.0.1:" + tcp + "?transport=tcp");
+            assertThat(healthOverTcp.exitCode()).as(healthOverTcp.output()).isZero();
+            assertThat(healthOverTcp.output()).contains("allocation not checked");
+
+            assertThat(daemon.terminate()).isZero();
+            assertThat(count(daemon.output(), "allocation deleted"))
+                    .as("every probe deleted its allocation")
+                    .isEqualTo(count(daemon.output(), "allocation created"))
+                    .isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aFailedProbeDeletesTheAllocationItMade() throws Exception {
+        // the default peer policy refuses the probe's echo peer on loopback (the relay's own address, on a port
+        // no allocation holds): the step out to the peer fails
+        try (DaemonProcess daemon = DaemonProcess.start(
+                "--listen",
+                "127.0.0.1:0",
+                "--relay-ports",
+                Interop.relayPorts(50).flag(),
+                "--user",
+                "alice:wonderland")) {
+            int port = daemon.listener("udp").getPort();
+            Interop.Result refused = probe("turn:127.0.0.1:" + port, "--user", "alice", "--password", "wonderland");
+            assertThat(refused.exitCode()).as(refused.output()).isEqualTo(1);
+            assertThat(refused.output())
+                    .contains("ok    allocate", "FAIL  relay out", "the allocation it made is deleted");
+            daemon.awaitOutput("allocation deleted", 10);
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
+
+    @Test
+    void aDrainingRelayIsNamedAsDrainingWithItsAlternateIfItNamesOne() throws Exception {
+        for (boolean withAlternate : new boolean[] {false, true}) {
+            java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of("--drain-timeout", "30"));
+            if (withAlternate) {
+                flags.addAll(java.util.List.of("--alternate-server", "127.0.0.1:3479"));
+            }
+            try (DaemonProcess daemon = DaemonProcess.startRelay(0, flags.toArray(String[]::new));
+                    TurnClient live = new TurnClient(daemon.listener("udp"), "alice", "wonderland", "example.org")) {
+                live.allocate(600); // keeps the drain going
+                daemon.sigterm();
+                daemon.awaitOutput("draining", 10);
+                Interop.Result draining = probe(
+                        "turn:127.0.0.1:" + daemon.listener("udp").getPort(),
+                        "--user",
+                        "alice",
+                        "--password",
+                        "wonderland");
+                assertThat(draining.exitCode()).as(draining.output()).isEqualTo(1);
+                assertThat(draining.output())
+                        .contains(
+                                withAlternate
+                                        ? "FAIL  allocate: the relay is draining (300 Try Alternate): new allocations"
+                                                + " go to 127.0.0.1:3479"
+                                        : "FAIL  allocate: the relay is draining and names no alternate (508")
+                        .doesNotContain("no relay port free");
+                live.tearDown();
+                assertThat(daemon.awaitExit(10)).isZero();
+            }
+        }
+    }
+
+    private static int count(String text, String what) {
+        return text.split(java.util.regex.Pattern.quote(what), -1).length - 1;
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

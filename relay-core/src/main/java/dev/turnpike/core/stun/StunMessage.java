@@ -329,6 +329,17 @@ public final class StunMessage {
         return (buffer.get(v + 2) & 0x07) * 100 + (buffer.get(v + 3) & 0xFF);
     }
 
+    /** ERROR-CODE's reason phrase (UTF-8 after the 4-byte code), or null when absent or malformed. Allocates. */
+    public String errorReason() {
+        int i = indexOf(StunAttribute.ERROR_CODE);
+        if (i < 0 || valueLengths[i] < 4) {
+            return null;
+        }
+        byte[] reason = new byte[valueLengths[i] - 4];
+        buffer.get(valueOffsets[i] + 4, reason);
+        return new String(reason, StandardCharsets.UTF_8);
+    }
+
     private int u16(int absolute) {
         return buffer.getShort(absolute) & 0xFFFF;
     }

@@ -14,19 +14,19 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.util.function.Consumer;
 
 /**
- * A TURN client over one UDP socket, built on the project's codec: the 401 exchange, Allocate, Refresh,
- * CreatePermission, ChannelBind, ChannelData and Send indications, Binding. The daemon's tests and the load
- * generator both drive relays with it (the proof against clients nobody here wrote is the coturn and browser
- * interop). The socket is non-blocking; waits are bounded by a timeout each.
+ * A TURN client over one UDP socket or one TCP or TLS connection (a {@link Wire}), built on the project's codec:
+ * the 401 exchange, Allocate, Refresh, CreatePermission, ChannelBind, ChannelData and Send indications, Binding.
+ * The daemon's tests, {@code turnpike probe} and the load generator all drive relays with it (the proof against
+ * clients nobody here wrote is the coturn and browser interop). Every wait is bounded by a timeout.
  */
 public final class TurnClient implements AutoCloseable {
+    private final Wire wire;
+    /** The UDP socket, for callers that multiplex many clients themselves; null over a stream. */
     private final DatagramChannel channel;
-    private final Selector selector;
+
     private final InetSocketAddress server;
     private final String username;
     private final String password;
@@ -39,7 +39,7 @@ public final class TurnClient implements AutoCloseable {
     private final MessageIntegrity integrity = new MessageIntegrity();
     private final StunWriter writer = new StunWriter(integrity);
     private final ByteBuffer out = ByteBuffer.allocateDirect(70_000);
-    private final ByteBuffer in = ByteBuffer.allocateDirect(65_536);
+    private final ByteBuffer in = ByteBuffer.allocateDirect(dev.turnpike.core.stun.StreamFraming.MAX_MESSAGE);
     private String nonce;
     private long tx = 1;
 
@@ -71,11 +71,47 @@ public final class TurnClient implements AutoCloseable {
         this.realm = realm;
         this.key = realm == null ? null : LongTermKey.md5(username, realm, password);
         this.channel = unbound;
-        channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
-        channel.bind(local);
-        channel.configureBlocking(false);
-        this.selector = Selector.open();
-        channel.register(selector, SelectionKey.OP_READ);
+        try {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            channel.bind(local);
+            this.wire = new DatagramWire(channel, server);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    private TurnClient(InetSocketAddress server, Wire stream, String username, String password, String realm) {
+        this.server = server;
+        this.username = username;
+        this.password = password;
+        this.realm = realm;
+        this.key = realm == null ? null : LongTermKey.md5(username, realm, password);
+        this.channel = null;
+        this.wire = stream;
+    }
+
+    /** A client over a TCP connection to {@code server} (RFC 8656 §3.1), connected within {@code timeoutMs}. */
+    public static TurnClient overTcp(
+            InetSocketAddress server, String username, String password, String realm, long timeoutMs)
+            throws IOException {
+        return new TurnClient(server, StreamWire.tcp(server, timeoutMs), username, password, realm);
+    }
+
+    /**
+     * A client over TLS to {@code server}, offering ALPN {@code stun.turn}; {@code hostName} (or null) for SNI and,
+     * with {@code verify}, for the certificate, which must then chain to the JDK's trusted roots.
+     */
+    public static TurnClient overTls(
+            InetSocketAddress server,
+            String hostName,
+            boolean verify,
+            String username,
+            String password,
+            String realm,
+            long timeoutMs)
+            throws IOException {
+        return new TurnClient(server, StreamWire.tls(server, hostName, verify, timeoutMs), username, password, realm);
     }
 
     /**
@@ -90,8 +126,11 @@ public final class TurnClient implements AutoCloseable {
         return new TurnClient(server, local, credentials.username(), credentials.password(), realm);
     }
 
-    /** The socket, for a caller that multiplexes many clients on a selector of its own (non-blocking). */
+    /** The UDP socket, for a caller that multiplexes many clients on a selector of its own (non-blocking). */
     public DatagramChannel channel() {
+        if (channel == null) {
+            throw new IllegalStateException("a TCP or TLS client has no datagram channel");
+        }
         return channel;
     }
 
@@ -114,8 +153,9 @@ public final class TurnClient implements AutoCloseable {
         return in;
     }
 
+    /** The UDP socket's local address (a stream client's is its connection's, which this does not tell). */
     public InetSocketAddress localAddress() throws IOException {
-        return (InetSocketAddress) channel.getLocalAddress();
+        return (InetSocketAddress) channel().getLocalAddress();
     }
 
     /** Sends a signed request (after one 401 round trip for the nonce) and answers the success response. */
@@ -175,7 +215,7 @@ public final class TurnClient implements AutoCloseable {
                     .addString(StunAttribute.NONCE, nonce)
                     .addMessageIntegrity(key);
         }
-        channel.send(out.limit(writer.length()).position(0), server);
+        wire.send(out.limit(writer.length()).position(0));
         roundTrips++;
         return receiveResponse(tx - 1, timeoutMs);
     }
@@ -266,20 +306,24 @@ public final class TurnClient implements AutoCloseable {
                 .putShort((short) payload.remaining())
                 .put(payload.duplicate())
                 .flip();
-        return channel.send(out, server) > 0;
+        if (channel != null) {
+            return channel.send(out, server) > 0;
+        }
+        wire.send(out);
+        return true;
     }
 
     /** Sends a Send indication of {@code payload} to {@code peer} (RFC 8656 §11.1). */
     public void sendIndication(InetSocketAddress peer, byte[] payload) throws IOException {
         writer.begin(out.clear(), 0, StunMethod.messageType(StunMethod.SEND, StunMethod.CLASS_INDICATION), tx++, 0);
         writer.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, peer).addBytes(StunAttribute.DATA, payload);
-        channel.send(out.limit(writer.length()).position(0), server);
+        wire.send(out.limit(writer.length()).position(0));
     }
 
     /** A Binding request; answers the mapped address the relay saw. */
     public InetSocketAddress binding(long timeoutMs) throws IOException {
         writer.begin(out.clear(), 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), tx++, 0);
-        channel.send(out.limit(writer.length()).position(0), server);
+        wire.send(out.limit(writer.length()).position(0));
         StunMessage response = receiveResponse(tx - 1, timeoutMs);
         if (response == null) {
             throw new SocketTimeoutException("no Binding response within " + timeoutMs + " ms");
@@ -289,24 +333,12 @@ public final class TurnClient implements AutoCloseable {
 
     /** Sends raw bytes to the relay's listening address. */
     public void sendRaw(byte[] datagram) throws IOException {
-        channel.send(ByteBuffer.wrap(datagram), server);
+        wire.send(ByteBuffer.wrap(datagram));
     }
 
     /** Receives one datagram into the client's buffer within {@code timeoutMs}; null on timeout. */
     public ByteBuffer receive(long timeoutMs) throws IOException {
-        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-        while (true) {
-            in.clear();
-            if (channel.receive(in) != null) {
-                return in.flip();
-            }
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                return null;
-            }
-            selector.select(left);
-            selector.selectedKeys().clear();
-        }
+        return wire.receive(in, timeoutMs);
     }
 
     public StunMessage receiveStun(long timeoutMs) throws IOException {
@@ -328,7 +360,6 @@ public final class TurnClient implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        selector.close();
-        channel.close();
+        wire.close();
     }
 }
