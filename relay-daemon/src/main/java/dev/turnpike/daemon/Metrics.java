@@ -1,10 +1,6 @@
 package dev.turnpike.daemon;
 
-import com.sun.management.UnixOperatingSystemMXBean;
 import dev.turnpike.core.RelayCounters;
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryUsage;
 import java.util.List;
 import java.util.Locale;
 
@@ -287,7 +283,7 @@ final class Metrics {
                 "Released relay sockets whose close failed (the loop went on).",
                 l.closeErrors);
         perWorker(b, s.workers());
-        process(b);
+        ProcessMetrics.render(b);
         return b.toString();
     }
 
@@ -347,49 +343,12 @@ final class Metrics {
         }
     }
 
-    /**
-     * The process and the JVM, read from the JDK's management beans at scrape time on the HTTP thread: they are
-     * not the loop's state, and reading them takes nothing from it.
-     */
-    private static void process(StringBuilder b) {
-        single(b, "process_start_time_seconds", "gauge", "When the process started, in Unix seconds.", START_SECONDS);
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
-            single(b, "process_open_fds", "gauge", "Open file descriptors.", unix.getOpenFileDescriptorCount());
-            single(
-                    b,
-                    "process_max_fds",
-                    "gauge",
-                    "The limit on open file descriptors.",
-                    unix.getMaxFileDescriptorCount());
-        }
-        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-        single(b, "jvm_heap_used_bytes", "gauge", "Heap in use.", heap.getUsed());
-        single(b, "jvm_heap_committed_bytes", "gauge", "Heap the JVM holds.", heap.getCommitted());
-        long collections = 0;
-        long collectionMs = 0;
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            collections += Math.max(0, gc.getCollectionCount());
-            collectionMs += Math.max(0, gc.getCollectionTime());
-        }
-        single(b, "jvm_gc_collections_total", "counter", "Garbage collections, all collectors.", collections);
-        single(b, "jvm_gc_seconds_total", "counter", "Time spent collecting, all collectors.", collectionMs / 1e3);
-        single(
-                b,
-                "jvm_threads",
-                "gauge",
-                "Live threads.",
-                ManagementFactory.getThreadMXBean().getThreadCount());
-    }
-
-    private static final double START_SECONDS =
-            ManagementFactory.getRuntimeMXBean().getStartTime() / 1e3;
-
-    private static void single(StringBuilder b, String name, String type, String help, double value) {
+    static void single(StringBuilder b, String name, String type, String help, double value) {
         header(b, name, type, help);
         b.append(name).append(' ').append(format(value)).append('\n');
     }
 
-    private static void header(StringBuilder b, String name, String type, String help) {
+    static void header(StringBuilder b, String name, String type, String help) {
         b.append("# HELP ").append(name).append(' ').append(help).append('\n');
         b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     }
@@ -405,7 +364,7 @@ final class Metrics {
                 .append('\n');
     }
 
-    private static String format(double value) {
+    static String format(double value) {
         return value == Math.rint(value) && Math.abs(value) < 1e15
                 ? Long.toString((long) value)
                 : String.format(Locale.ROOT, "%.6f", value);

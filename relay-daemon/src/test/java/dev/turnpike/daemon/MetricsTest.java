@@ -19,9 +19,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
-    /** A sample line of the Prometheus text format: name, optional labels, a number. */
-    private static final Pattern SAMPLE =
-            Pattern.compile("[a-z_]+(\\{[a-z_]+=\"[a-z_0-9]+\"\\})? -?[0-9]+(\\.[0-9]+)?");
+    /**
+     * A sample line of the Prometheus text format: name, optional labels (a value is anything but a quote, a
+     * backslash or a newline: a version has dots and dashes), a number.
+     */
+    private static final Pattern SAMPLE = Pattern.compile(
+            "[a-z_]+(\\{[a-z_]+=\"[^\"\\\\\n]*\"(,[a-z_]+=\"[^\"\\\\\n]*\")*\\})? -?[0-9]+(\\.[0-9]+)?");
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -68,7 +71,11 @@ class MetricsTest {
                         "process_start_time_seconds",
                         "jvm_heap_used_bytes",
                         "jvm_gc_collections_total",
-                        "jvm_threads");
+                        "jvm_threads",
+                        "turnpike_build_info");
+        assertThat(String.join("\n", lines))
+                .as("the build docs/operations.md promises")
+                .containsPattern("(?m)^turnpike_build_info\\{version=\"[^\"]+\",java=\"25\"} 1$");
     }
 
     @Test
