@@ -26,10 +26,22 @@ public final class Documentation {
         for (var sub : turnpike.getSubcommands().entrySet()) {
             documented.addSubcommand(sub.getKey(), sub.getValue().getCommand());
         }
-        try (PrintWriter page =
-                new PrintWriter(Files.newBufferedWriter(out.resolve("turnpike.adoc"), StandardCharsets.UTF_8))) {
+        java.io.StringWriter generated = new java.io.StringWriter();
+        try (PrintWriter page = new PrintWriter(generated)) {
             ManPageGenerator.writeSingleManPage(page, documented.getCommandSpec());
         }
+        // the subcommands' options and the sections picocli does not write go in before the page's end
+        String end = "// end::picocli-generated-full-manpage[]";
+        String adoc = generated.toString();
+        int at = adoc.lastIndexOf(end);
+        if (at < 0) {
+            throw new IllegalStateException("picocli's man page has no '" + end + "' any more");
+        }
+        adoc = adoc.substring(0, at)
+                + ManPageSections.subcommandOptions(turnpike.getSubcommands())
+                + ManPageSections.SECTIONS
+                + adoc.substring(at);
+        Files.writeString(out.resolve("turnpike.adoc"), adoc, StandardCharsets.UTF_8);
         Files.writeString(
                 out.resolve("turnpike.bash"), AutoComplete.bash("turnpike", turnpike), StandardCharsets.UTF_8);
     }

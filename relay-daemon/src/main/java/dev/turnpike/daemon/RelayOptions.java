@@ -19,8 +19,8 @@ final class RelayOptions {
             paramLabel = "ADDR:PORT",
             split = ",",
             converter = HostPortConverter.class,
-            description = "Where to listen for STUN/TURN over UDP; repeatable. Default: every local address, "
-                    + "IPv4 and IPv6, port 3478.")
+            description = "Where to listen for STUN/TURN over UDP (TCP: --listen-tcp, TLS: --listen-tls); "
+                    + "repeatable. Default: every local address, IPv4 and IPv6, port 3478.")
     List<InetSocketAddress> listen = new ArrayList<>();
 
     @Option(
@@ -300,10 +300,20 @@ final class RelayOptions {
         LOOP
     }
 
+    /** What completion offers for --suspend: the modes as they are written, in lower case. */
+    static final class SuspendModes extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        SuspendModes() {
+            super(List.of("flow", "loop"));
+        }
+    }
+
     @Option(
             names = "--suspend",
             paramLabel = "MODE",
             defaultValue = "flow",
+            completionCandidates = SuspendModes.class,
             description = "When a full socket buffer stops the loop reading. flow: only at --max-queued-bytes, so one "
                     + "slow peer delays only the packets queued behind it; loop: as soon as anything is queued, the "
                     + "simplest bound, but one slow peer delays every client. Nothing is dropped either way. "
@@ -323,9 +333,10 @@ final class RelayOptions {
             names = "--max-queued-bytes",
             paramLabel = "BYTES",
             defaultValue = "" + SocketOptions.DEFAULT_MAX_QUEUED_BYTES,
-            description = "Bytes waiting for full socket buffers at which the loop stops handling even the datagrams "
-                    + "it has read (reading stops as soon as anything waits); nothing is dropped. 65536 or more. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Bytes waiting for full socket buffers at which the loop stops reading, and holds the rest "
+                    + "of a batch it has read, until they drain (--suspend flow, the default; with --suspend loop "
+                    + "reading stops as soon as anything waits, and this bounds only a batch). Nothing is dropped. "
+                    + "65536 or more. Default: ${DEFAULT-VALUE}.")
     long maxQueuedBytes;
 
     @Option(

@@ -30,12 +30,18 @@ import picocli.CommandLine.Mixin;
         sortOptions = false,
         abbreviateSynopsis = true,
         subcommands = {CredentialsCommand.class, ProbeCommand.class},
-        description = "A TURN/STUN relay (RFC 8489, RFC 8656) over UDP.",
+        description = "A TURN/STUN relay (RFC 8489, RFC 8656) for clients over UDP, TCP and TLS.",
         footer = {
             "",
             "Every option may also come from an environment variable (--relay-ports: TURNPIKE_RELAY_PORTS)",
             "or a key in the --config file (relay-ports = 49152-65535). Flags win, then the environment.",
-            "Repeatable options take a comma-separated list there."
+            "Repeatable options take a comma-separated list there, or a line each in the file."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:stopped on purpose (SIGTERM after its drain, SIGINT), or a subcommand passed",
+            "1:could not start (a port held, no address) or failed while running, or a probe failed",
+            "2:a bad flag, variable or config-file key, named in one line"
         })
 public final class Turnpike implements Callable<Integer> {
     private static final int DEFAULT_PORT = 3478;

@@ -100,6 +100,11 @@ class DistributionIT {
             }
         }
         assertThat(page).contains("TURNPIKE_MAX_LIFETIME", "credentials", "probe");
+        assertThat(page)
+                .as("the sections an operator looks for, and the subcommands' options")
+                .contains("SIGNALS", "EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES", "COMMAND OPTIONS")
+                .contains("SIGHUP", "/etc/turnpike/turnpike.properties", "CREDENTIALS_DIRECTORY")
+                .contains("\\-\\-secret\\-file", "\\-\\-ttl", "\\-\\-tls\\-insecure", "\\-\\-timeout\\-ms");
 
         Path completion =
                 DIST.resolve("share/bash-completion/completions/turnpike").toAbsolutePath();
@@ -111,6 +116,15 @@ class DistributionIT {
                         + "&& _complete_turnpike 2>/dev/null; echo \"${COMPREPLY[@]}\"");
         assertThat(bash.exitCode()).as(bash.output()).isZero();
         assertThat(bash.output()).contains("-F _complete_turnpike", "--drain-timeout");
+        Interop.Result modes = runClean(
+                Map.of(),
+                "bash",
+                "-c",
+                ". '" + completion + "' && COMP_WORDS=(turnpike --suspend '') COMP_CWORD=2 "
+                        + "&& _complete_turnpike 2>/dev/null; echo \"${COMPREPLY[@]}\"");
+        assertThat(modes.output().strip())
+                .as("--suspend's values as they are written")
+                .isEqualTo("flow loop");
     }
 
     @Test
