@@ -3,16 +3,15 @@ package dev.turnpike.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.core.auth.NonceIssuer;
+import dev.turnpike.core.random.Gen;
+import dev.turnpike.core.random.Seeds;
 import dev.turnpike.core.stun.StunMethod;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The core under random sequences: datagrams from several clients (valid, signed, mutated and random bytes of
@@ -22,6 +21,7 @@ import net.jqwik.api.Provide;
  * buffer and through an open relay port, and every datagram answered, forwarded or counted as dropped. At the
  * end, once every lifetime has passed: no allocation left and every relay port opened was closed.
  */
+@org.junit.jupiter.api.extension.ExtendWith(Seeds.NamedOnFailure.class)
 class RelayProperties {
     private static final InetSocketAddress[] CLIENTS = {
         Harness.CLIENT,
@@ -48,47 +48,32 @@ class RelayProperties {
     /** A drain begins (a second one changes nothing). */
     record Drain(boolean withAlternate) implements Step {}
 
-    @Provide
-    Arbitrary<List<Step>> sequences() {
-        Arbitrary<Step> fromClient = Combinators.combine(
-                        Arbitraries.integers().between(0, CLIENTS.length - 1),
-                        Arbitraries.integers().between(0, 11),
-                        Arbitraries.integers().between(0, PEERS.length - 1),
-                        Arbitraries.integers().between(0x3FFF, 0x4003),
-                        Arbitraries.oneOf(
-                                Arbitraries.integers().between(0, 64),
-                                Arbitraries.integers().between(0, 65_507)),
-                        Arbitraries.integers().between(-1, 200))
-                .as(FromClient::new);
-        Arbitrary<Step> fromPeer = Combinators.combine(
-                        Arbitraries.integers().between(0, 7),
-                        Arbitraries.integers().between(0, PEERS.length - 1),
-                        Arbitraries.integers().between(0, 1500))
-                .as(FromPeer::new);
-        Arbitrary<Step> advance = Combinators.combine(
-                        Arbitraries.integers().between(0, 700),
-                        Arbitraries.integers().between(-3_600, 3_600))
-                .as(Advance::new);
-        Arbitrary<Step> reload = Combinators.combine(
-                        Arbitraries.integers().between(0, 3),
-                        Arbitraries.integers().between(0, 3),
-                        Arbitraries.integers().between(0, 20),
-                        Arbitraries.of(true, false),
-                        Arbitraries.of(true, false))
-                .as(Reload::new);
-        Arbitrary<Step> drain = Arbitraries.of(true, false).map(Drain::new);
-        return Arbitraries.frequencyOf(
-                        net.jqwik.api.Tuple.of(12, fromClient),
-                        net.jqwik.api.Tuple.of(6, fromPeer),
-                        net.jqwik.api.Tuple.of(2, advance),
-                        net.jqwik.api.Tuple.of(1, reload),
-                        net.jqwik.api.Tuple.of(1, drain))
-                .list()
-                .ofMaxSize(60);
+    /** Up to 60 steps: client datagrams most often, then peers', time, reloads and drains. */
+    static List<Step> sequence(Gen g) {
+        return g.list(0, 60, () -> switch (g.weighted(12, 6, 2, 1, 1)) {
+            case 0 ->
+                new FromClient(
+                        g.between(0, CLIENTS.length - 1),
+                        g.between(0, 11),
+                        g.between(0, PEERS.length - 1),
+                        g.between(0x3FFF, 0x4003),
+                        g.bool() ? g.between(0, 64) : g.between(0, 65_507),
+                        g.between(-1, 200));
+            case 1 -> new FromPeer(g.between(0, 7), g.between(0, PEERS.length - 1), g.between(0, 1500));
+            case 2 -> new Advance(g.between(0, 700), g.between(-3_600, 3_600));
+            case 3 -> new Reload(g.between(0, 3), g.between(0, 3), g.between(0, 20), g.bool(), g.bool());
+            default -> new Drain(g.bool());
+        });
     }
 
-    @Property(tries = 300)
-    void anySequenceKeepsTheCoreConsistentAndLeavesNothingBehind(@ForAll("sequences") List<Step> steps) {
+    static Stream<Long> seeds() {
+        return Seeds.replayedAndFresh(300);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void anySequenceKeepsTheCoreConsistentAndLeavesNothingBehind(long seed) {
+        List<Step> steps = sequence(new Gen(seed));
         Harness h = new Harness(
                 b -> b.relayIpv6(Harness.RELAY_IPV6, null).quotas(3, 2, 2).perAllocation(2, 2));
         NonceIssuer nonces = new NonceIssuer(new byte[32], 600); // the harness relay's nonce key

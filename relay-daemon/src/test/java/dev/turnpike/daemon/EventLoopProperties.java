@@ -3,19 +3,17 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.core.RelayCounters;
+import dev.turnpike.core.random.Gen;
+import dev.turnpike.core.random.Seeds;
 import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.List;
 import java.util.SplittableRandom;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The loop over real sockets, driven by random sequences: datagrams of any size from 0 to 65,507 bytes from two
@@ -25,6 +23,7 @@ import net.jqwik.api.Tuple;
  * meant to send was sent or counted as a send error; nothing stays queued; the queue's books balanced at every
  * iteration; and the relay still answers.
  */
+@org.junit.jupiter.api.extension.ExtendWith(Seeds.NamedOnFailure.class)
 class EventLoopProperties {
     private static final int CHANNEL = 0x4000;
     private static final int MAX_DATAGRAM = 65_507;
@@ -41,44 +40,37 @@ class EventLoopProperties {
 
     record Advance(int seconds) implements Step {}
 
-    @Provide
-    Arbitrary<List<Step>> sequences() {
-        Arbitrary<Integer> sizes = Arbitraries.oneOf(
-                Arbitraries.just(0),
-                Arbitraries.integers().between(0, 1500),
-                Arbitraries.integers().between(0, MAX_DATAGRAM));
-        Arbitrary<Step> fromClient = Combinators.combine(
-                        Arbitraries.integers().between(0, 1),
-                        Arbitraries.integers().between(0, 4),
-                        sizes)
-                .as(FromClient::new);
-        Arbitrary<Step> fromPeer =
-                Combinators.combine(Arbitraries.integers().between(0, 1), sizes).as(FromPeer::new);
-        Arbitrary<Step> buffers = Arbitraries.of(true, false).map(Buffers::new);
-        Arbitrary<Step> close = Arbitraries.just(new CloseARelaySocket());
-        Arbitrary<Step> advance = Arbitraries.of(1, 60, 301, 700).map(Advance::new);
-        return Arbitraries.frequencyOf(
-                        Tuple.of(8, fromClient),
-                        Tuple.of(6, fromPeer),
-                        Tuple.of(3, buffers),
-                        Tuple.of(1, close),
-                        Tuple.of(1, advance))
-                .list()
-                .ofMaxSize(25);
+    /** Up to 25 steps; datagram sizes empty, typical or up to the largest UDP payload, in equal parts. */
+    static List<Step> sequence(Gen g) {
+        return g.list(0, 25, () -> switch (g.weighted(8, 6, 3, 1, 1)) {
+            case 0 -> new FromClient(g.between(0, 1), g.between(0, 4), size(g));
+            case 1 -> new FromPeer(g.between(0, 1), size(g));
+            case 2 -> new Buffers(g.bool());
+            case 3 -> new CloseARelaySocket();
+            default -> new Advance(g.oneOf(1, 60, 301, 700));
+        });
     }
 
-    @Provide
-    Arbitrary<Long> queueBounds() {
+    private static int size(Gen g) {
+        return switch (g.between(0, 2)) {
+            case 0 -> 0;
+            case 1 -> g.between(0, 1500);
+            default -> g.between(0, MAX_DATAGRAM);
+        };
+    }
+
+    static Stream<Long> seeds() {
+        return Seeds.replayedAndFresh(30);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void everyDatagramReadIsAccountedForAndNothingStaysQueued(long seed) throws Exception {
+        Gen g = new Gen(seed);
+        List<Step> steps = sequence(g);
         // 1: every batch is held back after its first queued packet; 4 MiB: the default
-        return Arbitraries.of(1L, 65_536L, SocketOptions.DEFAULT_MAX_QUEUED_BYTES);
-    }
-
-    @Property(tries = 30)
-    void everyDatagramReadIsAccountedForAndNothingStaysQueued(
-            @ForAll("sequences") List<Step> steps,
-            @ForAll("queueBounds") long maxQueuedBytes,
-            @ForAll boolean suspendOnAnyQueued)
-            throws Exception {
+        long maxQueuedBytes = g.oneOf(1L, 65_536L, SocketOptions.DEFAULT_MAX_QUEUED_BYTES);
+        boolean suspendOnAnyQueued = g.bool();
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         try (LoopFixture fixture = new LoopFixture(
                         kernel,
@@ -96,7 +88,7 @@ class EventLoopProperties {
                 clients[i].channelBind(CHANNEL, (InetSocketAddress) peers[i].getLocalAddress());
                 clients[i].createPermission((InetSocketAddress) peers[1 - i].getLocalAddress());
             }
-            SplittableRandom random = new SplittableRandom(steps.size());
+            SplittableRandom random = new SplittableRandom(seed);
             for (Step step : steps) {
                 switch (step) {
                     case FromClient c -> send(clients[c.client()], peers[c.client()], c, random);

@@ -53,7 +53,9 @@ class ReadmeIT {
 
     @Test
     void everyBlockHasItsCase() {
-        String[] cases = {"./mvnw -B verify", "turnutils_uclient", "turnpike credentials", "probe turn:relay.example.org"};
+        String[] cases = {
+            "./mvnw -B verify", "turnutils_uclient", "turnpike credentials", "probe turn:relay.example.org"
+        };
         assertThat(blocks).hasSize(cases.length);
         for (String each : cases) {
             block(each);

@@ -2,20 +2,19 @@ package dev.turnpike.core.stun;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.core.random.Gen;
+import dev.turnpike.core.random.Seeds;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Messages written one after another on a stream come out whole, however the stream cuts them. */
+@org.junit.jupiter.api.extension.ExtendWith(Seeds.NamedOnFailure.class)
 class StreamFramingProperties {
     /** A STUN message of {@code bodyLength} bytes of body, or ChannelData with a payload of that many. */
     private static byte[] message(boolean stun, int bodyLength) {
@@ -36,21 +35,21 @@ class StreamFramingProperties {
         return m;
     }
 
-    @Provide
-    Arbitrary<List<byte[]>> messages() {
-        return Arbitraries.integers()
-                .between(0, 70_000)
-                .flatMap(n ->
-                        Arbitraries.of(true, false).map(stun -> message(stun, Math.min(n, stun ? 65_532 : 65_535))))
-                .list()
-                .ofMinSize(1)
-                .ofMaxSize(6);
+    static Stream<Long> seeds() {
+        return Seeds.replayedAndFresh(200);
     }
 
-    @Property(tries = 200)
-    void messagesCutAnywhereComeOutWholeAndInOrder(
-            @ForAll("messages") List<byte[]> sent,
-            @ForAll @Size(max = 8) List<@IntRange(min = 1, max = 70_000) Integer> cuts) {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void messagesCutAnywhereComeOutWholeAndInOrder(long seed) {
+        Gen g = new Gen(seed);
+        // 1 to 6 messages of either kind, up to the largest, and up to 8 cuts where the stream's pieces end
+        List<byte[]> sent = g.list(1, 6, () -> {
+            int n = g.between(0, 70_000);
+            boolean stun = g.bool();
+            return message(stun, Math.min(n, stun ? 65_532 : 65_535));
+        });
+        List<Integer> cuts = g.list(0, 8, () -> g.between(1, 70_000));
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
         for (byte[] m : sent) {
             stream.writeBytes(m);
@@ -90,13 +89,17 @@ class StreamFramingProperties {
         assertThat(buffer.position()).as("nothing left over").isZero();
     }
 
-    @Property
-    void aFirstByteOfTwoHighBitsCannotBeFramed(@ForAll @IntRange(min = 0x80, max = 0xFF) int first) {
-        ByteBuffer b = ByteBuffer.wrap(new byte[] {(byte) first, 0, 0, 8, 0, 0, 0, 0});
-        assertThat(StreamFraming.frame(b, 0, 8)).isEqualTo(StreamFraming.MALFORMED);
+    @Test
+    void aFirstByteOfTwoHighBitsCannotBeFramed() {
+        for (int first = 0x80; first <= 0xFF; first++) {
+            ByteBuffer b = ByteBuffer.wrap(new byte[] {(byte) first, 0, 0, 8, 0, 0, 0, 0});
+            assertThat(StreamFraming.frame(b, 0, 8))
+                    .as("first byte %02x", first)
+                    .isEqualTo(StreamFraming.MALFORMED);
+        }
     }
 
-    @Example
+    @Test
     void aStunLengthThatIsNoMultipleOfFourCannotBeFramedAndAShortHeaderNeedsMore() {
         ByteBuffer b = ByteBuffer.wrap(new byte[] {0, 1, 0, 6, 0x21, 0x12, (byte) 0xA4, 0x42});
         assertThat(StreamFraming.frame(b, 0, 8)).isEqualTo(StreamFraming.MALFORMED);
@@ -104,7 +107,7 @@ class StreamFramingProperties {
         assertThat(StreamFraming.frame(ByteBuffer.allocate(0), 0, 0)).isEqualTo(StreamFraming.NEED_MORE);
     }
 
-    @Example
+    @Test
     void theLargestMessagesFitTheReadBuffer() {
         assertThat(message(true, 65_532).length).isEqualTo(StreamFraming.MAX_STUN);
         assertThat(message(false, 65_535).length + 1).isEqualTo(StreamFraming.MAX_CHANNEL_DATA);
