@@ -1,15 +1,12 @@
 package dev.turnpike.benchmarks;
 
+import dev.turnpike.daemon.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
@@ -33,8 +30,6 @@ final class BatchedUdp implements AutoCloseable {
     private static final int IPPROTO_IP = 0;
     private static final int IP_PKTINFO = 8;
     private static final int MSG_DONTWAIT = 0x40;
-    private static final int EAGAIN = 11;
-    private static final int EINTR = 4;
 
     // struct mmsghdr on LP64 Linux: msghdr (name 0, namelen 8, iov 16, iovlen 24, control 32, controllen 40,
     // flags 48), then msg_len at 56
@@ -49,8 +44,6 @@ final class BatchedUdp implements AutoCloseable {
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt NETWORK_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle SOCKET =
             downcall("socket", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
     private static final MethodHandle SETSOCKOPT = downcall(
@@ -82,13 +75,8 @@ final class BatchedUdp implements AutoCloseable {
             ValueLayout.ADDRESS);
     private static final MethodHandle CLOSE = downcall("close", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
 
-    @SuppressWarnings("restricted")
     private static MethodHandle downcall(String name, ValueLayout result, ValueLayout... arguments) {
-        Linker linker = Linker.nativeLinker();
-        return linker.downcallHandle(
-                linker.defaultLookup().find(name).orElseThrow(),
-                FunctionDescriptor.of(result, arguments),
-                Linker.Option.captureCallState("errno"));
+        return Libc.downcall(name, FunctionDescriptor.of(result, arguments), true);
     }
 
     private final Arena arena = Arena.ofShared();
@@ -109,7 +97,7 @@ final class BatchedUdp implements AutoCloseable {
      * while they set up their allocations.
      */
     BatchedUdp(int ip, int port, boolean shared) throws IOException {
-        callState = arena.allocate(CALL_STATE);
+        callState = Libc.callState(arena);
         fd = check("socket", invoke(SOCKET, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
         MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
         if (shared) {
@@ -211,8 +199,8 @@ final class BatchedUdp implements AutoCloseable {
         if (n >= 0) {
             return n;
         }
-        int errno = (int) ERRNO.get(callState, 0L);
-        if (errno == EAGAIN || errno == EINTR) {
+        int errno = Libc.errno(callState);
+        if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
             return 0;
         }
         throw new IOException(call + " failed with errno " + errno);
@@ -253,7 +241,7 @@ final class BatchedUdp implements AutoCloseable {
 
     private int check(String what, int result) throws IOException {
         if (result < 0) {
-            throw new IOException(what + " failed with errno " + (int) ERRNO.get(callState, 0L));
+            throw new IOException(what + " failed with errno " + Libc.errno(callState));
         }
         return result;
     }

@@ -2,13 +2,9 @@ package dev.turnpike.daemon;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -30,8 +26,6 @@ final class BatchReceiver {
     private static final int MAX_DATAGRAM = 65_535;
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_TRUNC = 0x20;
-    private static final int EAGAIN = 11;
-    private static final int EINTR = 4;
     private static final int AF_INET = 2;
     private static final int AF_INET6 = 10;
     private static final int NAME_BYTES = 32; // sockaddr_in6 is 28
@@ -54,8 +48,6 @@ final class BatchReceiver {
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private static final MethodHandle RECVMMSG;
-    private static final StructLayout CALL_STATE;
-    private static final VarHandle ERRNO;
     private static final Method FD_VAL;
     /** Why batching is off, or null when it is on. */
     static final String UNAVAILABLE_BECAUSE;
@@ -64,8 +56,6 @@ final class BatchReceiver {
 
     static {
         MethodHandle recvmmsg = null;
-        StructLayout state = null;
-        VarHandle errno = null;
         Method fdVal = null;
         String reason = null;
         try {
@@ -74,40 +64,26 @@ final class BatchReceiver {
                     .contains("linux")) {
                 throw new UnsupportedOperationException("not Linux");
             }
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup libc = linker.defaultLookup();
-            state = Linker.Option.captureStateLayout();
-            errno = state.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-            recvmmsg = downcall(
-                    linker,
-                    libc.find("recvmmsg").orElseThrow(() -> new UnsupportedOperationException("no recvmmsg in libc")));
+            // int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *t)
+            recvmmsg = Libc.downcall(
+                    "recvmmsg",
+                    FunctionDescriptor.of(
+                            ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT,
+                            ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT,
+                            ValueLayout.ADDRESS),
+                    true);
             fdVal = Class.forName("sun.nio.ch.DatagramChannelImpl").getDeclaredMethod("getFDVal");
             fdVal.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
             reason = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
         RECVMMSG = recvmmsg;
-        CALL_STATE = state;
-        ERRNO = errno;
         FD_VAL = fdVal;
         UNAVAILABLE_BECAUSE = reason;
         AVAILABLE = reason == null;
-    }
-
-    // int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
-    // A restricted method: the jar's manifest grants native access (Enable-Native-Access: ALL-UNNAMED).
-    @SuppressWarnings("restricted")
-    private static MethodHandle downcall(Linker linker, MemorySegment symbol) {
-        return linker.downcallHandle(
-                symbol,
-                FunctionDescriptor.of(
-                        ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS),
-                Linker.Option.captureCallState("errno"));
     }
 
     /** The slots' memory: datagram i starts at {@link #offset}(i), with headroom in front of it. */
@@ -130,7 +106,7 @@ final class BatchReceiver {
         this.messages = arena.allocate((long) MMSGHDR_BYTES * SLOTS, 8);
         this.names = arena.allocate((long) NAME_BYTES * SLOTS, 8);
         MemorySegment iovecs = arena.allocate((long) IOVEC_BYTES * SLOTS, 8);
-        this.callState = arena.allocate(CALL_STATE);
+        this.callState = Libc.callState(arena);
         for (int i = 0; i < SLOTS; i++) {
             MemorySegment iovec = iovecs.asSlice((long) IOVEC_BYTES * i, IOVEC_BYTES);
             iovec.set(ValueLayout.ADDRESS, 0, data.asSlice((long) slotBytes * i + headroom, MAX_DATAGRAM));
@@ -165,8 +141,8 @@ final class BatchReceiver {
             throw new IllegalStateException("recvmmsg downcall failed", t);
         }
         if (n < 0) {
-            int errno = (int) ERRNO.get(callState, 0L);
-            if (errno == EAGAIN || errno == EINTR) {
+            int errno = Libc.errno(callState);
+            if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
                 return 0;
             }
             throw new java.io.IOException("recvmmsg failed with errno " + errno);

@@ -2,14 +2,9 @@ package dev.turnpike.daemon;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,50 +19,23 @@ import java.nio.ByteOrder;
  */
 final class KernelTransmitter implements Transmitter {
     private static final int MSG_DONTWAIT = 0x40;
-    private static final int EAGAIN = 11;
-    private static final int EINTR = 4;
     private static final short AF_INET = 2;
     private static final short AF_INET6 = 10;
     private static final ValueLayout.OfShort NETWORK_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private static final MethodHandle SENDTO;
-    private static final StructLayout CALL_STATE;
-    private static final VarHandle ERRNO;
 
     static {
         MethodHandle sendto = null;
-        StructLayout state = null;
-        VarHandle errno = null;
         if (BatchReceiver.AVAILABLE) { // Linux, with native access and the descriptor readable
             try {
-                Linker linker = Linker.nativeLinker();
-                state = Linker.Option.captureStateLayout();
-                errno = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-                sendto = downcall(linker, linker.defaultLookup().find("sendto").orElseThrow());
+                sendto = Libc.downcall("sendto", Libc.SENDTO, true);
             } catch (RuntimeException e) {
                 sendto = null;
             }
         }
         SENDTO = sendto;
-        CALL_STATE = state;
-        ERRNO = errno;
-    }
-
-    // ssize_t sendto(int sockfd, const void *buf, size_t len, int flags, const struct sockaddr *dest, socklen_t n)
-    @SuppressWarnings("restricted")
-    private static MethodHandle downcall(Linker linker, MemorySegment symbol) {
-        return linker.downcallHandle(
-                symbol,
-                FunctionDescriptor.of(
-                        ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_INT),
-                Linker.Option.captureCallState("errno"));
     }
 
     private final MemorySegment name;
@@ -76,7 +44,7 @@ final class KernelTransmitter implements Transmitter {
     KernelTransmitter() {
         Arena arena = Arena.ofAuto();
         this.name = SENDTO == null ? null : arena.allocate(28, 8); // sockaddr_in6, the larger of the two
-        this.callState = SENDTO == null ? null : arena.allocate(CALL_STATE);
+        this.callState = SENDTO == null ? null : Libc.callState(arena);
     }
 
     /** Whether an empty datagram's fate is known exactly (sendto) rather than assumed sent. */
@@ -131,11 +99,11 @@ final class KernelTransmitter implements Transmitter {
             if (n >= 0) {
                 return true;
             }
-            int errno = (int) ERRNO.get(callState, 0L);
-            if (errno == EAGAIN) {
+            int errno = Libc.errno(callState);
+            if (errno == Libc.EAGAIN) {
                 return false;
             }
-            if (errno != EINTR) {
+            if (errno != Libc.EINTR) {
                 throw new IOException("sendto of an empty datagram failed with errno " + errno);
             }
         }

@@ -58,16 +58,16 @@ final class Signals {
     }
 
     /** signal(number, SIG_DFL) in libc, through FFM: false where it cannot be called. */
-    @SuppressWarnings("restricted")
     private static boolean resetToDefault(int number) {
         try {
-            java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
-            java.lang.invoke.MethodHandle signal = linker.downcallHandle(
-                    linker.defaultLookup().find("signal").orElseThrow(),
+            // sighandler_t signal(int signum, sighandler_t handler)
+            java.lang.invoke.MethodHandle signal = Libc.downcall(
+                    "signal",
                     java.lang.foreign.FunctionDescriptor.of(
                             java.lang.foreign.ValueLayout.ADDRESS,
                             java.lang.foreign.ValueLayout.JAVA_INT,
-                            java.lang.foreign.ValueLayout.ADDRESS));
+                            java.lang.foreign.ValueLayout.ADDRESS),
+                    false);
             java.lang.foreign.MemorySegment previous = (java.lang.foreign.MemorySegment)
                     signal.invokeExact(number, java.lang.foreign.MemorySegment.NULL); // SIG_DFL is 0
             return previous.address() != -1L; // SIG_ERR

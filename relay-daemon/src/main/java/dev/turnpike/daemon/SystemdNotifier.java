@@ -2,7 +2,6 @@ package dev.turnpike.daemon;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -42,35 +41,19 @@ final class SystemdNotifier {
         MethodHandle sendto = null;
         MethodHandle close = null;
         try {
-            Linker linker = Linker.nativeLinker();
-            socket = downcall(
-                    linker,
+            socket = Libc.downcall(
                     "socket",
                     FunctionDescriptor.of(
-                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-            sendto = downcall(
-                    linker,
-                    "sendto",
-                    FunctionDescriptor.of(
-                            ValueLayout.JAVA_LONG,
-                            ValueLayout.JAVA_INT,
-                            ValueLayout.ADDRESS,
-                            ValueLayout.JAVA_LONG,
-                            ValueLayout.JAVA_INT,
-                            ValueLayout.ADDRESS,
-                            ValueLayout.JAVA_INT));
-            close = downcall(linker, "close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                    false);
+            sendto = Libc.downcall("sendto", Libc.SENDTO, false);
+            close = Libc.downcall("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), false);
         } catch (RuntimeException | LinkageError e) {
             socket = null; // no native access: notifications are off, and say so if systemd asked for them
         }
         SOCKET = socket;
         SENDTO = sendto;
         CLOSE = close;
-    }
-
-    @SuppressWarnings("restricted")
-    private static MethodHandle downcall(Linker linker, String name, FunctionDescriptor descriptor) {
-        return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor);
     }
 
     private final String socketPath;
