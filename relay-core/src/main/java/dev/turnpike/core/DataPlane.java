@@ -207,7 +207,8 @@ final class DataPlane {
             // RFC 8656 §12.5: over UDP the ChannelData padding is optional, so none is sent.
             int start = offset - ChannelData.HEADER_LENGTH;
             ChannelData.writeHeader(buffer, start, channel.number, length);
-            out.forwardToClient(allocation.listener, allocation.client, start, length + ChannelData.HEADER_LENGTH);
+            out.forwardToClient(
+                    allocation.listener, allocation.client, start, length + ChannelData.HEADER_LENGTH, true);
             return;
         }
         int start = DataIndication.write(
@@ -220,6 +221,6 @@ final class DataPlane {
                 permission.ipv6,
                 peer.getPort());
         int total = DataIndication.headerLength(permission.ipv6 == null ? 4 : 16) + length + ((4 - (length & 3)) & 3);
-        out.forwardToClient(allocation.listener, allocation.client, start, total);
+        out.forwardToClient(allocation.listener, allocation.client, start, total, false);
     }
 }

@@ -24,6 +24,7 @@ public final class Outbox {
     private InetSocketAddress destination;
     private int offset;
     private int length;
+    private boolean channelData;
 
     public void clear() {
         forward = Forward.NONE;
@@ -40,12 +41,14 @@ public final class Outbox {
         this.length = length;
     }
 
-    void forwardToClient(int listener, InetSocketAddress client, int offset, int length) {
+    /** {@code channelData}: the bytes are ChannelData (a stream pads it), else a STUN message (a Data indication). */
+    void forwardToClient(int listener, InetSocketAddress client, int offset, int length, boolean channelData) {
         this.forward = Forward.TO_CLIENT;
         this.listener = listener;
         this.destination = client;
         this.offset = offset;
         this.length = length;
+        this.channelData = channelData;
     }
 
     void add(Command command) {
@@ -75,6 +78,14 @@ public final class Outbox {
 
     public int length() {
         return length;
+    }
+
+    /**
+     * For {@link Forward#TO_CLIENT}: whether the bytes are ChannelData, which a stream pads to a multiple of 4
+     * (RFC 8656 §12.5), rather than a STUN message; said here so that no transport reads the bytes to know.
+     */
+    public boolean channelData() {
+        return channelData;
     }
 
     /** The next control-plane command, or null when there is none left. */

@@ -152,11 +152,13 @@ class DataPlaneTest {
         permit(PEER);
         h.fromPeer(endpoint, PEER, new byte[] {1, 2});
         assertThat(h.forwarded()[0] & 0xC0).as("a Data indication").isZero();
+        assertThat(h.out.channelData()).as("said so, for a stream's padding").isFalse();
 
         assertThat(h.bindChannel(CLIENT, 0x4001, PEER)).isEqualTo(-1);
         h.fromPeer(endpoint, PEER, new byte[] {1, 2});
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
         assertThat(h.forwarded()).containsExactly(0x40, 0x01, 0, 2, 1, 2);
+        assertThat(h.out.channelData()).as("said so, for a stream's padding").isTrue();
     }
 
     @Test

@@ -7,7 +7,6 @@ import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.RelaySockets;
-import dev.turnpike.core.stun.StreamFraming;
 import dev.turnpike.core.stun.StunMethod;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
@@ -660,18 +659,14 @@ final class EventLoop implements Runnable {
                 }
             }
             case TO_CLIENT -> {
-                int length = out.length();
+                buffer.limit(out.offset() + out.length()).position(out.offset());
                 if (out.listener() >= listeners.size()) {
-                    // RFC 8656 §12.5: on a stream, ChannelData is padded to a multiple of 4 (the tailroom has room)
-                    int padding =
-                            (buffer.get(out.offset()) & 0xC0) == 0x40 ? StreamFraming.channelDataPadding(length) : 0;
-                    buffer.limit(out.offset() + length + padding).position(out.offset());
-                    for (int i = 0; i < padding; i++) {
-                        buffer.put(out.offset() + length + i, (byte) 0);
+                    if (out.channelData()) {
+                        streams.sendChannelData(out.listener(), out.destination(), buffer);
+                    } else {
+                        streams.send(out.listener(), out.destination(), buffer);
                     }
-                    streams.send(out.listener(), out.destination(), buffer);
                 } else {
-                    buffer.limit(out.offset() + length).position(out.offset());
                     sendQueue.send(listeners.get(out.listener()), buffer, out.destination(), nowNs);
                 }
             }

@@ -4,6 +4,7 @@ import dev.turnpike.core.TokenBucket;
 import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.proxy.ProxyHeader;
 import dev.turnpike.core.stun.StreamFraming;
+import dev.turnpike.core.stun.StunMessage;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -193,6 +194,21 @@ final class StreamTransport {
             }
             default -> throw new IllegalStateException("not a stream key: " + key.attachment());
         }
+    }
+
+    /**
+     * Sends ChannelData from position to limit to the client connected on {@code listener} from {@code client},
+     * padded to a multiple of 4 as a stream needs (RFC 8656 §12.5): the padding is written behind the limit, in the
+     * tailroom the core leaves there.
+     */
+    void sendChannelData(int listener, InetSocketAddress client, ByteBuffer bytes) {
+        int end = bytes.limit();
+        int padding = StreamFraming.channelDataPadding(end - bytes.position());
+        bytes.limit(end + padding); // first: an absolute put is checked against the limit
+        for (int i = 0; i < padding; i++) {
+            bytes.put(end + i, (byte) 0);
+        }
+        send(listener, client, bytes);
     }
 
     /**
@@ -432,7 +448,7 @@ final class StreamTransport {
                 break;
             }
             int length = StreamFraming.messageLength(c.in, start);
-            if (!c.established && isStun(c.in, start)) {
+            if (!c.established && StunMessage.startsLikeStun(c.in, start)) {
                 c.established = true;
             }
             counters.streamMessagesReceived++;
@@ -447,10 +463,6 @@ final class StreamTransport {
     }
 
     /** A STUN message by its first two bits and its magic cookie (RFC 8489 §5). */
-    private static boolean isStun(ByteBuffer in, int offset) {
-        return (in.get(offset) & 0xC0) == 0 && in.getInt(offset + 4) == 0x2112A442;
-    }
-
     void close(StreamConnection c, LoopCounters.StreamClose reason) {
         if (c.closed) {
             return;

@@ -416,4 +416,32 @@ class StreamIT {
                 .isEqualTo("turnpike: --tls-key " + other.key() + " does not belong to the certificate in --tls-cert "
                         + one.cert());
     }
+
+    @Test
+    void channelDataToAStreamClientIsPaddedSoThatWhatFollowsFramesWhole() throws Exception {
+        try (DaemonProcess daemon = DaemonProcess.startRelay(0, "--listen-tcp", "127.0.0.1:0");
+                TurnClient client =
+                        TurnClient.overTcp(daemon.listener("tcp"), "alice", "wonderland", "example.org", 5_000);
+                java.nio.channels.DatagramChannel peer =
+                        java.nio.channels.DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            InetSocketAddress relayed = client.allocate(600);
+            client.channelBind(0x4000, (InetSocketAddress) peer.getLocalAddress());
+            // payloads of 1, 2, 3, 5 and 0 bytes: ChannelData of 5, 6, 7, 9 and 4, each padded to a multiple of 4
+            int[] lengths = {1, 2, 3, 5, 0};
+            for (int length : lengths) {
+                peer.send(ByteBuffer.wrap(new byte[length]), relayed);
+                ByteBuffer message = client.receive(5_000);
+                assertThat(message)
+                        .as("ChannelData of a %d-byte payload", length)
+                        .isNotNull();
+                assertThat(message.getShort(0) & 0xFFFF).isEqualTo(0x4000);
+                assertThat(message.getShort(2) & 0xFFFF).isEqualTo(length);
+                assertThat(message.remaining()).isEqualTo(4 + length);
+            }
+            assertThat(client.binding(5_000))
+                    .as("a STUN message after them is still framed where it begins")
+                    .isNotNull();
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
 }

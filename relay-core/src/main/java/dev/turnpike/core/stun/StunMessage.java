@@ -18,6 +18,14 @@ import java.nio.charset.StandardCharsets;
 public final class StunMessage {
     public static final int HEADER_LENGTH = 20;
     public static final int MAGIC_COOKIE = 0x2112A442;
+
+    /**
+     * Whether the bytes at {@code offset} begin as a STUN message does (RFC 8489 §5: the top two bits zero and the
+     * magic cookie at byte 4), from the 8 bytes there; nothing more is checked.
+     */
+    public static boolean startsLikeStun(ByteBuffer buffer, int offset) {
+        return (buffer.get(offset) & 0xC0) == 0 && buffer.getInt(offset + 4) == MAGIC_COOKIE;
+    }
     /** Far more than any real request carries (an Allocate with everything has about 12). */
     static final int MAX_ATTRIBUTES = 48;
 
