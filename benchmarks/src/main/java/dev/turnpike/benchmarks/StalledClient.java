@@ -1,5 +1,6 @@
 package dev.turnpike.benchmarks;
 
+import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -28,11 +29,12 @@ public final class StalledClient {
         long sent = 0;
         try (DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             while (System.nanoTime() < end) {
-                StreamTurnClient stalled = new StreamTurnClient(server, false, "alice", "wonderland");
-                stalled.shrinkReceiveBuffer();
-                stalled.setUp((InetSocketAddress) peer.getLocalSocketAddress(), 0x4FFF);
+                TurnClient stalled = TurnClient.overTcp(server, "alice", "wonderland", null, 10_000);
+                stalled.receiveBuffer(4_096); // as small as the kernel allows: the relay's queue for it fills sooner
+                InetSocketAddress relayed = stalled.allocate(3600);
+                stalled.channelBind(0x4FFF, (InetSocketAddress) peer.getLocalSocketAddress());
                 connections++;
-                DatagramPacket packet = new DatagramPacket(payload, payload.length, stalled.relayed());
+                DatagramPacket packet = new DatagramPacket(payload, payload.length, relayed);
                 long next = System.nanoTime();
                 // send until the relay closes the connection (seen as a failed write of a keepalive)
                 while (System.nanoTime() < end) {
@@ -51,7 +53,7 @@ public final class StalledClient {
     }
 
     /** Whether the relay has closed the connection: a write then fails (a reset). */
-    private static boolean closed(StreamTurnClient client) {
+    private static boolean closed(TurnClient client) {
         try {
             client.send(java.nio.ByteBuffer.wrap(new byte[] {0x4F, (byte) 0xFF, 0, 0}));
             return false;

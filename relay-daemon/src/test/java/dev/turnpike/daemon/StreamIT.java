@@ -2,7 +2,6 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.turnpike.core.auth.LongTermKey;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
@@ -75,46 +74,18 @@ class StreamIT {
         }
     }
 
-    /** Allocates as alice over {@code client}'s connection (after the 401); answers the signing key and nonce. */
-    private static Object[] allocate(StreamClient client) throws IOException {
-        Consumer<StunWriter> udp = w -> w.addByteAndReserved(StunAttribute.REQUESTED_TRANSPORT, 17);
-        client.out.write(client.request(StunMethod.ALLOCATE, udp));
-        StunMessage challenge = client.readStun();
-        assertThat(challenge.errorCode()).isEqualTo(401);
-        String nonce = challenge.string(StunAttribute.NONCE);
-        byte[] key = LongTermKey.md5("alice", "example.org", "wonderland");
-        client.out.write(client.request(StunMethod.ALLOCATE, w -> {
-            udp.accept(w);
-            sign(w, nonce, key);
-        }));
-        StunMessage allocated = client.readStun();
-        assertThat(allocated.errorCode()).isEqualTo(-1);
-        return new Object[] {allocated.xorAddress(allocated.indexOf(StunAttribute.XOR_RELAYED_ADDRESS)), nonce, key};
-    }
-
-    private static void sign(StunWriter w, String nonce, byte[] key) {
-        w.addString(StunAttribute.USERNAME, "alice")
-                .addString(StunAttribute.REALM, "example.org")
-                .addString(StunAttribute.NONCE, nonce)
-                .addMessageIntegrity(key);
-    }
-
     @Test
     void aClientThatDoesNotReadIsClosedAtItsQueueBoundAndCostsNoOneElse() throws Exception {
         int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port, "--max-connection-queued-bytes", "65536", "--max-bps", "0");
-                StreamClient stalled = new StreamClient(port);
+                TurnClient stalled = TurnClient.overTcp(
+                        new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org", 5_000);
                 java.net.DatagramSocket peer = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
                 TurnClient udp = new TurnClient(new InetSocketAddress("127.0.0.1", port), "a", "b", null)) {
             String base = Scrape.base(daemon);
-            stalled.socket.setReceiveBufferSize(4_096); // as small as the kernel allows: the queue fills sooner
-            Object[] allocation = allocate(stalled);
-            InetSocketAddress relayed = (InetSocketAddress) allocation[0];
-            stalled.out.write(stalled.request(StunMethod.CREATE_PERMISSION, w -> {
-                w.addXorAddress(StunAttribute.XOR_PEER_ADDRESS, (InetSocketAddress) peer.getLocalSocketAddress());
-                sign(w, (String) allocation[1], (byte[]) allocation[2]);
-            }));
-            assertThat(stalled.readStun().errorCode()).isEqualTo(-1);
+            stalled.receiveBuffer(4_096); // as small as the kernel allows: the queue fills sooner
+            InetSocketAddress relayed = stalled.allocate(600);
+            stalled.createPermission((InetSocketAddress) peer.getLocalSocketAddress());
             // the client reads no more; the peer sends until the relay gives up on the client (bounded)
             byte[] payload = new byte[1_200];
             String closed = "turnpike_connections_closed_total{reason=\"write_queue_full\"} 1\n";
@@ -219,8 +190,9 @@ class StreamIT {
         int port = Interop.testPort("127.0.0.1");
         try (DaemonProcess daemon = relay(port)) {
             String base = Scrape.base(daemon);
-            try (StreamClient client = new StreamClient(port)) {
-                allocate(client);
+            try (TurnClient client = TurnClient.overTcp(
+                    new InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org", 5_000)) {
+                client.allocate(600);
                 Scrape.await(base, "turnpike_allocations 1\n");
             }
             Scrape.await(base, "turnpike_allocations_closed_with_connection_total 1\n");

@@ -44,6 +44,11 @@ final class DatagramWire implements Wire {
     }
 
     @Override
+    public void receiveBuffer(int bytes) throws IOException {
+        channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, bytes);
+    }
+
+    @Override
     public void close() throws IOException {
         selector.close();
         channel.close();

@@ -85,15 +85,26 @@ final class StreamWire implements Wire {
     @Override
     public void send(ByteBuffer message) throws IOException {
         int length = message.remaining();
-        byte[] bytes = new byte[length];
-        message.get(bytes);
-        out.write(bytes);
-        if ((bytes[0] & 0xC0) == 0x40) {
+        boolean channelData = length > 0 && (message.get(message.position()) & 0xC0) == 0x40;
+        if (message.hasArray()) {
+            out.write(message.array(), message.arrayOffset() + message.position(), length); // no copy: a load generator
+            message.position(message.limit());
+        } else {
+            byte[] bytes = new byte[length];
+            message.get(bytes);
+            out.write(bytes);
+        }
+        if (channelData) {
             for (int i = StreamFraming.channelDataPadding(length); i > 0; i--) {
                 out.write(0);
             }
         }
         out.flush();
+    }
+
+    @Override
+    public void receiveBuffer(int bytes) throws IOException {
+        socket.setReceiveBufferSize(bytes);
     }
 
     @Override

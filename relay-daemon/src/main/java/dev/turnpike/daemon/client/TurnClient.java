@@ -336,6 +336,19 @@ public final class TurnClient implements AutoCloseable {
         wire.send(ByteBuffer.wrap(datagram));
     }
 
+    /**
+     * Sends one whole message the caller wrote (a STUN message or ChannelData, position to limit), as it is; over a
+     * stream ChannelData is padded. For a load generator that writes its own ChannelData.
+     */
+    public void send(ByteBuffer message) throws IOException {
+        wire.send(message);
+    }
+
+    /** Asks for a receive buffer of {@code bytes}: a client that stops reading then fills it sooner. */
+    public void receiveBuffer(int bytes) throws IOException {
+        wire.receiveBuffer(bytes);
+    }
+
     /** Receives one datagram into the client's buffer within {@code timeoutMs}; null on timeout. */
     public ByteBuffer receive(long timeoutMs) throws IOException {
         return wire.receive(in, timeoutMs);
