@@ -152,18 +152,17 @@ final class EventLoop implements Runnable {
     }
 
     /**
-     * Binds TCP listeners on {@code tcp} and TLS listeners on {@code tls} (with {@code context}); the core indexes
-     * them after the UDP listeners, TCP first. Call once, before {@link #boundListeners}.
+     * Binds the TCP and TLS listeners of {@code listeners} (TLS with {@code context}), each under its index; the UDP
+     * ones are this loop's already. Call once, before {@link #boundListeners}.
      */
     void listenStreams(
-            List<InetSocketAddress> tcp,
-            List<InetSocketAddress> tls,
+            Listeners listeners,
             javax.net.ssl.SSLContext context,
             StreamTransport.Limits limits,
             StreamTransport.ProxyProtocol proxy)
             throws IOException {
-        if (tcp.isEmpty() && tls.isEmpty()) {
-            return;
+        if (listeners.count() == this.listeners.size()) {
+            return; // UDP only
         }
         streams = new StreamTransport(
                 readSelector, counters, limits, socketOptions.reusePort(), proxy, new StreamTransport.Delivery() {
@@ -177,15 +176,15 @@ final class EventLoop implements Runnable {
                         closedStreams.add(connection);
                     }
                 });
-        int index = listeners.size();
         try {
-            for (InetSocketAddress address : tcp) {
-                streams.listen(address, index, null, proxy.listeners().contains(index));
-                index++;
-            }
-            for (InetSocketAddress address : tls) {
-                streams.listen(address, index, context, proxy.listeners().contains(index));
-                index++;
+            for (Listeners.Listener l : listeners.all()) {
+                if (l.transport() != Listeners.Transport.UDP) {
+                    streams.listen(
+                            l.address(),
+                            l.index(),
+                            l.transport() == Listeners.Transport.TLS ? context : null,
+                            l.proxied());
+                }
             }
         } catch (IOException | RuntimeException e) {
             close();

@@ -8,7 +8,6 @@ import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
-import java.util.List;
 
 /**
  * Refuses to start on a listening port that another socket holds. Workers bind their listeners with SO_REUSEPORT,
@@ -21,16 +20,15 @@ final class HeldPorts {
     private HeldPorts() {}
 
     /** Throws naming the first address, and its transport, that another socket holds; port 0 is never held. */
-    static void refuse(List<InetSocketAddress> udp, List<InetSocketAddress> tcp, List<InetSocketAddress> tls)
-            throws IOException {
-        for (InetSocketAddress address : udp) {
-            probe(address, "udp", DatagramChannel.open(family(address)));
-        }
-        for (InetSocketAddress address : tcp) {
-            probe(address, "tcp", ServerSocketChannel.open(family(address)));
-        }
-        for (InetSocketAddress address : tls) {
-            probe(address, "tls", ServerSocketChannel.open(family(address)));
+    static void refuse(Listeners listeners) throws IOException {
+        for (Listeners.Listener l : listeners.all()) {
+            InetSocketAddress address = l.address();
+            probe(
+                    address,
+                    l.transport().label(),
+                    l.transport() == Listeners.Transport.UDP
+                            ? DatagramChannel.open(family(address))
+                            : ServerSocketChannel.open(family(address)));
         }
     }
 

@@ -421,23 +421,14 @@ final class Settings {
         return limit == 0 ? 0 : (limit + workers - 1) / workers;
     }
 
-    /**
-     * The stream listeners behind a PROXY v2 load balancer, by the core's listener index (after {@code udp} UDP
-     * listeners, TCP first), and where such a balancer may connect from.
-     */
-    StreamTransport.ProxyProtocol proxyProtocol(int udp) {
-        Set<Integer> proxied = new HashSet<>();
-        for (int i = 0; i < flags.listenTcp.size(); i++) {
-            if (flags.proxyProtocol.contains(flags.listenTcp.get(i))) {
-                proxied.add(udp + i);
-            }
-        }
-        for (int i = 0; i < flags.listenTls.size(); i++) {
-            if (flags.proxyProtocol.contains(flags.listenTls.get(i))) {
-                proxied.add(udp + flags.listenTcp.size() + i);
-            }
-        }
-        return new StreamTransport.ProxyProtocol(Set.copyOf(proxied), List.copyOf(proxyFrom));
+    /** Where a PROXY v2 load balancer may connect from (which listeners take its header: {@link #listeners}). */
+    StreamTransport.ProxyProtocol proxyProtocol() {
+        return new StreamTransport.ProxyProtocol(List.copyOf(proxyFrom));
+    }
+
+    /** The listeners: {@code udp} (--listen, or every local address), --listen-tcp, --listen-tls. */
+    Listeners listeners(List<InetSocketAddress> udp) {
+        return Listeners.of(udp, flags.listenTcp, flags.listenTls, Set.copyOf(flags.proxyProtocol));
     }
 
     /** The TLS context of --tls-cert and --tls-key, or null without --listen-tls; one line when they will not do. */

@@ -17,7 +17,6 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
@@ -76,12 +75,12 @@ final class StreamTransport {
     }
 
     /**
-     * Which listeners are behind a load balancer that speaks PROXY protocol v2, by the core's listener index, and
-     * the addresses such a balancer may connect from: a header from anyone else would let a client claim any
-     * address, so a connection from elsewhere is refused.
+     * The addresses a load balancer that speaks PROXY protocol v2 may connect from, to the listeners that take its
+     * header ({@link Listeners.Listener#proxied}): a header from anyone else would let a client claim any address,
+     * so a connection from elsewhere is refused.
      */
-    record ProxyProtocol(Set<Integer> listeners, List<Cidr> from) {
-        static final ProxyProtocol NONE = new ProxyProtocol(Set.of(), List.of());
+    record ProxyProtocol(List<Cidr> from) {
+        static final ProxyProtocol NONE = new ProxyProtocol(List.of());
 
         boolean trusts(InetAddress balancer) {
             return Cidr.anyContains(from, balancer.getAddress());

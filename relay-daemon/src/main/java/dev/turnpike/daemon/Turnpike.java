@@ -135,19 +135,17 @@ public final class Turnpike implements Callable<Integer> {
         List<InetSocketAddress> listenAddresses = options.listen.isEmpty() ? everyLocalAddress() : options.listen;
 
         Settings settings = Settings.from(options, listenAddresses);
-        settings.checkDescriptors(
-                listenAddresses.size() + options.listenTcp.size() + options.listenTls.size(), descriptorLimit());
+        Listeners listeners = settings.listeners(listenAddresses);
+        settings.checkDescriptors(listeners.count(), descriptorLimit());
         javax.net.ssl.SSLContext tls = settings.tlsContext(System.getenv());
         Workers workers;
         try {
             workers = Workers.bind(
                     settings.workers(),
-                    listenAddresses,
-                    options.listenTcp,
-                    options.listenTls,
+                    listeners,
                     tls,
                     settings.streamLimits(),
-                    settings.proxyProtocol(listenAddresses.size()),
+                    settings.proxyProtocol(),
                     PooledByteBufAllocator.DEFAULT,
                     new SocketOptions(
                             options.receiveBuffer,
@@ -163,13 +161,10 @@ public final class Turnpike implements Callable<Integer> {
         EventLoop loop = workers.first();
         List<InetSocketAddress> bound = loop.boundListeners();
         workers.attach(settings.relayConfigs(bound));
-        for (int i = 0; i < bound.size(); i++) {
-            String transport = i < listenAddresses.size()
-                    ? "udp"
-                    : i < listenAddresses.size() + options.listenTcp.size() ? "tcp" : "tls";
+        for (Listeners.Listener l : listeners.bound(bound).all()) {
             log.atInfo()
-                    .addKeyValue("listen", Addresses.format(bound.get(i)))
-                    .addKeyValue("transport", transport)
+                    .addKeyValue("listen", Addresses.format(l.address()))
+                    .addKeyValue("transport", l.transport().label())
                     .log("listening");
         }
         settings.logSummary(log);

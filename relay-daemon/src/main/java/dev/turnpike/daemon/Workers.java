@@ -49,33 +49,30 @@ final class Workers {
      */
     static Workers bind(
             int count,
-            List<InetSocketAddress> udp,
-            List<InetSocketAddress> tcp,
-            List<InetSocketAddress> tls,
+            Listeners listeners,
             SSLContext context,
             StreamTransport.Limits limits,
             StreamTransport.ProxyProtocol proxy,
             ByteBufAllocator allocator,
             SocketOptions options)
             throws IOException {
-        HeldPorts.refuse(udp, tcp, tls);
+        HeldPorts.refuse(listeners);
         List<EventLoop> loops = new ArrayList<>(count);
         // a RESERVATION-TOKEN may come to another worker than the one that reserved the port: it adopts the socket
         ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts = new ConcurrentHashMap<>();
         try {
-            List<InetSocketAddress> udpAddresses = udp;
-            List<InetSocketAddress> tcpAddresses = tcp;
-            List<InetSocketAddress> tlsAddresses = tls;
+            Listeners each = listeners;
             for (int i = 0; i < count; i++) {
-                EventLoop loop =
-                        new EventLoop(udpAddresses, allocator, options, new KernelTransmitter(), reservedPorts);
+                EventLoop loop = new EventLoop(
+                        each.addresses(Listeners.Transport.UDP),
+                        allocator,
+                        options,
+                        new KernelTransmitter(),
+                        reservedPorts);
                 loops.add(loop);
-                loop.listenStreams(tcpAddresses, tlsAddresses, context, limits, proxy);
+                loop.listenStreams(each, context, limits, proxy);
                 if (i == 0) {
-                    List<InetSocketAddress> bound = loop.boundListeners();
-                    udpAddresses = bound.subList(0, udp.size());
-                    tcpAddresses = bound.subList(udp.size(), udp.size() + tcp.size());
-                    tlsAddresses = bound.subList(udp.size() + tcp.size(), bound.size());
+                    each = each.bound(loop.boundListeners()); // the others join the ports the first was given
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -43,9 +43,7 @@ class WorkersTest {
     private void start(int count, int userQuota) throws Exception {
         workers = Workers.bind(
                 count,
-                List.of(new InetSocketAddress("127.0.0.1", 0)),
-                List.of(),
-                List.of(),
+                Listeners.of(List.of(new InetSocketAddress("127.0.0.1", 0)), List.of(), List.of(), Set.of()),
                 null,
                 new StreamTransport.Limits(0, 0, 10_000_000_000L, 1 << 20, 0),
                 StreamTransport.ProxyProtocol.NONE,

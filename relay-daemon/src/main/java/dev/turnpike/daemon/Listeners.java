@@ -1,0 +1,86 @@
+package dev.turnpike.daemon;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What each listener number means: the core names a client's listening socket by its index, and this table, built
+ * once from the flags, says which index is which address, transport and PROXY setting. The start-up, the workers'
+ * binding and the stream transport ask it instead of counting. (The order, UDP first, then TCP, then TLS, is still
+ * known to {@link EventLoop}, which keeps its UDP sockets at their indices and sends to a higher one by stream.)
+ */
+record Listeners(List<Listener> all) {
+    enum Transport {
+        UDP,
+        TCP,
+        TLS;
+
+        /** As the start-up log and the flags write it. */
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** One listening address; {@code proxied}: a TCP or TLS listener that takes a PROXY protocol v2 header. */
+    record Listener(int index, InetSocketAddress address, Transport transport, boolean proxied) {}
+
+    Listeners {
+        all = List.copyOf(all);
+    }
+
+    /** The listeners of --listen, --listen-tcp and --listen-tls, those of --proxy-protocol marked. */
+    static Listeners of(
+            List<InetSocketAddress> udp,
+            List<InetSocketAddress> tcp,
+            List<InetSocketAddress> tls,
+            Set<InetSocketAddress> proxyProtocol) {
+        List<Listener> all = new ArrayList<>();
+        for (InetSocketAddress address : udp) {
+            all.add(new Listener(all.size(), address, Transport.UDP, false));
+        }
+        for (InetSocketAddress address : tcp) {
+            all.add(new Listener(all.size(), address, Transport.TCP, proxyProtocol.contains(address)));
+        }
+        for (InetSocketAddress address : tls) {
+            all.add(new Listener(all.size(), address, Transport.TLS, proxyProtocol.contains(address)));
+        }
+        return new Listeners(all);
+    }
+
+    /** The same listeners at the addresses they were bound to ({@code bound}, by index: port 0 resolved). */
+    Listeners bound(List<InetSocketAddress> bound) {
+        if (bound.size() != all.size()) {
+            throw new IllegalArgumentException(bound.size() + " bound addresses for " + all.size() + " listeners");
+        }
+        List<Listener> resolved = new ArrayList<>();
+        for (Listener l : all) {
+            resolved.add(new Listener(l.index(), bound.get(l.index()), l.transport(), l.proxied()));
+        }
+        return new Listeners(resolved);
+    }
+
+    /** The listeners of one transport, in index order. */
+    List<Listener> of(Transport transport) {
+        return all.stream().filter(l -> l.transport() == transport).toList();
+    }
+
+    /** The addresses of one transport, in index order. */
+    List<InetSocketAddress> addresses(Transport transport) {
+        return of(transport).stream().map(Listener::address).toList();
+    }
+
+    /** Every address, by index: what the core's configuration lists. */
+    List<InetSocketAddress> addresses() {
+        return all.stream().map(Listener::address).toList();
+    }
+
+    Listener get(int index) {
+        return all.get(index);
+    }
+
+    int count() {
+        return all.size();
+    }
+}
