@@ -64,10 +64,6 @@ final class EventLoop implements Runnable {
     /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
     private final BatchReceiver batch;
 
-    /** Stop handling a read batch once this many bytes wait in the send queue; the rest waits its turn. */
-    private final long maxQueuedBytes;
-    /** --suspend loop: stop reading as soon as anything is queued; else (flow) only at {@link #maxQueuedBytes}. */
-    private final boolean suspendOnAnyQueued;
     /** A batch whose datagrams from {@link #heldNext} to {@link #heldCount} are not handled yet, or null. */
     private UdpSocket heldBatch;
 
@@ -120,14 +116,17 @@ final class EventLoop implements Runnable {
             ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts)
             throws IOException {
         this.socketOptions = socketOptions;
-        this.maxQueuedBytes = socketOptions.maxQueuedBytes();
-        this.suspendOnAnyQueued = socketOptions.suspendOnAnyQueued();
         this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
                 ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
                 : null;
         this.readSelector = Selector.open();
-        this.sendQueue =
-                new SendQueue(allocator, transmitter, counters, socketOptions.dropWhenFull(), !suspendOnAnyQueued);
+        this.sendQueue = new SendQueue(
+                allocator,
+                transmitter,
+                counters,
+                socketOptions.dropWhenFull(),
+                socketOptions.maxQueuedBytes(),
+                socketOptions.suspendOnAnyQueued());
         this.sockets = new UdpSockets(readSelector, socketOptions);
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         try {
@@ -540,7 +539,7 @@ final class EventLoop implements Runnable {
 
     /** Whether the queue stops reading: anything queued (--suspend loop), or --max-queued-bytes (--suspend flow). */
     private boolean queueAtBound() {
-        return suspendOnAnyQueued ? !sendQueue.isEmpty() : sendQueue.queuedBytes() >= maxQueuedBytes;
+        return sendQueue.stopsReading();
     }
 
     private void onReadable(SelectionKey key) {
@@ -595,7 +594,7 @@ final class EventLoop implements Runnable {
 
     private void handleBatch(UdpSocket socket, int from, int count) {
         for (int i = from; i < count; i++) {
-            if (sendQueue.queuedBytes() >= maxQueuedBytes) {
+            if (sendQueue.atBound()) {
                 heldBatch = socket;
                 heldNext = i;
                 heldCount = count;

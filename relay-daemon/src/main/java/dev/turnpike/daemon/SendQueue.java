@@ -33,6 +33,10 @@ final class SendQueue implements AutoCloseable {
     private final Transmitter transmitter;
     private final LoopCounters counters;
     private final boolean dropWhenFull;
+    /** --max-queued-bytes: the bound at which the loop stops reading, and holds the rest of a batch it has read. */
+    private final long maxQueuedBytes;
+    /** --suspend loop: reading stops as soon as anything is queued; else (flow) only at {@link #maxQueuedBytes}. */
+    private final boolean suspendOnAnyQueued;
     /**
      * --suspend flow: a blocked socket is watched for writability on the read selector too, so that the loop,
      * reading on, also wakes when the socket can take more.
@@ -48,9 +52,12 @@ final class SendQueue implements AutoCloseable {
             Transmitter transmitter,
             LoopCounters counters,
             boolean dropWhenFull,
-            boolean watchOnReadSelector)
+            long maxQueuedBytes,
+            boolean suspendOnAnyQueued)
             throws IOException {
-        this.watchOnReadSelector = watchOnReadSelector;
+        this.maxQueuedBytes = maxQueuedBytes;
+        this.suspendOnAnyQueued = suspendOnAnyQueued;
+        this.watchOnReadSelector = !suspendOnAnyQueued;
         this.writeSelector = Selector.open();
         this.allocator = allocator;
         this.transmitter = transmitter;
@@ -58,9 +65,22 @@ final class SendQueue implements AutoCloseable {
         this.dropWhenFull = dropWhenFull;
     }
 
-    /** True when no packet waits anywhere: the loop may read. */
+    /** True when no packet waits anywhere. */
     boolean isEmpty() {
         return blocked.isEmpty();
+    }
+
+    /**
+     * The suspension rule: whether the loop must stop reading until queues drain. With --suspend loop, as soon as
+     * anything is queued; with --suspend flow (the default), once --max-queued-bytes wait.
+     */
+    boolean stopsReading() {
+        return suspendOnAnyQueued ? !blocked.isEmpty() : queuedBytes >= maxQueuedBytes;
+    }
+
+    /** At the bound: the rest of a batch already read is held until the queue drains below it. */
+    boolean atBound() {
+        return queuedBytes >= maxQueuedBytes;
     }
 
     int queuedPackets() {

@@ -27,7 +27,8 @@ class SendQueueTest {
 
     @BeforeEach
     void open() throws Exception {
-        queue = new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, counters, false, false);
+        queue = new SendQueue(
+                PooledByteBufAllocator.DEFAULT, kernel, counters, false, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, true);
         from = socket();
         other = socket();
         to = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
@@ -96,6 +97,34 @@ class SendQueueTest {
         assertThat(counters.queuedBytesHighWater).isEqualTo(5_000);
         assertThat(queue.queuedBytes()).isZero();
         assertThat(queue.consistent()).isTrue();
+    }
+
+    @Test
+    void theSuspensionRuleIsTheQueuesOwnStopAtTheFirstQueuedPacketOrAtTheBound() throws Exception {
+        kernel.full(true);
+        queue.send(from, packet(1, 1_000), destination, 0);
+        assertThat(queue.stopsReading()).as("--suspend loop: anything queued").isTrue();
+        assertThat(queue.atBound()).as("far below the 4 MiB bound").isFalse();
+
+        LoopCounters flowCounters = new LoopCounters();
+        // another socket below: a socket's queue is its own, and `from` has one in the queue above
+        try (SendQueue flow =
+                new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, flowCounters, false, 2_000, false)) {
+            flow.send(other, packet(1, 1_000), destination, 0);
+            assertThat(flow.stopsReading())
+                    .as("--suspend flow: 1,000 of 2,000 bytes")
+                    .isFalse();
+            assertThat(flow.atBound()).isFalse();
+            flow.send(other, packet(2, 1_000), destination, 0);
+            assertThat(flow.stopsReading()).as("at the bound").isTrue();
+            assertThat(flow.atBound()).isTrue();
+            kernel.full(false);
+            assertThat(flow.flush(1)).isTrue();
+            assertThat(flowCounters.datagramsSent).isEqualTo(2);
+            assertThat(flow.stopsReading())
+                    .as("drained: %d bytes, %d packets", flow.queuedBytes(), flow.queuedPackets())
+                    .isFalse();
+        }
     }
 
     @Test
