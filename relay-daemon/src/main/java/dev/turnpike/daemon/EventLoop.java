@@ -11,7 +11,6 @@ import dev.turnpike.core.stun.StunMethod;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -32,18 +31,12 @@ import org.slf4j.LoggerFactory;
  * relay sockets, publish counters, run due timers, flush the {@link SendQueue}, then read or, while anything is
  * queued, wait only for writability), and sleep no longer than the core's next deadline. A full socket buffer
  * therefore delays a packet instead of dropping it. The parts: the {@link SendQueue} (pending packets, blocked
- * sockets, the write selector), the {@link RelaySocketTable} (relay sockets by port), the {@link BatchReceiver}
- * (recvmmsg), and {@link UdpSockets} (how every socket is opened).
+ * sockets, the write selector, the suspension rule), the {@link DatagramTransport} (UDP input: recvmmsg batches,
+ * a batch held at the queue's bound), the {@link StreamTransport} (TCP and TLS), the {@link RelaySocketTable} (relay
+ * sockets by port) and {@link UdpSockets} (how every socket is opened).
  */
 final class EventLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
-    /** Room in front of a received datagram for a header written in place: as much as the core writes. */
-    private static final int HEADROOM = Relay.HEADROOM;
-
-    private static final int MAX_DATAGRAM = 65_535;
-    /** Datagrams read from one socket per wake-up, so one busy socket cannot starve the others. */
-    private static final int READ_BUDGET = 64;
-
     private static final long MAX_WAIT_MS = 1_000;
     /** How often the loop copies its counters out for other threads (metrics): a few objects a second. */
     private static final long PUBLISH_INTERVAL_NS = 1_000_000_000L;
@@ -60,15 +53,8 @@ final class EventLoop implements Runnable {
 
     private long nextStreamSweepNs;
     private final RelaySocketTable relaySockets;
-    private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
-    /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
-    private final BatchReceiver batch;
-
-    /** A batch whose datagrams from {@link #heldNext} to {@link #heldCount} are not handled yet, or null. */
-    private UdpSocket heldBatch;
-
-    private int heldNext;
-    private int heldCount;
+    /** UDP input: the listening and relay sockets' datagrams, in batches where the platform allows. */
+    private final DatagramTransport datagrams;
 
     private final Outbox out = new Outbox();
     private final LoopCounters counters = new LoopCounters();
@@ -116,9 +102,6 @@ final class EventLoop implements Runnable {
             ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts)
             throws IOException {
         this.socketOptions = socketOptions;
-        this.batch = socketOptions.batchedReceive() && BatchReceiver.AVAILABLE
-                ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
-                : null;
         this.readSelector = Selector.open();
         this.sendQueue = new SendQueue(
                 allocator,
@@ -127,6 +110,19 @@ final class EventLoop implements Runnable {
                 socketOptions.dropWhenFull(),
                 socketOptions.maxQueuedBytes(),
                 socketOptions.suspendOnAnyQueued());
+        this.datagrams = new DatagramTransport(socketOptions, sendQueue, counters, new DatagramTransport.Delivery() {
+            @Override
+            public void datagram(
+                    UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {
+                dispatch(socket, source, buffer, offset, length);
+            }
+
+            @Override
+            public void malformed() {
+                counters.datagramsReceived++;
+                relay.counters().drop(RelayCounters.Drop.MALFORMED);
+            }
+        });
         this.sockets = new UdpSockets(readSelector, socketOptions);
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         try {
@@ -220,10 +216,7 @@ final class EventLoop implements Runnable {
 
     /** How datagrams are received, for the start-up log. */
     String receiveMode() {
-        return batch != null
-                ? "recvmmsg, up to " + BatchReceiver.SLOTS + " datagrams a call"
-                : "one datagram a call ("
-                        + (socketOptions.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off") + ")";
+        return datagrams.receiveMode();
     }
 
     /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
@@ -372,7 +365,7 @@ final class EventLoop implements Runnable {
 
     /** One iteration at {@link #nowNs}; ends in a wait no longer than the core's next deadline. */
     private void doWork() throws IOException {
-        relaySockets.closeReleased(sendQueue, heldBatch);
+        relaySockets.closeReleased(sendQueue, datagrams.held());
         for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
             task.run();
         }
@@ -398,8 +391,8 @@ final class EventLoop implements Runnable {
         sendQueue.flush(nowNs);
         if (queueAtBound()) {
             awaitWritability();
-        } else if (heldBatch != null) {
-            resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
+        } else if (datagrams.held() != null) {
+            datagrams.resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
         } else {
             // with --suspend flow and packets queued, a blocked socket's writability wakes this select too
             readSelector.select(this::onReady, waitMs());
@@ -410,7 +403,7 @@ final class EventLoop implements Runnable {
     /** A datagram socket or a stream's key is ready. */
     private void onReady(SelectionKey key) {
         if (key.attachment() instanceof UdpSocket) {
-            onReadable(key);
+            datagrams.onReadable(key);
         } else if (mayRead()) {
             try {
                 streams.onReady(key, nowNs);
@@ -431,7 +424,7 @@ final class EventLoop implements Runnable {
             try {
                 out.clear();
                 relay.onClientClosed(nowNs, c.listener, c.client, out);
-                execute(receive);
+                execute(datagrams.buffer());
             } catch (RuntimeException e) {
                 counters.internalErrors++;
                 logError("internal error ending a connection's allocation", e);
@@ -504,7 +497,7 @@ final class EventLoop implements Runnable {
         try {
             out.clear();
             relay.onTimer(nowNs, out);
-            execute(receive);
+            execute(datagrams.buffer());
         } catch (RuntimeException e) {
             // as for a datagram: a bug in the core costs this sweep, never the loop
             counters.internalErrors++;
@@ -534,88 +527,12 @@ final class EventLoop implements Runnable {
      * loop) or less than --max-queued-bytes queued (--suspend flow).
      */
     private boolean mayRead() {
-        return heldBatch == null && !queueAtBound();
+        return datagrams.mayRead();
     }
 
     /** Whether the queue stops reading: anything queued (--suspend loop), or --max-queued-bytes (--suspend flow). */
     private boolean queueAtBound() {
         return sendQueue.stopsReading();
-    }
-
-    private void onReadable(SelectionKey key) {
-        UdpSocket socket = (UdpSocket) key.attachment();
-        if (!key.isValid() || !key.isReadable()) {
-            return; // writable only (--suspend flow): the flush at the top of the next iteration sends
-        }
-        if (batch != null) {
-            receiveBatches(socket);
-            return;
-        }
-        for (int budget = READ_BUDGET; budget > 0 && mayRead(); budget--) {
-            receive.clear().position(HEADROOM);
-            receive.limit(HEADROOM + MAX_DATAGRAM);
-            SocketAddress source;
-            try {
-                source = socket.channel.receive(receive);
-            } catch (IOException e) {
-                // e.g. an ICMP error reported on the socket; the socket itself is still usable
-                counters.receiveErrors++;
-                log.atDebug().addKeyValue("socket", socket).setCause(e).log("receive failed");
-                return;
-            }
-            if (source == null) {
-                return;
-            }
-            dispatch(socket, (InetSocketAddress) source, receive, HEADROOM, receive.position() - HEADROOM);
-        }
-    }
-
-    /**
-     * Up to {@link #READ_BUDGET} datagrams in batches. The datagrams of a batch were received, so they are the
-     * relay's to deliver: a send that has to queue does not stop the batch, but once the queue holds
-     * {@code --max-queued-bytes} the rest of the batch waits in its buffer until the queue has drained.
-     */
-    private void receiveBatches(UdpSocket socket) {
-        for (int round = READ_BUDGET / BatchReceiver.SLOTS; round > 0 && mayRead(); round--) {
-            int n;
-            try {
-                n = batch.receive(socket.fd);
-            } catch (IOException e) {
-                counters.receiveErrors++;
-                log.atDebug().addKeyValue("socket", socket).setCause(e).log("receive failed");
-                return;
-            }
-            handleBatch(socket, 0, n);
-            if (n < BatchReceiver.SLOTS) {
-                return;
-            }
-        }
-    }
-
-    private void handleBatch(UdpSocket socket, int from, int count) {
-        for (int i = from; i < count; i++) {
-            if (sendQueue.atBound()) {
-                heldBatch = socket;
-                heldNext = i;
-                heldCount = count;
-                counters.batchesHeld++;
-                return;
-            }
-            int length = batch.length(i);
-            InetSocketAddress source = batch.source(i);
-            if (length < 0 || source == null) {
-                counters.datagramsReceived++;
-                relay.counters().drop(RelayCounters.Drop.MALFORMED);
-                continue;
-            }
-            dispatch(socket, source, batch.buffer, batch.offset(i), length);
-        }
-    }
-
-    private void resumeHeldBatch() {
-        UdpSocket socket = heldBatch;
-        heldBatch = null;
-        handleBatch(socket, heldNext, heldCount);
     }
 
     private void dispatch(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {

@@ -1,0 +1,158 @@
+package dev.turnpike.daemon;
+
+import dev.turnpike.core.Relay;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The loop's UDP input: a ready socket's datagrams, read in batches of {@link BatchReceiver#SLOTS} by recvmmsg
+ * where the platform allows (else one {@code DatagramChannel.receive} each, into one direct buffer), each handed to
+ * {@link Delivery} with the headroom in front of it that the core writes a ChannelData or Data header into. A
+ * batch, once received, is the relay's to deliver: only the send queue at its bound stops it, and then the rest
+ * of the batch waits in its buffer (held) and goes first once the queue has drained.
+ */
+final class DatagramTransport {
+    private static final Logger log = LoggerFactory.getLogger(DatagramTransport.class);
+    private static final int HEADROOM = Relay.HEADROOM;
+    /** The largest datagram the receive buffer must hold (UDP over IPv6 jumbograms aside). */
+    private static final int MAX_DATAGRAM = 65_535;
+    /** Datagrams read from one ready socket before the others get a turn. */
+    private static final int READ_BUDGET = 64;
+
+    /** What the loop does with what arrives. */
+    interface Delivery {
+        /** A datagram from {@code source} on {@code socket}, at {@code offset} with headroom in front of it. */
+        void datagram(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length);
+
+        /** A batch slot that held no datagram one could read (truncated, or no source address): counted. */
+        void malformed();
+    }
+
+    private final ByteBuffer receive = ByteBuffer.allocateDirect(HEADROOM + MAX_DATAGRAM + Relay.TAILROOM + 1);
+    /** recvmmsg batches, or null where unavailable (then {@link #receive} and the JDK are used). */
+    private final BatchReceiver batch;
+
+    private final SendQueue sendQueue;
+    private final LoopCounters counters;
+    private final Delivery delivery;
+    private final String unbatchedBecause;
+    /** A batch whose datagrams from {@link #heldNext} to {@link #heldCount} are not handled yet, or null. */
+    private UdpSocket heldBatch;
+
+    private int heldNext;
+    private int heldCount;
+
+    DatagramTransport(SocketOptions options, SendQueue sendQueue, LoopCounters counters, Delivery delivery) {
+        this.batch = options.batchedReceive() && BatchReceiver.AVAILABLE
+                ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
+                : null;
+        this.unbatchedBecause = options.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off";
+        this.sendQueue = sendQueue;
+        this.counters = counters;
+        this.delivery = delivery;
+    }
+
+    /** A buffer with headroom for inputs that are not datagrams (timers, closed connections): the same one. */
+    ByteBuffer buffer() {
+        return receive;
+    }
+
+    /** How datagrams are received, for the start-up log. */
+    String receiveMode() {
+        return batch != null
+                ? "recvmmsg, up to " + BatchReceiver.SLOTS + " datagrams a call"
+                : "one datagram a call (" + unbatchedBecause + ")";
+    }
+
+    /** The socket whose batch is held, or null: it must not close before the rest of its batch is handled. */
+    UdpSocket held() {
+        return heldBatch;
+    }
+
+    /** Whether the loop may read more: no batch held, and the send queue not stopping reading. */
+    boolean mayRead() {
+        return heldBatch == null && !sendQueue.stopsReading();
+    }
+
+    /** The rest of a held batch, now that the queue has room. */
+    void resumeHeldBatch() {
+        UdpSocket socket = heldBatch;
+        heldBatch = null;
+        handleBatch(socket, heldNext, heldCount);
+    }
+
+    /** A UDP socket's key is ready: read up to {@link #READ_BUDGET} datagrams while the loop may read. */
+    void onReadable(SelectionKey key) {
+        UdpSocket socket = (UdpSocket) key.attachment();
+        if (!key.isValid() || !key.isReadable()) {
+            return; // writable only (--suspend flow): the flush at the top of the next iteration sends
+        }
+        if (batch != null) {
+            receiveBatches(socket);
+            return;
+        }
+        for (int budget = READ_BUDGET; budget > 0 && mayRead(); budget--) {
+            receive.clear().position(HEADROOM);
+            receive.limit(HEADROOM + MAX_DATAGRAM);
+            SocketAddress source;
+            try {
+                source = socket.channel.receive(receive);
+            } catch (IOException e) {
+                // e.g. an ICMP error reported on the socket; the socket itself is still usable
+                counters.receiveErrors++;
+                log.atDebug().addKeyValue("socket", socket).setCause(e).log("receive failed");
+                return;
+            }
+            if (source == null) {
+                return;
+            }
+            delivery.datagram(socket, (InetSocketAddress) source, receive, HEADROOM, receive.position() - HEADROOM);
+        }
+    }
+
+    /**
+     * Up to {@link #READ_BUDGET} datagrams in batches. The datagrams of a batch were received, so they are the
+     * relay's to deliver: a send that has to queue does not stop the batch, but once the queue holds
+     * {@code --max-queued-bytes} the rest of the batch waits in its buffer until the queue has drained.
+     */
+    private void receiveBatches(UdpSocket socket) {
+        for (int round = READ_BUDGET / BatchReceiver.SLOTS; round > 0 && mayRead(); round--) {
+            int n;
+            try {
+                n = batch.receive(socket.fd);
+            } catch (IOException e) {
+                counters.receiveErrors++;
+                log.atDebug().addKeyValue("socket", socket).setCause(e).log("receive failed");
+                return;
+            }
+            handleBatch(socket, 0, n);
+            if (n < BatchReceiver.SLOTS) {
+                return;
+            }
+        }
+    }
+
+    private void handleBatch(UdpSocket socket, int from, int count) {
+        for (int i = from; i < count; i++) {
+            if (sendQueue.atBound()) {
+                heldBatch = socket;
+                heldNext = i;
+                heldCount = count;
+                counters.batchesHeld++;
+                return;
+            }
+            int length = batch.length(i);
+            InetSocketAddress source = batch.source(i);
+            if (length < 0 || source == null) {
+                delivery.malformed();
+                continue;
+            }
+            delivery.datagram(socket, source, batch.buffer, batch.offset(i), length);
+        }
+    }
+}
