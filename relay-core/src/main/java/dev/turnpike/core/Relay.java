@@ -33,7 +33,6 @@ public final class Relay {
 
     private static final long NS_PER_SECOND = 1_000_000_000L;
     private static final long SWEEP_INTERVAL_NS = NS_PER_SECOND;
-    private static final int UDP = 17;
 
     private RelayConfig config;
     private final RelaySockets sockets;
@@ -293,69 +292,23 @@ public final class Relay {
             refuseDraining(listener, client, out);
             return;
         }
-        int transport = request.firstByte(StunAttribute.REQUESTED_TRANSPORT);
-        if (transport < 0) {
-            responses.error(listener, client, ErrorCode.BAD_REQUEST, "no REQUESTED-TRANSPORT", out);
-            return;
-        }
-        if (transport != UDP) {
-            responses.error(
-                    listener,
-                    client,
-                    ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL,
-                    "REQUESTED-TRANSPORT " + transport + " (expected: 17, UDP)",
-                    out);
-            return;
-        }
-        boolean dontFragment = request.has(StunAttribute.DONT_FRAGMENT);
-        if (dontFragment && !sockets.supportsDontFragment()) {
-            // RFC 8656 §7.2: without DF support the attribute is treated as unknown.
-            unknownAttributes[0] = StunAttribute.DONT_FRAGMENT;
-            responses.unknownAttributes(listener, client, unknownAttributes, 1, "DONT-FRAGMENT unsupported here", out);
-            return;
-        }
-        boolean hasToken = request.has(StunAttribute.RESERVATION_TOKEN);
-        TurnAttributes.EvenPort evenPort = TurnAttributes.evenPort(request);
-        boolean hasEvenPort = evenPort != TurnAttributes.EvenPort.ABSENT;
-        boolean hasRequestedFamily = request.has(StunAttribute.REQUESTED_ADDRESS_FAMILY);
-        boolean hasAdditionalFamily = request.has(StunAttribute.ADDITIONAL_ADDRESS_FAMILY);
-        boolean reserveNext = evenPort == TurnAttributes.EvenPort.EVEN_AND_RESERVE_NEXT;
-        if (evenPort == TurnAttributes.EvenPort.MALFORMED
-                || (hasToken && (hasEvenPort || hasRequestedFamily || hasAdditionalFamily))
-                || (hasRequestedFamily && hasAdditionalFamily)
-                || (hasAdditionalFamily && reserveNext)) {
-            responses.error(
-                    listener,
-                    client,
-                    ErrorCode.BAD_REQUEST,
-                    "conflicting attributes: RESERVATION-TOKEN with EVEN-PORT or a family, both families, or a malformed EVEN-PORT",
-                    out);
-            return;
-        }
-        boolean wantIpv4 = true;
-        boolean wantIpv6 = false;
-        if (hasRequestedFamily) {
-            int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
-            if (family != TurnAttributes.FAMILY_IPV4 && family != TurnAttributes.FAMILY_IPV6) {
-                responses.error(
-                        listener,
-                        client,
-                        ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED,
-                        "REQUESTED-ADDRESS-FAMILY " + family + " (expected: 1 or 2)",
-                        out);
-                return;
+        AllocateAttributes.Refusal[] refusal = new AllocateAttributes.Refusal[1];
+        AllocateAttributes asked = AllocateAttributes.decode(request, sockets.supportsDontFragment(), refusal);
+        if (asked == null) {
+            if (refusal[0].code() == ErrorCode.UNKNOWN_ATTRIBUTE) {
+                unknownAttributes[0] = StunAttribute.DONT_FRAGMENT;
+                responses.unknownAttributes(listener, client, unknownAttributes, 1, refusal[0].why(), out);
+            } else {
+                responses.error(listener, client, refusal[0].code(), refusal[0].why(), out);
             }
-            wantIpv4 = family == TurnAttributes.FAMILY_IPV4;
-            wantIpv6 = family == TurnAttributes.FAMILY_IPV6;
+            return;
         }
-        if (hasAdditionalFamily) {
-            if (request.firstByte(StunAttribute.ADDITIONAL_ADDRESS_FAMILY) != TurnAttributes.FAMILY_IPV6) {
-                responses.error(
-                        listener, client, ErrorCode.BAD_REQUEST, "ADDITIONAL-ADDRESS-FAMILY other than IPv6", out);
-                return;
-            }
-            wantIpv6 = true; // RFC 8656 §7.2: dual allocation, IPv4 and IPv6
-        }
+        boolean dontFragment = asked.dontFragment();
+        boolean hasToken = asked.token();
+        boolean hasAdditionalFamily = asked.dual();
+        boolean reserveNext = asked.reserveNext();
+        boolean wantIpv4 = asked.wantIpv4();
+        boolean wantIpv6 = asked.wantIpv6();
         boolean ipv6Unavailable = hasAdditionalFamily && config.relayIpv6 == null;
         if (!hasToken
                 && ((wantIpv4 && config.relayIpv4 == null)
@@ -417,10 +370,10 @@ public final class Relay {
             reserved = true;
         } else {
             if (wantIpv4) {
-                allocation.ipv4 = allocations.open(allocation, false, hasEvenPort, dontFragment);
+                allocation.ipv4 = allocations.open(allocation, false, asked.even(), dontFragment);
             }
             if (wantIpv6 && !ipv6Unavailable) {
-                allocation.ipv6 = allocations.open(allocation, true, hasEvenPort, dontFragment);
+                allocation.ipv6 = allocations.open(allocation, true, asked.even(), dontFragment);
             }
             if ((wantIpv4 && allocation.ipv4 == null) || (wantIpv6 && !ipv6Unavailable && allocation.ipv6 == null)) {
                 allocations.releaseEndpoints(allocation, out);
@@ -429,7 +382,7 @@ public final class Relay {
                 return;
             }
         }
-        long lifetime = grantedLifetime(request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS));
+        long lifetime = grantedLifetime(asked.lifetimeSeconds());
         allocation.expiresAtNs = nowNs + lifetime * NS_PER_SECOND;
         allocations.add(allocation);
         scheduleSweep(nowNs);

@@ -1,0 +1,110 @@
+package dev.turnpike.core;
+
+import dev.turnpike.core.stun.ErrorCode;
+import dev.turnpike.core.stun.StunAttribute;
+import dev.turnpike.core.stun.StunMessage;
+import dev.turnpike.core.stun.TurnAttributes;
+
+/**
+ * An Allocate's attributes (RFC 8656 §7.2), decoded and checked against each other before the handler runs, so
+ * that {@code Relay}'s Allocate is left with its rules: quotas, ports, the response. The checks run in the order
+ * the RFC's steps give, DONT-FRAGMENT where the sockets cannot set it among them (420, as an unknown attribute);
+ * whether the relay has an address of the family asked for is the handler's to judge.
+ *
+ * @param dontFragment DONT-FRAGMENT was asked for
+ * @param token RESERVATION-TOKEN is present (claim a port reserved earlier); {@link #tokenValue} when well-formed
+ * @param evenPort EVEN-PORT as asked (never MALFORMED here)
+ * @param wantIpv4 an IPv4 relayed address is asked for
+ * @param wantIpv6 an IPv6 relayed address is asked for
+ * @param dual ADDITIONAL-ADDRESS-FAMILY: IPv4 and IPv6, the IPv6 one optional
+ * @param lifetimeSeconds LIFETIME as asked (the default when absent), before the relay's bounds
+ */
+record AllocateAttributes(
+        boolean dontFragment,
+        boolean token,
+        TurnAttributes.EvenPort evenPort,
+        boolean wantIpv4,
+        boolean wantIpv6,
+        boolean dual,
+        long lifetimeSeconds) {
+    private static final int UDP = 17;
+
+    /** Why an Allocate is refused before its rules run: the error and the DEBUG line's reason. */
+    record Refusal(ErrorCode code, String why) {}
+
+    /**
+     * The attributes of {@code request}, or the refusal they earn (in {@code refusal[0]}, the answer then null);
+     * {@code dontFragmentSupported}: whether this relay's sockets can set the DF bit.
+     */
+    static AllocateAttributes decode(StunMessage request, boolean dontFragmentSupported, Refusal[] refusal) {
+        int transport = request.firstByte(StunAttribute.REQUESTED_TRANSPORT);
+        if (transport < 0) {
+            refusal[0] = new Refusal(ErrorCode.BAD_REQUEST, "no REQUESTED-TRANSPORT");
+            return null;
+        }
+        if (transport != UDP) {
+            refusal[0] = new Refusal(
+                    ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL,
+                    "REQUESTED-TRANSPORT " + transport + " (expected: 17, UDP)");
+            return null;
+        }
+        boolean dontFragment = request.has(StunAttribute.DONT_FRAGMENT);
+        if (dontFragment && !dontFragmentSupported) {
+            // RFC 8656 §7.2: without DF support the attribute is treated as unknown (420, UNKNOWN-ATTRIBUTES)
+            refusal[0] = new Refusal(ErrorCode.UNKNOWN_ATTRIBUTE, "DONT-FRAGMENT unsupported here");
+            return null;
+        }
+        boolean token = request.has(StunAttribute.RESERVATION_TOKEN);
+        TurnAttributes.EvenPort evenPort = TurnAttributes.evenPort(request);
+        boolean hasEvenPort = evenPort != TurnAttributes.EvenPort.ABSENT;
+        boolean requestedFamily = request.has(StunAttribute.REQUESTED_ADDRESS_FAMILY);
+        boolean additionalFamily = request.has(StunAttribute.ADDITIONAL_ADDRESS_FAMILY);
+        if (evenPort == TurnAttributes.EvenPort.MALFORMED
+                || (token && (hasEvenPort || requestedFamily || additionalFamily))
+                || (requestedFamily && additionalFamily)
+                || (additionalFamily && evenPort == TurnAttributes.EvenPort.EVEN_AND_RESERVE_NEXT)) {
+            refusal[0] = new Refusal(
+                    ErrorCode.BAD_REQUEST,
+                    "conflicting attributes: RESERVATION-TOKEN with EVEN-PORT or a family, both families, or a malformed EVEN-PORT");
+            return null;
+        }
+        boolean wantIpv4 = true;
+        boolean wantIpv6 = false;
+        if (requestedFamily) {
+            int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
+            if (family != TurnAttributes.FAMILY_IPV4 && family != TurnAttributes.FAMILY_IPV6) {
+                refusal[0] = new Refusal(
+                        ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED,
+                        "REQUESTED-ADDRESS-FAMILY " + family + " (expected: 1 or 2)");
+                return null;
+            }
+            wantIpv4 = family == TurnAttributes.FAMILY_IPV4;
+            wantIpv6 = family == TurnAttributes.FAMILY_IPV6;
+        }
+        if (additionalFamily) {
+            if (request.firstByte(StunAttribute.ADDITIONAL_ADDRESS_FAMILY) != TurnAttributes.FAMILY_IPV6) {
+                refusal[0] = new Refusal(ErrorCode.BAD_REQUEST, "ADDITIONAL-ADDRESS-FAMILY other than IPv6");
+                return null;
+            }
+            wantIpv6 = true; // RFC 8656 §7.2: dual allocation, IPv4 and IPv6
+        }
+        return new AllocateAttributes(
+                dontFragment,
+                token,
+                evenPort,
+                wantIpv4,
+                wantIpv6,
+                additionalFamily,
+                request.u32Value(StunAttribute.LIFETIME, RelayConfig.DEFAULT_LIFETIME_SECONDS));
+    }
+
+    /** EVEN-PORT with the R bit: an even port, and the next one reserved for a RESERVATION-TOKEN. */
+    boolean reserveNext() {
+        return evenPort == TurnAttributes.EvenPort.EVEN_AND_RESERVE_NEXT;
+    }
+
+    /** EVEN-PORT, with or without R. */
+    boolean even() {
+        return evenPort != TurnAttributes.EvenPort.ABSENT;
+    }
+}
