@@ -52,20 +52,14 @@ class HeldPortIT {
             String udpAddress = Addresses.format((InetSocketAddress) udp.getLocalAddress());
             String tcpAddress = Addresses.format((InetSocketAddress) tcp.getLocalAddress());
             String[] common = {"--relay-ports", Interop.relayPorts(50).flag(), "--user", "a:b", "--workers", "2"};
-            Interop.Result onUdp = second(concat(new String[] {"--listen", udpAddress}, common));
+            Interop.Result onUdp = second(Interop.concat(new String[] {"--listen", udpAddress}, common));
             assertThat(onUdp.exitCode()).as(onUdp.output()).isNotZero();
             assertThat(onUdp.output()).contains(udpAddress + " (udp) is held by another socket");
 
-            Interop.Result onTcp =
-                    second(concat(new String[] {"--listen", "127.0.0.1:0", "--listen-tcp", tcpAddress}, common));
+            Interop.Result onTcp = second(
+                    Interop.concat(new String[] {"--listen", "127.0.0.1:0", "--listen-tcp", tcpAddress}, common));
             assertThat(onTcp.exitCode()).as(onTcp.output()).isNotZero();
             assertThat(onTcp.output()).contains(tcpAddress + " (tcp) is held by another socket");
         }
-    }
-
-    private static String[] concat(String[] a, String[] b) {
-        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 }

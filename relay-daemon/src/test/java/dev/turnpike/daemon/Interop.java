@@ -122,6 +122,11 @@ final class Interop {
 
     record Result(int exitCode, String output) {}
 
+    /** Arguments from several parts, in order. */
+    static String[] concat(String[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+    }
+
     /** Runs a command to completion within {@code timeoutSeconds}; stdout and stderr merged. */
     static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
         Path output = Files.createTempFile("interop", ".out");

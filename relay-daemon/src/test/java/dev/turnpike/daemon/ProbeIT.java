@@ -118,20 +118,22 @@ class ProbeIT {
             int tls = daemon.listener("tls").getPort();
             String[] alice = {"--user", "alice", "--password", "wonderland"};
 
-            Interop.Result byName = probe(concat(new String[] {"turn:localhost:" + udp}, alice));
+            Interop.Result byName = probe(Interop.concat(new String[] {"turn:localhost:" + udp}, alice));
             assertThat(byName.exitCode()).as(byName.output()).isZero();
             assertThat(byName.output()).contains("probe: all passed");
 
             // no UDP listener on the TCP port: the echo peer is this machine as the relay saw the connection
-            Interop.Result overTcp = probe(concat(new String[] {"turn:127.0.0.1:" + tcp + "?transport=tcp"}, alice));
+            Interop.Result overTcp =
+                    probe(Interop.concat(new String[] {"turn:127.0.0.1:" + tcp + "?transport=tcp"}, alice));
             assertThat(overTcp.exitCode()).as(overTcp.output()).isZero();
             assertThat(overTcp.output()).contains("ok    connect: tcp", "ok    relay back", "probe: all passed");
 
-            Interop.Result overTls = probe(concat(new String[] {"turns:127.0.0.1:" + tls, "--tls-insecure"}, alice));
+            Interop.Result overTls =
+                    probe(Interop.concat(new String[] {"turns:127.0.0.1:" + tls, "--tls-insecure"}, alice));
             assertThat(overTls.exitCode()).as(overTls.output()).isZero();
             assertThat(overTls.output()).contains("ok    connect: tls", "probe: all passed");
 
-            Interop.Result untrusted = probe(concat(new String[] {"turns:127.0.0.1:" + tls}, alice));
+            Interop.Result untrusted = probe(Interop.concat(new String[] {"turns:127.0.0.1:" + tls}, alice));
             assertThat(untrusted.exitCode()).as(untrusted.output()).isEqualTo(1);
             assertThat(untrusted.output()).contains("FAIL  tls: no TLS session", "--tls-insecure takes any");
 
@@ -202,11 +204,5 @@ class ProbeIT {
 
     private static int count(String text, String what) {
         return text.split(java.util.regex.Pattern.quote(what), -1).length - 1;
-    }
-
-    private static String[] concat(String[] a, String[] b) {
-        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 }
