@@ -344,11 +344,15 @@ final class EventLoop implements Runnable {
     @Override
     public void run() {
         try {
+            boolean justRead = false;
             while (running) {
                 long offsetNs = clockOffsetNs; // the clocks, read once an iteration
-                nowNs = System.nanoTime() + offsetNs;
+                long now = System.nanoTime() + offsetNs;
                 epochSeconds = System.currentTimeMillis() / 1000 + offsetNs / 1_000_000_000L;
-                doWork();
+                // after a wait that has just read, the sockets are not polled again before the next wait: the same
+                // one syscall an iteration as a loop that only ever blocked
+                int work = doWork(now, !justRead);
+                justRead = work == 0 && running && idle();
                 counters.iterations++;
                 Function<EventLoop, ?> hook = onIteration;
                 if (hook != null) {
@@ -363,11 +367,26 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** One iteration at {@link #nowNs}; ends in a wait no longer than the core's next deadline. */
-    private void doWork() throws IOException {
+    /**
+     * One pass of the duty cycle at {@code nowNs}, which never blocks: other threads' tasks, the drain, the
+     * counters' publication, due timers, the stream sweep, the flush, a held batch, and whatever the sockets have
+     * ready. Answers how much it did (0: nothing; {@link #run} then waits). Tests step the loop with it on their own
+     * thread, the loop not running.
+     */
+    int doWork(long nowNs) throws IOException {
+        if (epochSeconds == 0) {
+            epochSeconds = System.currentTimeMillis() / 1000; // a test stepping the loop: the wall clock as it is
+        }
+        return doWork(nowNs, true);
+    }
+
+    private int doWork(long now, boolean poll) throws IOException {
+        nowNs = now;
+        int work = 0;
         relaySockets.closeReleased(sendQueue, datagrams.held());
         for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
             task.run();
+            work++;
         }
         // every worker's allocations: one that ended early would leave the SO_REUSEPORT group and move others' clients
         if (draining && (relay.allocationsCounted() == 0 || nowNs - drainDeadlineNs >= 0)) {
@@ -375,29 +394,50 @@ final class EventLoop implements Runnable {
                     .addKeyValue("allocationsLeft", relay.allocationCount())
                     .log(relay.allocationsCounted() == 0 ? "drained" : "drain timed out");
             running = false;
-            return;
+            return work + 1;
         }
         if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
             publish();
         }
         if (relay.nextDeadlineNs() - nowNs <= 0) {
             runTimers();
+            work++;
         }
         if (streams != null && nowNs - nextStreamSweepNs >= 0) {
             streams.sweep(nowNs);
             nextStreamSweepNs = nowNs + PUBLISH_INTERVAL_NS;
         }
-        endClosedStreams();
+        work += endClosedStreams();
+        int queued = sendQueue.queuedPackets();
         sendQueue.flush(nowNs);
+        work += queued - sendQueue.queuedPackets();
+        if (queueAtBound()) {
+            return work; // nothing more may be read: the wait is for writability
+        }
+        if (datagrams.held() != null) {
+            datagrams.resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
+            return work + 1;
+        }
+        if (poll) {
+            work += readSelector.selectNow(this::onReady);
+            work += endClosedStreams();
+        }
+        return work;
+    }
+
+    /**
+     * Waits no longer than the core's next deadline: for writability while the queue stops reading (suspended),
+     * else for input, which it handles as it arrives (with --suspend flow a blocked socket's writability wakes it
+     * too). Answers whether it handled input.
+     */
+    private boolean idle() throws IOException {
         if (queueAtBound()) {
             awaitWritability();
-        } else if (datagrams.held() != null) {
-            datagrams.resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
-        } else {
-            // with --suspend flow and packets queued, a blocked socket's writability wakes this select too
-            readSelector.select(this::onReady, waitMs());
-            endClosedStreams();
+            return false;
         }
+        int ready = readSelector.select(this::onReady, waitMs());
+        endClosedStreams();
+        return ready > 0;
     }
 
     /** A datagram socket or a stream's key is ready. */
@@ -419,8 +459,10 @@ final class EventLoop implements Runnable {
     }
 
     /** The allocations of connections that closed end now, outside the handling of any other input. */
-    private void endClosedStreams() {
+    private int endClosedStreams() {
+        int ended = 0;
         for (StreamConnection c = closedStreams.poll(); c != null; c = closedStreams.poll()) {
+            ended++;
             try {
                 out.clear();
                 relay.onClientClosed(nowNs, c.listener, c.client, out);
@@ -430,6 +472,7 @@ final class EventLoop implements Runnable {
                 logError("internal error ending a connection's allocation", e);
             }
         }
+        return ended;
     }
 
     /** A message framed on a stream: to the core as a datagram from that client on that listener. */

@@ -80,6 +80,42 @@ class EventLoopTest {
         }
     }
 
+    @Test
+    void theLoopStepsOnTheTestThreadAndSaysHowMuchEachStepDid() throws Exception {
+        EventLoop stepped = new EventLoop(
+                List.of(new InetSocketAddress("127.0.0.1", 0)),
+                PooledByteBufAllocator.DEFAULT,
+                SocketOptions.KERNEL_DEFAULTS);
+        try (DatagramChannel client = DatagramChannel.open()) {
+            List<InetSocketAddress> bound = stepped.boundListeners();
+            stepped.attach(new Relay(RelayConfig.builder(bound).build(), stepped.relaySockets()));
+            long nowNs = 1_000_000_000L;
+            stepped.doWork(nowNs); // the first step publishes and may run the first timers
+            assertThat(stepped.doWork(nowNs)).as("nothing to do").isZero();
+
+            client.bind(new InetSocketAddress("127.0.0.1", 0));
+            client.socket().setSoTimeout(5_000);
+            StunWriter writer = new StunWriter(new MessageIntegrity());
+            ByteBuffer request = ByteBuffer.allocate(64);
+            writer.begin(request, 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), 43L, 7);
+            request.limit(writer.length());
+            client.send(request, bound.get(0));
+            int work = 0;
+            for (int step = 0; step < 10_000 && work == 0; step++) { // loopback delivers at once: a few steps
+                work = stepped.doWork(nowNs);
+            }
+            assertThat(work).as("a step that read the request").isPositive();
+            ByteBuffer response = ByteBuffer.allocate(1500);
+            response.limit(receiveWithin(client, response));
+            StunMessage message = new StunMessage();
+            assertThat(message.wrap(response, 0, response.limit())).isEqualTo(DecodeStatus.OK);
+            assertThat(message.transactionIdHigh()).isEqualTo(43L);
+            assertThat(stepped.doWork(nowNs)).as("nothing left to do").isZero();
+        } finally {
+            stepped.close();
+        }
+    }
+
     /** A blocking receive bounded by the socket's timeout (5 s), through the channel's socket adaptor. */
     private static int receiveWithin(DatagramChannel channel, ByteBuffer into) throws Exception {
         java.net.DatagramPacket packet = new java.net.DatagramPacket(into.array(), into.capacity());
