@@ -20,9 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
-import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,15 +58,14 @@ final class EventLoop implements Runnable {
     private final LoopCounters counters = new LoopCounters();
     private final RepeatedWarnings warnings = new RepeatedWarnings();
     private final SocketOptions socketOptions;
-    private volatile boolean running = true;
-    /** How far tests have moved the loop's clocks ahead of the machine's (0 in production). */
-    private volatile long clockOffsetNs;
 
     private volatile Function<EventLoop, ?> onIteration;
-    /** Other threads' work on the core (the admin view, a reload, a drain), run at the next iteration. */
-    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Other threads' work, stop and clock moves: the loop's one door to them. */
+    private final LoopControl control = new LoopControl(this::wakeup);
     /** Draining: the loop ends once no allocation is left, or at this deadline. */
     private boolean draining;
+    /** The drain is over: the loop ends. */
+    private boolean drained;
 
     private long drainDeadlineNs;
 
@@ -192,7 +189,7 @@ final class EventLoop implements Runnable {
      * stream limits. Any thread.
      */
     CompletableFuture<Void> reconfigureStreams(javax.net.ssl.SSLContext context, StreamTransport.Limits limits) {
-        return submit(nowNs -> {
+        return control.submit(nowNs -> {
             if (streams != null) {
                 streams.reconfigure(context, limits, nowNs);
             }
@@ -266,9 +263,7 @@ final class EventLoop implements Runnable {
 
     /** For tests: moves the loop's monotonic and wall clocks ahead; timers and expiries follow. Any thread. */
     void advanceClock(long nanoseconds) {
-        clockOffsetNs += nanoseconds; // one writer (the test thread)
-        readSelector.wakeup();
-        sendQueue.wakeup();
+        control.advanceClock(nanoseconds);
     }
 
     /** Whether the send queue's books balance; loop thread only (tests check it every iteration). */
@@ -286,7 +281,7 @@ final class EventLoop implements Runnable {
      * The loop wakes for it even while suspended.
      */
     CompletableFuture<List<AllocationSummary>> allocations() {
-        return submit(relay::allocations);
+        return control.submit(relay::allocations);
     }
 
     /**
@@ -294,7 +289,7 @@ final class EventLoop implements Runnable {
      * thread. Completes exceptionally if the core refuses it (it changes what takes a restart).
      */
     CompletableFuture<Void> reconfigure(RelayConfig next) {
-        return submit(nowNs -> {
+        return control.submit(nowNs -> {
             relay.reconfigure(next, nowNs);
             return null;
         });
@@ -305,7 +300,7 @@ final class EventLoop implements Runnable {
      * allocation has ended or {@code timeoutNs} has passed. Safe from any thread; a second call changes nothing.
      */
     CompletableFuture<Void> drain(List<InetSocketAddress> alternateServers, long timeoutNs) {
-        return submit(nowNs -> {
+        return control.submit(nowNs -> {
             if (!draining) {
                 relay.drain(alternateServers);
                 draining = true;
@@ -315,25 +310,13 @@ final class EventLoop implements Runnable {
         });
     }
 
-    /** Runs {@code task} on the loop thread at its next iteration, with the loop's clock; any thread. */
-    private <T> CompletableFuture<T> submit(LongFunction<T> task) {
-        CompletableFuture<T> answer = new CompletableFuture<>();
-        tasks.add(() -> {
-            try {
-                answer.complete(task.apply(nowNs));
-            } catch (RuntimeException e) {
-                answer.completeExceptionally(e);
-            }
-        });
-        // the loop wakes for it even while suspended
-        readSelector.wakeup();
-        sendQueue.wakeup();
-        return answer;
-    }
-
     /** Asks the loop to stop; safe from any thread. */
     void stop() {
-        running = false;
+        control.stop();
+    }
+
+    /** Ends the loop's wait, on either selector. */
+    private void wakeup() {
         readSelector.wakeup();
         sendQueue.wakeup();
     }
@@ -345,14 +328,14 @@ final class EventLoop implements Runnable {
     public void run() {
         try {
             boolean justRead = false;
-            while (running) {
-                long offsetNs = clockOffsetNs; // the clocks, read once an iteration
+            while (control.running() && !drained) {
+                long offsetNs = control.clockOffsetNs(); // the clocks, read once an iteration
                 long now = System.nanoTime() + offsetNs;
                 epochSeconds = System.currentTimeMillis() / 1000 + offsetNs / 1_000_000_000L;
                 // after a wait that has just read, the sockets are not polled again before the next wait: the same
                 // one syscall an iteration as a loop that only ever blocked
                 int work = doWork(now, !justRead);
-                justRead = work == 0 && running && idle();
+                justRead = work == 0 && !drained && idle();
                 counters.iterations++;
                 Function<EventLoop, ?> hook = onIteration;
                 if (hook != null) {
@@ -384,16 +367,13 @@ final class EventLoop implements Runnable {
         nowNs = now;
         int work = 0;
         relaySockets.closeReleased(sendQueue, datagrams.held());
-        for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
-            task.run();
-            work++;
-        }
+        work += control.runTasks(nowNs);
         // every worker's allocations: one that ended early would leave the SO_REUSEPORT group and move others' clients
         if (draining && (relay.allocationsCounted() == 0 || nowNs - drainDeadlineNs >= 0)) {
             log.atInfo()
                     .addKeyValue("allocationsLeft", relay.allocationCount())
                     .log(relay.allocationsCounted() == 0 ? "drained" : "drain timed out");
-            running = false;
+            drained = true;
             return work + 1;
         }
         if (published == null || nowNs - publishedAtNs >= PUBLISH_INTERVAL_NS) {
