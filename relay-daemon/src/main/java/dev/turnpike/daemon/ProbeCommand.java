@@ -94,7 +94,8 @@ final class ProbeCommand implements Callable<Integer> {
         try {
             server = new InetSocketAddress(InetAddress.getByName(uri.host()), uri.port());
         } catch (UnknownHostException e) {
-            return fail("resolve", "cannot resolve '" + uri.host() + "': " + e.getMessage()) ? 0 : 1;
+            fail("resolve", "cannot resolve '" + uri.host() + "': " + e.getMessage());
+            return 1;
         }
         InetSocketAddress local = new InetSocketAddress(
                 server.getAddress() instanceof java.net.Inet6Address
@@ -112,30 +113,26 @@ final class ProbeCommand implements Callable<Integer> {
             name = minted.username();
             pass = minted.password();
         }
+        String secret = pass == null ? "" : pass; // no --user: a Binding needs no password
         TurnClient client;
         try {
             client = switch (uri.transport()) {
-                case UDP -> new TurnClient(server, local, name, pass == null ? "" : pass, realm);
-                case TCP -> TurnClient.overTcp(server, name, pass == null ? "" : pass, realm, timeoutMs);
-                case TLS ->
-                    TurnClient.overTls(
-                            server, uri.host(), !tlsInsecure, name, pass == null ? "" : pass, realm, timeoutMs);
+                case UDP -> new TurnClient(server, local, name, secret, realm);
+                case TCP -> TurnClient.overTcp(server, name, secret, realm, timeoutMs);
+                case TLS -> TurnClient.overTls(server, uri.host(), !tlsInsecure, name, secret, realm, timeoutMs);
             };
         } catch (javax.net.ssl.SSLException e) {
-            return fail(
-                            "tls",
-                            "no TLS session with " + Addresses.format(server) + ": " + e.getMessage()
-                                    + (tlsInsecure ? "" : " (a self-signed certificate? --tls-insecure takes any)"))
-                    ? 0
-                    : 1;
+            fail(
+                    "tls",
+                    "no TLS session with " + Addresses.format(server) + ": " + e.getMessage()
+                            + (tlsInsecure ? "" : " (a self-signed certificate? --tls-insecure takes any)"));
+            return 1;
         } catch (IOException e) {
-            return fail(
-                            "connect",
-                            "cannot connect to " + Addresses.format(server) + " over "
-                                    + uri.transport().name().toLowerCase(java.util.Locale.ROOT) + ": "
-                                    + e.getMessage())
-                    ? 0
-                    : 1;
+            fail(
+                    "connect",
+                    "cannot connect to " + Addresses.format(server) + " over "
+                            + uri.transport().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage());
+            return 1;
         }
         if (uri.transport() != TurnUri.Transport.UDP) {
             ok(
