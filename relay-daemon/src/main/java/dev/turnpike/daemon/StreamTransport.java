@@ -296,6 +296,7 @@ final class StreamTransport {
                 if (listener.tls) {
                     SSLEngine engine = listener.context.createSSLEngine();
                     engine.setEnabledProtocols(TlsCertificates.PROTOCOLS);
+                    Alpn.offer(engine);
                     tls = new TlsSession(engine);
                 }
                 StreamConnection c = new StreamConnection(channel, listener.index, client, nowNs, tls);

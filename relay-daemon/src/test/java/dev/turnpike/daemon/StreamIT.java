@@ -277,6 +277,39 @@ class StreamIT {
     }
 
     @Test
+    void theTlsListenerAnswersAlpnStunTurnAndACLientOfferingOnlyOtherProtocolsOrNoneStillConnects() throws Exception {
+        TestCertificate certificate = TestCertificate.make(dir);
+        try (DaemonProcess daemon = DaemonProcess.startRelay(
+                0,
+                "--listen-tls",
+                "127.0.0.1:0",
+                "--tls-cert",
+                certificate.cert().toString(),
+                "--tls-key",
+                certificate.key().toString())) {
+            InetSocketAddress tls = daemon.listener("tls");
+            String[][] offers = {{"stun.turn"}, {"h2", "stun.turn", "http/1.1"}, {"h2", "http/1.1"}, {}};
+            String[] chosen = {"stun.turn", "stun.turn", "", ""};
+            for (int i = 0; i < offers.length; i++) {
+                try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) TlsClients.trustingAnything()
+                        .getSocketFactory()
+                        .createSocket(tls.getAddress(), tls.getPort())) {
+                    socket.setSoTimeout(5_000);
+                    javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+                    parameters.setApplicationProtocols(offers[i]);
+                    socket.setSSLParameters(parameters);
+                    socket.startHandshake();
+                    assertThat(socket.getApplicationProtocol())
+                            .as("ALPN offered %s", java.util.Arrays.toString(offers[i]))
+                            .isEqualTo(chosen[i]);
+                    bindingAnswered(socket);
+                }
+            }
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
+
+    @Test
     void aNewCertificateIsServedAfterSighupAndAfterItsFilesChangeWhileOpenConnectionsKeepTheirs() throws Exception {
         TestCertificate a = TestCertificate.make(Files.createDirectories(dir.resolve("a")));
         TestCertificate b = TestCertificate.make(Files.createDirectories(dir.resolve("b")));
