@@ -53,11 +53,7 @@ class EventLoopTest {
         try (DatagramChannel client = DatagramChannel.open()) {
             client.bind(new InetSocketAddress("127.0.0.1", 0));
             client.socket().setSoTimeout(5_000);
-            StunWriter writer = new StunWriter(new MessageIntegrity());
-            ByteBuffer request = ByteBuffer.allocate(64);
-            writer.begin(request, 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), 42L, 7);
-            request.limit(writer.length());
-            client.send(request, server);
+            client.send(binding(42L), server);
             ByteBuffer response = ByteBuffer.allocate(1500);
             response.limit(receiveWithin(client, response));
             StunMessage message = new StunMessage();
@@ -95,11 +91,7 @@ class EventLoopTest {
 
             client.bind(new InetSocketAddress("127.0.0.1", 0));
             client.socket().setSoTimeout(5_000);
-            StunWriter writer = new StunWriter(new MessageIntegrity());
-            ByteBuffer request = ByteBuffer.allocate(64);
-            writer.begin(request, 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), 43L, 7);
-            request.limit(writer.length());
-            client.send(request, bound.get(0));
+            client.send(binding(43L), bound.get(0));
             int work = 0;
             for (int step = 0; step < 10_000 && work == 0; step++) { // loopback delivers at once: a few steps
                 work = stepped.doWork(nowNs);
@@ -114,6 +106,14 @@ class EventLoopTest {
         } finally {
             stepped.close();
         }
+    }
+
+    /** A Binding request of transaction {@code tx}, ready to send. */
+    private static ByteBuffer binding(long tx) {
+        StunWriter writer = new StunWriter(new MessageIntegrity());
+        ByteBuffer request = ByteBuffer.allocate(64);
+        writer.begin(request, 0, StunMethod.messageType(StunMethod.BINDING, StunMethod.CLASS_REQUEST), tx, 7);
+        return request.limit(writer.length());
     }
 
     /** A blocking receive bounded by the socket's timeout (5 s), through the channel's socket adaptor. */

@@ -105,14 +105,7 @@ class ProbeIT {
         TestCertificate certificate = TestCertificate.make(dir);
         try (DaemonProcess daemon = DaemonProcess.startRelay(
                 0,
-                "--listen-tcp",
-                "127.0.0.1:0",
-                "--listen-tls",
-                "127.0.0.1:0",
-                "--tls-cert",
-                certificate.cert().toString(),
-                "--tls-key",
-                certificate.key().toString())) {
+                Interop.concat(new String[] {"--listen-tcp", "127.0.0.1:0"}, certificate.tlsListener("127.0.0.1:0")))) {
             int udp = daemon.listener("udp").getPort();
             int tcp = daemon.listener("tcp").getPort();
             int tls = daemon.listener("tls").getPort();

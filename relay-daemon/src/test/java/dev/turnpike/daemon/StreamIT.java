@@ -107,13 +107,7 @@ class StreamIT {
 
     /** A TLS listener on {@code tlsPort} with {@code certificate}, then {@code more} flags. */
     private static String[] withTls(int tlsPort, TestCertificate certificate, String... more) {
-        List<String> args = new ArrayList<>(List.of(
-                "--listen-tls",
-                "127.0.0.1:" + tlsPort,
-                "--tls-cert",
-                certificate.cert().toString(),
-                "--tls-key",
-                certificate.key().toString()));
+        List<String> args = new ArrayList<>(List.of(certificate.tlsListener("127.0.0.1:" + tlsPort)));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
     }
@@ -279,14 +273,7 @@ class StreamIT {
     @Test
     void theTlsListenerAnswersAlpnStunTurnAndACLientOfferingOnlyOtherProtocolsOrNoneStillConnects() throws Exception {
         TestCertificate certificate = TestCertificate.make(dir);
-        try (DaemonProcess daemon = DaemonProcess.startRelay(
-                0,
-                "--listen-tls",
-                "127.0.0.1:0",
-                "--tls-cert",
-                certificate.cert().toString(),
-                "--tls-key",
-                certificate.key().toString())) {
+        try (DaemonProcess daemon = DaemonProcess.startRelay(0, certificate.tlsListener("127.0.0.1:0"))) {
             InetSocketAddress tls = daemon.listener("tls");
             String[][] offers = {{"stun.turn"}, {"h2", "stun.turn", "http/1.1"}, {"h2", "http/1.1"}, {}};
             String[] chosen = {"stun.turn", "stun.turn", "", ""};

@@ -34,4 +34,9 @@ record TestCertificate(Path cert, Path key) {
         assertThat(made.exitCode()).as(made.output()).isZero();
         return new TestCertificate(cert, key);
     }
+
+    /** The flags of a TLS listener on {@code address} serving this certificate. */
+    String[] tlsListener(String address) {
+        return new String[] {"--listen-tls", address, "--tls-cert", cert.toString(), "--tls-key", key.toString()};
+    }
 }
