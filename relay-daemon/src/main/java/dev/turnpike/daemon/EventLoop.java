@@ -391,7 +391,7 @@ final class EventLoop implements Runnable {
         int queued = sendQueue.queuedPackets();
         sendQueue.flush(nowNs);
         work += queued - sendQueue.queuedPackets();
-        if (queueAtBound()) {
+        if (sendQueue.stopsReading()) {
             return work; // nothing more may be read: the wait is for writability
         }
         if (datagrams.held() != null) {
@@ -411,7 +411,7 @@ final class EventLoop implements Runnable {
      * too). Answers whether it handled input.
      */
     private boolean idle() throws IOException {
-        if (queueAtBound()) {
+        if (sendQueue.stopsReading()) {
             awaitWritability();
             return false;
         }
@@ -551,11 +551,6 @@ final class EventLoop implements Runnable {
      */
     private boolean mayRead() {
         return datagrams.mayRead();
-    }
-
-    /** Whether the queue stops reading: anything queued (--suspend loop), or --max-queued-bytes (--suspend flow). */
-    private boolean queueAtBound() {
-        return sendQueue.stopsReading();
     }
 
     private void dispatch(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {
