@@ -6,6 +6,8 @@
 # they waited (Turnpike's counters, logged when it stops), and what the qdisc dropped.
 #
 #   sudo benchmarks/backpressure.sh                 # root: it creates a network namespace and a veth pair
+#   OFFERED=10000 BURST=1 SECONDS_EACH=3 SERVERS="turnpike coturn-m1" sudo benchmarks/backpressure.sh
+#                                                   # one flow at 80 Mbit/s for 3 s into a 20 Mbit/s link
 #
 # Needs a JDK 25, coturn, iproute2. Traffic stays on this machine (a /30 inside our own namespace).
 set -euo pipefail
@@ -62,7 +64,7 @@ for round in $(seq 1 "$ROUNDS"); do
         variant=(); [ "$server" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
         "$JAVA" -jar relay-daemon/target/turnpike.jar --listen 127.0.0.1:$PORT --relay-address "$HOST_IP" \
           --send-buffer "$SEND_BUFFER" --relay-ports 50000-59999 --realm example.org --user alice:wonderland --allow-peer 10.231.78.0/30 \
-          --max-bps 0 --drain-timeout 0 "${variant[@]}" > "$OUT/$server-$round.log" 2>&1 & ;;
+          --drain-timeout 0 "${variant[@]}" > "$OUT/$server-$round.log" 2>&1 & ;;
       coturn-m1)
         turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip "$HOST_IP" \
           --min-port 50000 --max-port 59999 --realm example.org --user alice:wonderland --lt-cred-mech \
@@ -83,6 +85,8 @@ for round in $(seq 1 "$ROUNDS"); do
     else
       drops=$(grep -o 'droppedFullBuffer=[0-9]*' "$log" | cut -d= -f2)
       drops=$((drops + $(grep -o 'droppedSEND_ERROR=[0-9]*' "$log" | cut -d= -f2)))
+      drops=$((drops + $(grep -o 'droppedShed=[0-9]*' "$log" | cut -d= -f2)))
+      drops=$((drops + $(grep -o 'droppedBANDWIDTH=[0-9]*' "$log" | cut -d= -f2)))
       buffered=$(grep -o 'packetsBuffered=[0-9]*' "$log" | cut -d= -f2)
       total_ms=$(grep -o 'bufferedMsTotal=[0-9]*' "$log" | cut -d= -f2)
       wait_ms=$([ "$buffered" -gt 0 ] && echo "$(( total_ms * 1000 / buffered )) us" || echo "-")

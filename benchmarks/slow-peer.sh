@@ -7,7 +7,7 @@
 #
 #   sudo benchmarks/slow-peer.sh        # root: it creates a network namespace and a veth pair
 #   SLOW_OFFERED=3000 ROUNDS=1 sudo benchmarks/slow-peer.sh   # the slow flow above its link rate for good
-#   SLOW_OFFERED=3000 MAX_BPS=16000000 SERVERS=turnpike ROUNDS=1 sudo benchmarks/slow-peer.sh   # ...with the default --max-bps
+#   SLOW_OFFERED=3000 MAX_BPS=16000000 SERVERS=turnpike ROUNDS=1 sudo benchmarks/slow-peer.sh   # ...with a --max-bps cap
 #
 # Servers: turnpike (as shipped: --suspend flow), turnpike-loop (--suspend loop, the seed's whole-loop
 # suspension), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1.
@@ -113,6 +113,8 @@ for round in $(seq 1 "$ROUNDS"); do
     else
       drops=$(grep -o 'droppedFullBuffer=[0-9]*' "$log" | cut -d= -f2)
       bandwidth=$(grep -o 'droppedBANDWIDTH=[0-9]*' "$log" | cut -d= -f2)
+      shed=$(grep -o 'droppedShed=[0-9]*' "$log" | cut -d= -f2)
+      [ "${shed:-0}" != 0 ] && drops="$drops (and $shed shed from the longest queue, to read other flows)"
       [ "${bandwidth:-0}" != 0 ] && drops="$drops (and $bandwidth over --max-bps, by policy)"
     fi
     printf '| %s | %d | %.0f / %.0f us | %.0f / %.0f us | %.2f%% | %.2f%% | %s |\n' "$server" "$round" \

@@ -26,8 +26,13 @@ public final class RelayConfig {
     public static final int DEFAULT_MAX_PERMISSIONS = 64;
     /** Channels one allocation binds. */
     public static final int DEFAULT_MAX_CHANNELS = 64;
-    /** Bits per second one allocation relays, both directions together: above any one call's media. */
-    public static final long DEFAULT_MAX_BPS = 16_000_000;
+    /**
+     * Bits per second one allocation relays, both directions together: 0, no limit. One allocation may carry a
+     * whole VPN user's traffic, and a cap the operator did not choose drops a legitimate tunnel's excess (coturn's
+     * default is no cap too). What protects the relay instead: quotas, the challenge rate, and the send queue,
+     * which sheds only the flow holding the most queued bytes when others need to be read.
+     */
+    public static final long DEFAULT_MAX_BPS = 0;
     /** The highest --max-bps or --total-bps: 64 Gbit/s keeps a one-second bucket's arithmetic within a long. */
     public static final long MAX_BPS = 64_000_000_000L;
     /** Replies per second to unauthenticated requests from one source IP, and the burst allowed. */

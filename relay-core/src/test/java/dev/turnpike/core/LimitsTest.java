@@ -185,6 +185,24 @@ class LimitsTest {
     }
 
     @Test
+    void anAllocationHasNoBandwidthCapUnlessTheOperatorSetsOne() {
+        Harness h = new Harness();
+        RelayEndpoint endpoint = h.endpoint(h.relayedAddress(h.allocate(CLIENT)).getPort());
+        assertThat(h.bindChannel(CLIENT, 0x4000, PEER)).isEqualTo(-1);
+        byte[] payload = new byte[60_000];
+        int relayed = 0;
+        // 100 Mbit within the same instant, each way: far past any one-second bucket a default cap could hold
+        for (int i = 0; i < 210; i++) {
+            h.fromClient(CLIENT, channelData(0x4000, payload));
+            relayed += h.out.forward() == Outbox.Forward.TO_PEER ? 1 : 0;
+            h.fromPeer(endpoint, PEER, payload);
+            relayed += h.out.forward() == Outbox.Forward.TO_CLIENT ? 1 : 0;
+        }
+        assertThat(relayed).isEqualTo(420);
+        assertThat(h.dropped(RelayCounters.Drop.BANDWIDTH)).isZero();
+    }
+
+    @Test
     void theRelaysTotalBandwidthIsSharedByEveryAllocation() {
         Harness h = new Harness(b -> b.bandwidth(0, 8 * 70_000));
         h.allocate(CLIENT);

@@ -37,6 +37,11 @@ final class BatchReceiver {
     private static final long NAMELEN = 8;
     private static final long IOV = 16;
     private static final long IOVLEN = 24;
+    private static final long CONTROL = 32;
+    private static final long CONTROLLEN = 40;
+    /** Room for a slot's control data: two cmsghdrs of 16 bytes, each with an int (aligned to 8), and spare. */
+    private static final int CONTROL_BYTES = 64;
+
     private static final long FLAGS = 48;
     private static final long MSG_LEN = 56;
 
@@ -95,8 +100,15 @@ final class BatchReceiver {
     private final MemorySegment names;
     private final MemorySegment callState;
     private final AddressCache addresses;
+    /** Each slot's control data (the TOS byte or Traffic Class), or null when the byte is not kept. */
+    private final MemorySegment control;
 
     BatchReceiver(int headroom, int tailroom, AddressCache addresses) {
+        this(headroom, tailroom, addresses, false);
+    }
+
+    /** With {@code trafficClass}, each datagram's TOS byte is read too ({@link #trafficClass}, {@link TrafficClass}). */
+    BatchReceiver(int headroom, int tailroom, AddressCache addresses, boolean trafficClass) {
         this.headroom = headroom;
         this.slotBytes = (headroom + MAX_DATAGRAM + tailroom + 7) & ~7;
         this.addresses = addresses;
@@ -107,6 +119,7 @@ final class BatchReceiver {
         this.names = arena.allocate((long) NAME_BYTES * SLOTS, 8);
         MemorySegment iovecs = arena.allocate((long) IOVEC_BYTES * SLOTS, 8);
         this.callState = Libc.callState(arena);
+        this.control = trafficClass ? arena.allocate((long) CONTROL_BYTES * SLOTS, 8) : null;
         for (int i = 0; i < SLOTS; i++) {
             MemorySegment iovec = iovecs.asSlice((long) IOVEC_BYTES * i, IOVEC_BYTES);
             iovec.set(ValueLayout.ADDRESS, 0, data.asSlice((long) slotBytes * i + headroom, MAX_DATAGRAM));
@@ -115,6 +128,10 @@ final class BatchReceiver {
             messages.set(ValueLayout.ADDRESS, m + NAME, names.asSlice((long) NAME_BYTES * i, NAME_BYTES));
             messages.set(ValueLayout.ADDRESS, m + IOV, iovec);
             messages.set(ValueLayout.JAVA_LONG, m + IOVLEN, 1);
+            if (control != null) {
+                messages.set(
+                        ValueLayout.ADDRESS, m + CONTROL, control.asSlice((long) CONTROL_BYTES * i, CONTROL_BYTES));
+            }
         }
     }
 
@@ -133,6 +150,9 @@ final class BatchReceiver {
     int receive(int fd) throws java.io.IOException {
         for (int i = 0; i < SLOTS; i++) {
             messages.set(ValueLayout.JAVA_INT, (long) MMSGHDR_BYTES * i + NAMELEN, NAME_BYTES);
+            if (control != null) {
+                messages.set(ValueLayout.JAVA_LONG, (long) MMSGHDR_BYTES * i + CONTROLLEN, CONTROL_BYTES);
+            }
         }
         int n;
         try {
@@ -162,6 +182,40 @@ final class BatchReceiver {
             return -1;
         }
         return messages.get(ValueLayout.JAVA_INT, m + MSG_LEN);
+    }
+
+    boolean readsTrafficClass() {
+        return control != null;
+    }
+
+    /**
+     * Its TOS byte (IPv4) or Traffic Class (IPv6) as the kernel reported it in the control data; 0 when not
+     * reported or not asked for (unmarked, never a guess).
+     */
+    int trafficClass(int i) {
+        if (control == null) {
+            return 0;
+        }
+        long base = (long) CONTROL_BYTES * i;
+        long length =
+                Math.min(messages.get(ValueLayout.JAVA_LONG, (long) MMSGHDR_BYTES * i + CONTROLLEN), CONTROL_BYTES);
+        // struct cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type (int), then the data, each aligned to 8
+        for (long at = 0; at + 17 <= length; ) {
+            long cmsgLength = control.get(ValueLayout.JAVA_LONG, base + at);
+            if (cmsgLength < 17 || at + cmsgLength > length) {
+                return 0;
+            }
+            int level = control.get(ValueLayout.JAVA_INT, base + at + 8);
+            int type = control.get(ValueLayout.JAVA_INT, base + at + 12);
+            if (level == TrafficClass.SOL_IP && type == TrafficClass.IP_TOS) {
+                return control.get(ValueLayout.JAVA_BYTE, base + at + 16) & 0xFF; // one byte
+            }
+            if (level == TrafficClass.IPPROTO_IPV6 && type == TrafficClass.IPV6_TCLASS && cmsgLength >= 20) {
+                return control.get(ValueLayout.JAVA_INT_UNALIGNED, base + at + 16) & 0xFF; // an int
+            }
+            at += (cmsgLength + 7) & ~7L;
+        }
+        return 0;
     }
 
     /** Its source address, or null for an address family other than IPv4 and IPv6. */

@@ -26,8 +26,17 @@ final class DatagramTransport {
 
     /** What the loop does with what arrives. */
     interface Delivery {
-        /** A datagram from {@code source} on {@code socket}, at {@code offset} with headroom in front of it. */
-        void datagram(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length);
+        /**
+         * A datagram from {@code source} on {@code socket}, at {@code offset} with headroom in front of it, that
+         * arrived with TOS byte / Traffic Class {@code trafficClass} (0 when not read).
+         */
+        void datagram(
+                UdpSocket socket,
+                InetSocketAddress source,
+                ByteBuffer buffer,
+                int offset,
+                int length,
+                int trafficClass);
 
         /** A batch slot that held no datagram one could read (truncated, or no source address): counted. */
         void malformed();
@@ -47,9 +56,15 @@ final class DatagramTransport {
     private int heldNext;
     private int heldCount;
 
-    DatagramTransport(SocketOptions options, SendQueue sendQueue, LoopCounters counters, Delivery delivery) {
+    /** {@code readTrafficClass}: read each datagram's TOS byte (batched receive only; else every datagram has 0). */
+    DatagramTransport(
+            SocketOptions options,
+            boolean readTrafficClass,
+            SendQueue sendQueue,
+            LoopCounters counters,
+            Delivery delivery) {
         this.batch = options.batchedReceive() && BatchReceiver.AVAILABLE
-                ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14))
+                ? new BatchReceiver(HEADROOM, Relay.TAILROOM, new AddressCache(1 << 14), readTrafficClass)
                 : null;
         this.unbatchedBecause = options.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off";
         this.sendQueue = sendQueue;
@@ -60,6 +75,11 @@ final class DatagramTransport {
     /** A buffer with headroom for inputs that are not datagrams (timers, closed connections): the same one. */
     ByteBuffer buffer() {
         return receive;
+    }
+
+    /** Whether each datagram's TOS byte is read (so that it can be kept). */
+    boolean readsTrafficClass() {
+        return batch != null && batch.readsTrafficClass();
     }
 
     /** How datagrams are received, for the start-up log. */
@@ -111,7 +131,7 @@ final class DatagramTransport {
             if (source == null) {
                 return;
             }
-            delivery.datagram(socket, (InetSocketAddress) source, receive, HEADROOM, receive.position() - HEADROOM);
+            delivery.datagram(socket, (InetSocketAddress) source, receive, HEADROOM, receive.position() - HEADROOM, 0);
         }
     }
 
@@ -152,7 +172,7 @@ final class DatagramTransport {
                 delivery.malformed();
                 continue;
             }
-            delivery.datagram(socket, source, batch.buffer, batch.offset(i), length);
+            delivery.datagram(socket, source, batch.buffer, batch.offset(i), length, batch.trafficClass(i));
         }
     }
 }

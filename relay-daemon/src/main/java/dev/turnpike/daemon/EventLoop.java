@@ -55,6 +55,9 @@ final class EventLoop implements Runnable {
     private final DatagramTransport datagrams;
 
     private final Outbox out = new Outbox();
+    /** The TOS byte / Traffic Class of the datagram being handled: its relayed copy leaves with it. */
+    private int trafficClass;
+
     private final LoopCounters counters = new LoopCounters();
     private final RepeatedWarnings warnings = new RepeatedWarnings();
     private final SocketOptions socketOptions;
@@ -100,27 +103,38 @@ final class EventLoop implements Runnable {
             throws IOException {
         this.socketOptions = socketOptions;
         this.readSelector = Selector.open();
+        TrafficClass marks =
+                socketOptions.keepTrafficClass() && socketOptions.batchedReceive() && TrafficClass.available()
+                        ? new TrafficClass()
+                        : null;
         this.sendQueue = new SendQueue(
                 allocator,
                 transmitter,
                 counters,
                 socketOptions.dropWhenFull(),
                 socketOptions.maxQueuedBytes(),
-                socketOptions.suspendOnAnyQueued());
-        this.datagrams = new DatagramTransport(socketOptions, sendQueue, counters, new DatagramTransport.Delivery() {
-            @Override
-            public void datagram(
-                    UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {
-                dispatch(socket, source, buffer, offset, length);
-            }
+                socketOptions.suspendOnAnyQueued(),
+                marks);
+        this.datagrams = new DatagramTransport(
+                socketOptions, marks != null, sendQueue, counters, new DatagramTransport.Delivery() {
+                    @Override
+                    public void datagram(
+                            UdpSocket socket,
+                            InetSocketAddress source,
+                            ByteBuffer buffer,
+                            int offset,
+                            int length,
+                            int trafficClass) {
+                        dispatch(socket, source, buffer, offset, length, trafficClass);
+                    }
 
-            @Override
-            public void malformed() {
-                counters.datagramsReceived++;
-                relay.counters().drop(RelayCounters.Drop.MALFORMED);
-            }
-        });
-        this.sockets = new UdpSockets(readSelector, socketOptions);
+                    @Override
+                    public void malformed() {
+                        counters.datagramsReceived++;
+                        relay.counters().drop(RelayCounters.Drop.MALFORMED);
+                    }
+                });
+        this.sockets = new UdpSockets(readSelector, socketOptions, marks);
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         try {
             for (int i = 0; i < listen.size(); i++) {
@@ -214,6 +228,18 @@ final class EventLoop implements Runnable {
     /** How datagrams are received, for the start-up log. */
     String receiveMode() {
         return datagrams.receiveMode();
+    }
+
+    /** Whether DSCP and ECN are kept (--dscp-preserve), or why not, for the start-up log. */
+    String trafficClassMode() {
+        if (!socketOptions.keepTrafficClass()) {
+            return "off";
+        }
+        if (!datagrams.readsTrafficClass()) {
+            return "unavailable: "
+                    + (TrafficClass.available() ? "batched receive off" : TrafficClass.UNAVAILABLE_BECAUSE);
+        }
+        return "on";
     }
 
     /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
@@ -446,7 +472,7 @@ final class EventLoop implements Runnable {
             try {
                 out.clear();
                 relay.onClientClosed(nowNs, c.listener, c.client, out);
-                execute(datagrams.buffer());
+                execute(datagrams.buffer(), null);
             } catch (RuntimeException e) {
                 counters.internalErrors++;
                 logError("internal error ending a connection's allocation", e);
@@ -459,9 +485,10 @@ final class EventLoop implements Runnable {
     private void dispatchStream(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
         try {
             out.clear();
+            trafficClass = 0;
             relay.onClientDatagram(
                     nowNs, epochSeconds, connection.listener, connection.client, buffer, offset, length, out);
-            execute(buffer);
+            execute(buffer, null);
         } catch (RuntimeException e) {
             counters.internalErrors++;
             logError("internal error handling a datagram", e);
@@ -520,7 +547,7 @@ final class EventLoop implements Runnable {
         try {
             out.clear();
             relay.onTimer(nowNs, out);
-            execute(datagrams.buffer());
+            execute(datagrams.buffer(), null);
         } catch (RuntimeException e) {
             // as for a datagram: a bug in the core costs this sweep, never the loop
             counters.internalErrors++;
@@ -553,8 +580,10 @@ final class EventLoop implements Runnable {
         return datagrams.mayRead();
     }
 
-    private void dispatch(UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length) {
+    private void dispatch(
+            UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length, int trafficClass) {
         counters.datagramsReceived++;
+        this.trafficClass = trafficClass;
         buffer.limit(buffer.capacity());
         try {
             out.clear();
@@ -563,7 +592,7 @@ final class EventLoop implements Runnable {
             } else {
                 relay.onPeerDatagram(nowNs, socket.relay, source, buffer, offset, length, out);
             }
-            execute(buffer);
+            execute(buffer, socket);
         } catch (RuntimeException e) {
             // The core must not throw; if it ever does, that datagram is lost but the relay is not.
             counters.internalErrors++;
@@ -579,14 +608,18 @@ final class EventLoop implements Runnable {
         }
     }
 
-    private void execute(ByteBuffer buffer) {
+    /**
+     * Carries out what the core asked. {@code from}: the socket the input was read on, whose allocation's flow a
+     * packet to a client belongs to when it is a relay socket (see {@link FairShare}).
+     */
+    private void execute(ByteBuffer buffer, UdpSocket from) {
         switch (out.forward()) {
             case NONE -> {}
             case TO_PEER -> {
                 UdpSocket socket = relaySockets.socket(out.relay());
                 if (socket != null) {
                     buffer.limit(out.offset() + out.length()).position(out.offset());
-                    sendQueue.send(socket, buffer, out.destination(), nowNs);
+                    sendQueue.send(socket, buffer, out.destination(), nowNs, socket, trafficClass);
                 } else {
                     counters.sendErrors++; // cannot happen: a live endpoint has a socket
                 }
@@ -600,7 +633,13 @@ final class EventLoop implements Runnable {
                         streams.send(out.listener(), out.destination(), buffer);
                     }
                 } else {
-                    sendQueue.send(listeners.get(out.listener()), buffer, out.destination(), nowNs);
+                    sendQueue.send(
+                            listeners.get(out.listener()),
+                            buffer,
+                            out.destination(),
+                            nowNs,
+                            from != null && from.relay != null ? from : null,
+                            trafficClass);
                 }
             }
         }

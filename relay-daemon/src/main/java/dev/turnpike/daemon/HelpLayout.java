@@ -44,6 +44,7 @@ final class HelpLayout {
                         "--rfc5766-channel-numbers",
                         "--max-queued-bytes",
                         "--suspend",
+                        "--dscp-preserve",
                         "--workers",
                         "--software"));
         groups.put(

@@ -26,6 +26,11 @@ final class LoopCounters {
     long bufferedNs;
     /** Only with the benchmark-only --benchmark-drop-when-full: packets dropped because a buffer was full. */
     long droppedFullBuffer;
+    /**
+     * Packets shed from the longest queue at --max-queued-bytes while other flows were being read (--suspend
+     * flow): the one drop the relay makes to protect other clients.
+     */
+    long droppedShed;
 
     long receiveErrors;
     long internalErrors;
@@ -109,6 +114,7 @@ final class LoopCounters {
         bufferedNs += other.bufferedNs;
         receiveErrors += other.receiveErrors;
         droppedFullBuffer += other.droppedFullBuffer;
+        droppedShed += other.droppedShed;
         internalErrors += other.internalErrors;
         sendErrors += other.sendErrors;
         closeErrors += other.closeErrors;

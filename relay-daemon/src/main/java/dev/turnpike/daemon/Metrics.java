@@ -133,7 +133,8 @@ final class Metrics {
                 b,
                 "turnpike_dropped_packets_total",
                 "counter",
-                "Datagrams dropped, by reason. There is no reason for a full socket buffer: those are queued.");
+                "Datagrams dropped, by reason. A full socket buffer's are queued; past --max-queued-bytes, while "
+                        + "other flows are read, the longest queue's newest are shed (shed).");
         for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
             sample(
                     b,
@@ -143,6 +144,7 @@ final class Metrics {
                     r.dropped(reason));
         }
         sample(b, "turnpike_dropped_packets_total", "reason", "send_error", l.sendErrors);
+        sample(b, "turnpike_dropped_packets_total", "reason", "shed", l.droppedShed);
 
         single(b, "turnpike_connections", "gauge", "TCP and TLS client connections open now.", l.streamsOpen);
         single(

@@ -215,7 +215,8 @@ final class RelayOptions {
             paramLabel = "BITS",
             defaultValue = "" + RelayConfig.DEFAULT_MAX_BPS,
             description = "Bits per second one allocation relays, both directions together; the excess is dropped "
-                    + "and counted. 0: no limit. Default: ${DEFAULT-VALUE}.")
+                    + "and counted. 0: no limit. Default: ${DEFAULT-VALUE} (a cap drops a legitimate tunnel's "
+                    + "excess: set one only where a user's share must be bounded).")
     long maxBps;
 
     @Option(
@@ -315,10 +316,21 @@ final class RelayOptions {
             defaultValue = "flow",
             completionCandidates = SuspendModes.class,
             description = "When a full socket buffer stops the loop reading. flow: only at --max-queued-bytes, so one "
-                    + "slow peer delays only the packets queued behind it; loop: as soon as anything is queued, the "
-                    + "simplest bound, but one slow peer delays every client. Nothing is dropped either way. "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "slow peer delays only the packets queued behind it, and only while no other flow is being "
+                    + "read (beside others, the flow holding the most queued bytes is shed instead); loop: as soon "
+                    + "as anything is queued, the simplest bound, never shedding, but one slow peer delays every "
+                    + "client. Default: ${DEFAULT-VALUE}.")
     Suspend suspend;
+
+    @Option(
+            names = "--dscp-preserve",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Relay each datagram with the TOS byte (IPv4) or Traffic Class (IPv6) it arrived with, both "
+                    + "ways: DSCP marks (EF, AF41) and ECN (ECT kept, CE never cleared) survive the relay, as through "
+                    + "coturn. --no-dscp-preserve sends everything unmarked. Default: on.")
+    boolean dscpPreserve;
 
     @Option(
             names = "--workers",
@@ -333,10 +345,11 @@ final class RelayOptions {
             names = "--max-queued-bytes",
             paramLabel = "BYTES",
             defaultValue = "" + SocketOptions.DEFAULT_MAX_QUEUED_BYTES,
-            description = "Bytes waiting for full socket buffers at which the loop stops reading, and holds the rest "
-                    + "of a batch it has read, until they drain (--suspend flow, the default; with --suspend loop "
-                    + "reading stops as soon as anything waits, and this bounds only a batch). Nothing is dropped. "
-                    + "65536 or more. Default: ${DEFAULT-VALUE}.")
+            description = "Bytes waiting for full socket buffers at which, while other flows are being read, the "
+                    + "flow holding the most is shed (its newest packets, counted); with that flow alone, the loop "
+                    + "stops reading, and holds the rest of a batch it has read, until they drain (--suspend flow, "
+                    + "the default; with --suspend loop reading stops as soon as anything waits, and this bounds "
+                    + "only a batch). 65536 or more. Default: ${DEFAULT-VALUE}.")
     long maxQueuedBytes;
 
     @Option(

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * socket has nothing queued and the kernel takes it; otherwise a copy joins that socket's queue, in order, and
  * the socket is watched for writability on a selector of its own. {@link #flush} writes queues out; while
  * anything is queued (--suspend loop) or the queue is at its bound (--suspend flow) the loop reads nothing, so a
- * full socket buffer delays packets instead of dropping them.
+ * full socket buffer delays packets instead of dropping them. The one exception protects other clients: at the
+ * bound with other flows being read, the longest queue's newest packets are shed instead ({@link FairShare}).
  *
  * <p>Every queued packet has a way out: it is sent, or its send fails with an error (counted as a send error
  * and released). A socket closed underneath fails its sends, so its queue empties too.
@@ -42,6 +43,10 @@ final class SendQueue implements AutoCloseable {
      * reading on, also wakes when the socket can take more.
      */
     private final boolean watchOnReadSelector;
+    /** --suspend flow: who is shed at the bound, or null (--suspend loop) for suspension only. */
+    private final FairShare fairShare;
+    /** Sets each packet's TOS byte / Traffic Class on its socket (--dscp-preserve), or null: all unmarked. */
+    private final TrafficClass marks;
 
     private final ArrayDeque<UdpSocket> blocked = new ArrayDeque<>();
     private long queuedBytes;
@@ -53,11 +58,14 @@ final class SendQueue implements AutoCloseable {
             LoopCounters counters,
             boolean dropWhenFull,
             long maxQueuedBytes,
-            boolean suspendOnAnyQueued)
+            boolean suspendOnAnyQueued,
+            TrafficClass marks)
             throws IOException {
+        this.marks = marks;
         this.maxQueuedBytes = maxQueuedBytes;
         this.suspendOnAnyQueued = suspendOnAnyQueued;
         this.watchOnReadSelector = !suspendOnAnyQueued;
+        this.fairShare = suspendOnAnyQueued ? null : new FairShare();
         this.writeSelector = Selector.open();
         this.allocator = allocator;
         this.transmitter = transmitter;
@@ -72,15 +80,16 @@ final class SendQueue implements AutoCloseable {
 
     /**
      * The suspension rule: whether the loop must stop reading until queues drain. With --suspend loop, as soon as
-     * anything is queued; with --suspend flow (the default), once --max-queued-bytes wait.
+     * anything is queued; with --suspend flow (the default), once --max-queued-bytes wait and no other flow is
+     * being read (with others, the full flow is shed instead).
      */
     boolean stopsReading() {
-        return suspendOnAnyQueued ? !blocked.isEmpty() : queuedBytes >= maxQueuedBytes;
+        return suspendOnAnyQueued ? !blocked.isEmpty() : atBound();
     }
 
     /** At the bound: the rest of a batch already read is held until the queue drains below it. */
     boolean atBound() {
-        return queuedBytes >= maxQueuedBytes;
+        return queuedBytes >= maxQueuedBytes && (fairShare == null || !fairShare.othersActive());
     }
 
     int queuedPackets() {
@@ -91,14 +100,34 @@ final class SendQueue implements AutoCloseable {
         return queuedBytes;
     }
 
+    /** A packet that is no flow's (a STUN response): {@link #send(UdpSocket, ByteBuffer, InetSocketAddress, long, Object)}. */
+    void send(UdpSocket socket, ByteBuffer data, InetSocketAddress destination, long nowNs) {
+        send(socket, data, destination, nowNs, null, 0);
+    }
+
     /**
      * Sends {@code data} (position to limit) now if {@code socket} has nothing queued and the kernel takes it;
-     * otherwise queues a copy. Only a real error (not a full buffer) loses the packet, and that is counted.
+     * otherwise queues a copy. Only a real error (not a full buffer) loses the packet, and that is counted; and,
+     * at the bound while other flows are read, a packet of the longest queue (counted as shed). {@code flow}: the
+     * allocation's relay socket, either direction; null for a packet that belongs to no flow. {@code trafficClass}:
+     * the TOS byte / Traffic Class it leaves with, when they are kept.
      */
-    void send(UdpSocket socket, ByteBuffer data, InetSocketAddress destination, long nowNs) {
+    void send(
+            UdpSocket socket,
+            ByteBuffer data,
+            InetSocketAddress destination,
+            long nowNs,
+            Object flow,
+            int trafficClass) {
         counters.sendsRequested++;
+        if (fairShare != null) {
+            fairShare.relayed(flow, nowNs);
+        }
         if (socket.pending.isEmpty()) {
             try {
+                if (marks != null) {
+                    marks.mark(socket, trafficClass, destination);
+                }
                 if (transmitter.transmit(socket, data, destination)) {
                     sent(socket);
                     return;
@@ -113,18 +142,52 @@ final class SendQueue implements AutoCloseable {
             counters.droppedFullBuffer++; // the benchmark-only variant: what a relay without buffering loses
             return;
         }
-        ByteBuf copy = allocator.directBuffer(Math.max(1, data.remaining()));
+        int size = data.remaining();
+        if (fairShare != null
+                && queuedBytes + size > maxQueuedBytes
+                && fairShare.othersActive()
+                && !makeRoom(socket, size)) {
+            counters.droppedShed++;
+            return;
+        }
+        ByteBuf copy = allocator.directBuffer(Math.max(1, size));
         copy.writeBytes(data);
-        socket.pending.add(new UdpSocket.Pending(copy, destination, nowNs));
+        socket.pending.add(new UdpSocket.Pending(copy, destination, nowNs, trafficClass));
         counters.packetsBuffered++;
         queuedPackets++;
-        queuedBytes += copy.readableBytes();
+        queuedBytes += size;
+        socket.pendingBytes += size;
+        if (fairShare != null) {
+            fairShare.queued(socket);
+        }
         if (queuedBytes > counters.queuedBytesHighWater) {
             counters.queuedBytesHighWater = queuedBytes;
         }
         if (socket.pending.size() == 1) {
             block(socket);
         }
+    }
+
+    /**
+     * Room for {@code size} more bytes for {@code socket}, made by shedding the newest packets of the longest
+     * queue when that is another socket's (its oldest stays, so it stays blocked and consistent); false when the
+     * packet itself is the longest queue's newest, or no room could be made.
+     */
+    private boolean makeRoom(UdpSocket socket, int size) {
+        UdpSocket longest = fairShare.longest(blocked);
+        if (longest == null || longest == socket || longest.pendingBytes <= socket.pendingBytes + size) {
+            return false;
+        }
+        while (queuedBytes + size > maxQueuedBytes && longest.pending.size() > 1) {
+            UdpSocket.Pending shed = longest.pending.pollLast();
+            int bytes = shed.data().readableBytes();
+            shed.data().release();
+            queuedPackets--;
+            queuedBytes -= bytes;
+            longest.pendingBytes -= bytes;
+            counters.droppedShed++;
+        }
+        return queuedBytes + size <= maxQueuedBytes;
     }
 
     private void sent(UdpSocket socket) {
@@ -161,13 +224,15 @@ final class SendQueue implements AutoCloseable {
     /** Whether the blocked sockets and the packet count agree: none is blocked with nothing queued. */
     boolean consistent() {
         int packets = 0;
+        long bytes = 0;
         for (UdpSocket socket : blocked) {
             if (socket.pending.isEmpty()) {
                 return false;
             }
             packets += socket.pending.size();
+            bytes += socket.pendingBytes;
         }
-        return packets == queuedPackets;
+        return packets == queuedPackets && bytes == queuedBytes;
     }
 
     /** Writes out queued packets in order; answers true when nothing is left queued anywhere. */
@@ -178,6 +243,9 @@ final class SendQueue implements AutoCloseable {
                 UdpSocket.Pending packet = socket.pending.peek();
                 ByteBuf data = packet.data();
                 try {
+                    if (marks != null) {
+                        marks.mark(socket, packet.trafficClass(), packet.destination());
+                    }
                     if (!transmitter.transmit(
                             socket,
                             data.internalNioBuffer(data.readerIndex(), data.readableBytes()),
@@ -192,6 +260,7 @@ final class SendQueue implements AutoCloseable {
                 socket.pending.poll();
                 queuedPackets--;
                 queuedBytes -= data.readableBytes();
+                socket.pendingBytes -= data.readableBytes();
                 data.release();
             }
             if (socket.pending.isEmpty()) {
@@ -204,6 +273,9 @@ final class SendQueue implements AutoCloseable {
             } else {
                 blocked.add(socket);
             }
+        }
+        if (fairShare != null) {
+            fairShare.flushed();
         }
         return blocked.isEmpty();
     }
@@ -240,6 +312,7 @@ final class SendQueue implements AutoCloseable {
                 packet.data().release();
             }
             socket.pending.clear();
+            socket.pendingBytes = 0;
         }
         blocked.clear();
         queuedPackets = 0;

@@ -506,7 +506,8 @@ final class Settings {
                 .addKeyValue("packetsBuffered", l.packetsBuffered)
                 .addKeyValue("bufferedMsTotal", l.bufferedNs / 1_000_000)
                 .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000)
-                .addKeyValue("droppedFullBuffer", l.droppedFullBuffer);
+                .addKeyValue("droppedFullBuffer", l.droppedFullBuffer)
+                .addKeyValue("droppedShed", l.droppedShed);
         for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
             event = event.addKeyValue("dropped" + reason.name(), c.dropped(reason));
         }

@@ -22,6 +22,8 @@ package dev.turnpike.daemon;
  * @param reusePort bind the listening sockets with SO_REUSEPORT, so that every worker of the process binds the
  *     same addresses and the kernel hashes each client's 5-tuple to one of them (--workers above 1). Off for one
  *     worker: with it, any process of the same user could bind the port too and take a share of the clients.
+ * @param keepTrafficClass --dscp-preserve: each relayed datagram leaves with the TOS byte / Traffic Class it
+ *     arrived with ({@link TrafficClass}); needs batched receive, which reads the byte.
  */
 record SocketOptions(
         int receiveBytes,
@@ -30,12 +32,13 @@ record SocketOptions(
         boolean batchedReceive,
         long maxQueuedBytes,
         boolean suspendOnAnyQueued,
-        boolean reusePort) {
+        boolean reusePort,
+        boolean keepTrafficClass) {
     /** coturn asks for 4 MiB too; the kernel caps it at net.core.rmem_max. */
     static final int DEFAULT_RECEIVE_BYTES = 4 << 20;
 
     static final long DEFAULT_MAX_QUEUED_BYTES = 4 << 20;
 
     static final SocketOptions KERNEL_DEFAULTS =
-            new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES, true, false);
+            new SocketOptions(0, 0, false, true, DEFAULT_MAX_QUEUED_BYTES, true, false, true);
 }

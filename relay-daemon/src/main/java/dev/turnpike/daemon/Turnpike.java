@@ -154,7 +154,8 @@ public final class Turnpike implements Callable<Integer> {
                             !options.benchmarkPlainReceive,
                             options.maxQueuedBytes,
                             options.suspend == RelayOptions.Suspend.LOOP,
-                            settings.workers() > 1));
+                            settings.workers() > 1,
+                            options.dscpPreserve));
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), 1);
         }
@@ -170,6 +171,7 @@ public final class Turnpike implements Callable<Integer> {
         settings.logSummary(log);
         log.atInfo()
                 .addKeyValue("receive", loop.receiveMode())
+                .addKeyValue("dscpPreserve", loop.trafficClassMode())
                 .addKeyValue("emptyDatagrams", KernelTransmitter.exactForEmptyDatagrams() ? "sendto" : "assumed sent")
                 .log("sockets ready");
         int granted = loop.effectiveReceiveBuffer();

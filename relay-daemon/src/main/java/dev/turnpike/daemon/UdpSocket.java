@@ -13,7 +13,7 @@ import java.util.ArrayDeque;
  */
 final class UdpSocket {
     /** A packet the kernel could not take yet: its bytes (owned by this queue) and where it goes. */
-    record Pending(ByteBuf data, InetSocketAddress destination, long queuedAtNs) {}
+    record Pending(ByteBuf data, InetSocketAddress destination, long queuedAtNs, int trafficClass) {}
 
     final DatagramChannel channel;
     /** Index of the listener in the core's configuration, or -1 for a relay socket. */
@@ -24,6 +24,12 @@ final class UdpSocket {
     RelayEndpoint relay;
 
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The bytes of {@link #pending}, for {@link FairShare}'s longest queue. */
+    long pendingBytes;
+    /** The TOS byte (IPv4 destinations) and Traffic Class (IPv6) this socket sends with now: {@link TrafficClass}. */
+    int tos;
+
+    int trafficClass;
     /** The file descriptor, for recvmmsg and for sending empty datagrams; -1 where it cannot be read. */
     int fd = -1;
 

@@ -18,10 +18,13 @@ import java.nio.channels.Selector;
 final class UdpSockets {
     private final Selector readSelector;
     private final SocketOptions options;
+    /** Asks each socket for its datagrams' TOS byte (--dscp-preserve), or null. */
+    private final TrafficClass trafficClass;
 
-    UdpSockets(Selector readSelector, SocketOptions options) {
+    UdpSockets(Selector readSelector, SocketOptions options, TrafficClass trafficClass) {
         this.readSelector = readSelector;
         this.options = options;
+        this.trafficClass = trafficClass;
     }
 
     /** A channel of {@code address}'s family with the configured buffers, not bound yet. */
@@ -46,6 +49,9 @@ final class UdpSockets {
         UdpSocket socket = new UdpSocket(channel, listener, relay, local.getAddress() instanceof Inet6Address);
         if (BatchReceiver.AVAILABLE) {
             socket.fd = BatchReceiver.fd(channel); // for recvmmsg, and sendto of an empty datagram
+        }
+        if (trafficClass != null) {
+            trafficClass.receiveOn(socket);
         }
         socket.readKey = channel.register(readSelector, SelectionKey.OP_READ, socket);
         return socket;

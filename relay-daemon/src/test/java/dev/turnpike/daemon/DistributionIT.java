@@ -96,7 +96,9 @@ class DistributionIT {
         for (var group : HelpLayout.GROUPS.entrySet()) {
             assertThat(page).contains(group.getKey().toUpperCase(java.util.Locale.ROOT));
             for (String option : group.getValue()) {
-                assertThat(page).contains(option.replace("-", "\\-"));
+                // a switch that is on by default is written --[no-]name, for both of its spellings
+                String negatable = "--[no-]" + option.substring(2);
+                assertThat(page).as(option).containsAnyOf(option.replace("-", "\\-"), negatable.replace("-", "\\-"));
             }
         }
         assertThat(page).contains("TURNPIKE_MAX_LIFETIME", "credentials", "probe");

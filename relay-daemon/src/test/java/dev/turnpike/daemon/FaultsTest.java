@@ -134,7 +134,7 @@ class FaultsTest {
         ScriptedTransmitter kernel = new ScriptedTransmitter();
         long bound = 5_000;
         try (LoopFixture fixture = new LoopFixture(
-                        kernel, new SocketOptions(1 << 20, 0, false, true, bound, true, false), b -> b);
+                        kernel, new SocketOptions(1 << 20, 0, false, true, bound, true, false, true), b -> b);
                 TurnClient client = fixture.client();
                 DatagramChannel peer = peer()) {
             assumeBatchedReceive();

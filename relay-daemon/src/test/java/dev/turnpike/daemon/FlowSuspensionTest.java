@@ -18,7 +18,7 @@ class FlowSuspensionTest {
 
     private static SocketOptions options(boolean suspendOnAnyQueued) {
         return new SocketOptions(
-                1 << 20, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, suspendOnAnyQueued, false);
+                1 << 20, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, suspendOnAnyQueued, false, true);
     }
 
     private static DatagramChannel peer() throws Exception {

@@ -28,7 +28,13 @@ class SendQueueTest {
     @BeforeEach
     void open() throws Exception {
         queue = new SendQueue(
-                PooledByteBufAllocator.DEFAULT, kernel, counters, false, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, true);
+                PooledByteBufAllocator.DEFAULT,
+                kernel,
+                counters,
+                false,
+                SocketOptions.DEFAULT_MAX_QUEUED_BYTES,
+                true,
+                null);
         from = socket();
         other = socket();
         to = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
@@ -109,7 +115,7 @@ class SendQueueTest {
         LoopCounters flowCounters = new LoopCounters();
         // another socket below: a socket's queue is its own, and `from` has one in the queue above
         try (SendQueue flow =
-                new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, flowCounters, false, 2_000, false)) {
+                new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, flowCounters, false, 2_000, false, null)) {
             flow.send(other, packet(1, 1_000), destination, 0);
             assertThat(flow.stopsReading())
                     .as("--suspend flow: 1,000 of 2,000 bytes")
@@ -190,5 +196,31 @@ class SendQueueTest {
         assertThat(copy.refCnt()).as("the queued copy released").isZero();
         assertThat(queue.queuedPackets()).isZero();
         assertThat(queue.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aQueuedPacketLeavesWithTheMarkItWasSentWithWhateverWasSentBetween() throws Throwable {
+        LoopCounters marked = new LoopCounters();
+        try (SendQueue withMarks = new SendQueue(
+                        PooledByteBufAllocator.DEFAULT, kernel, marked, false, 1 << 20, true, new TrafficClass());
+                TosProbe peer =
+                        new TosProbe(DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0)), false)) {
+            from.fd = BatchReceiver.fd(from.channel);
+            InetSocketAddress to = (InetSocketAddress) peer.channel.getLocalAddress();
+            int[] marks = {0xB8, 0x00, 0x03, 0x88, 0x88, 0x01};
+            kernel.full(true);
+            for (int i = 0; i < marks.length; i++) {
+                withMarks.send(from, packet(i, 10), to, 0, from, marks[i]);
+            }
+            kernel.full(false);
+            assertThat(withMarks.flush(1)).isTrue();
+            withMarks.send(from, packet(9, 10), to, 2, from, 0x02); // sent at once, not queued
+            for (int i = 0; i < marks.length; i++) {
+                TosProbe.Received r = peer.receive(2_000);
+                assertThat(r.payload()[0]).isEqualTo((byte) i);
+                assertThat(r.tos()).as("packet %d", i).isEqualTo(marks[i]);
+            }
+            assertThat(peer.receive(2_000).tos()).isEqualTo(0x02);
+        }
     }
 }

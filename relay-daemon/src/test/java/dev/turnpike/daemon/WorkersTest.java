@@ -48,7 +48,7 @@ class WorkersTest {
                 new StreamTransport.Limits(0, 0, 10_000_000_000L, 1 << 20, 0),
                 StreamTransport.ProxyProtocol.NONE,
                 PooledByteBufAllocator.DEFAULT,
-                new SocketOptions(0, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, false, count > 1));
+                new SocketOptions(0, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, false, count > 1, true));
         List<InetSocketAddress> bound = workers.first().boundListeners();
         server = bound.get(0);
         ports = Interop.relayPorts(200);
