@@ -18,7 +18,8 @@
 #   METRICS=1 SATURATE=0 benchmarks/side-by-side.sh   # with Turnpike's datagrams per loop wake-up, from /metrics
 #   PIN=0 SERVERS="turnpike turnpike-w2 coturn-m1 coturn-m2" benchmarks/side-by-side.sh   # one worker and two
 #
-# Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-alt (as turnpike, from $ALT_JAR), turnpike-plain (one datagram per receive call, no
+# Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-alt (as turnpike, from $ALT_JAR),
+# turnpike-nodscp (--no-dscp-preserve: what keeping DSCP and ECN costs), turnpike-plain (one datagram per receive call, no
 # recvmmsg), turnpike-drop (drops when a send buffer is full: benchmark-only), coturn-m1 (turnserver -m 1),
 # coturn-m2 (-m 2), coturn-default (coturn's thread per CPU), c-floor (benchmarks/c-floor/floor.c: the data path alone in C, one packet per syscall; not a
 # TURN server), java-floor (JavaFloor.java: floor.c line for line in Java, with the JDK's NIO; not a TURN server).
@@ -93,12 +94,13 @@ LIMITS_OFF=(--user-quota 0 --client-quota 0 --challenge-rate 0 --max-bps 0)
 
 start_server() {
   case "$1" in
-    turnpike|turnpike-plain|turnpike-drop|turnpike-w2|turnpike-alt)
+    turnpike|turnpike-plain|turnpike-drop|turnpike-w2|turnpike-alt|turnpike-nodscp)
       jar=relay-daemon/target/turnpike.jar
       [ "$1" = turnpike-alt ] && jar=${ALT_JAR:?"turnpike-alt runs \$ALT_JAR, another build's turnpike.jar"}
       variant=(); [ "$1" = turnpike-plain ] && variant=(--benchmark-plain-receive)
       [ "$1" = turnpike-drop ] && variant=(--benchmark-drop-when-full)
       [ "$1" = turnpike-w2 ] && variant=(--workers 2)
+      [ "$1" = turnpike-nodscp ] && variant=(--no-dscp-preserve)
       "${RELAY_PIN[@]}" "$JAVA" -jar "$jar" --listen 127.0.0.1:$PORT --relay-ports 50000-59999 \
         --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 "${LIMITS_OFF[@]}" "${variant[@]}" \
         "${TURNPIKE_STREAMS[@]}" --connections-per-ip 0 --max-connections 1000 --drain-timeout 0 \

@@ -161,16 +161,21 @@ final class Allocation {
 
     /**
      * Drops expired permissions and channels and, given a policy (a reload), those to peers it now denies: a
-     * range the operator has just closed is closed for calls already running too.
+     * range the operator has just closed is closed for calls already running too. A permission for the relay's
+     * own relayed addresses stays (other allocations are no policy's business); what the policy says of it is
+     * updated, for its ports that no allocation holds.
      */
     void drop(long nowNs, PeerPolicy refusing) {
         int keptPermissions = 0;
         for (int i = 0; i < permissionCount; i++) {
             Permission p = permissionList[i];
-            if (p.expiresAtNs - nowNs <= 0 || denies(refusing, p.peer)) {
+            if (p.expiresAtNs - nowNs <= 0 || (!p.self && denies(refusing, p.peer))) {
                 permissions.remove(p.peer);
                 p.expiresAtNs = nowNs; // dead for any reference kept to it (ChannelBinding, RelayEndpoint)
             } else {
+                if (refusing != null) {
+                    p.policyAllows = !denies(refusing, p.peer);
+                }
                 permissionList[keptPermissions++] = p;
             }
         }
@@ -181,7 +186,8 @@ final class Allocation {
         int kept = 0;
         for (int i = 0; i < channelCount; i++) {
             ChannelBinding c = channels[i];
-            if (c.expiresAtNs - nowNs <= 0 || denies(refusing, c.peer.getAddress())) {
+            Permission p = permissions.get(c.peer.getAddress());
+            if (c.expiresAtNs - nowNs <= 0 || (!(p != null && p.self) && denies(refusing, c.peer.getAddress()))) {
                 channelsByPeer.remove(c.peer);
                 c.expiresAtNs = nowNs; // dead for any reference kept to it (RelayEndpoint)
             } else {

@@ -37,6 +37,13 @@ final class AllocationTable {
     private final AllocationQuotas quotas;
     /** The ports live allocations hold: this table's, or with several workers every worker's. */
     private final LiveRelayPorts livePorts;
+    /**
+     * This table's live relay endpoints by port, per family: where a datagram for another allocation's relayed
+     * address is delivered inside ({@link SameRelay}). Arrays, so that the lookup boxes no port.
+     */
+    private final RelayEndpoint[] liveIpv4 = new RelayEndpoint[65_536];
+
+    private final RelayEndpoint[] liveIpv6 = new RelayEndpoint[65_536];
 
     private int count;
 
@@ -106,7 +113,9 @@ final class AllocationTable {
         byListener.get(allocation.listener).put(allocation.client, allocation);
         for (RelayEndpoint endpoint : new RelayEndpoint[] {allocation.ipv4, allocation.ipv6}) {
             if (endpoint != null) {
-                livePorts.hold(endpoint.local().getAddress() instanceof Inet6Address, endpoint.port());
+                boolean ipv6 = endpoint.local().getAddress() instanceof Inet6Address;
+                livePorts.hold(ipv6, endpoint.port());
+                (ipv6 ? liveIpv6 : liveIpv4)[endpoint.port()] = endpoint;
             }
         }
         count++;
@@ -296,9 +305,18 @@ final class AllocationTable {
                 boolean ipv6 = endpoint.local().getAddress() instanceof Inet6Address;
                 out.add(new Command.CloseRelay(endpoint));
                 livePorts.release(ipv6, endpoint.port());
+                RelayEndpoint[] live = ipv6 ? liveIpv6 : liveIpv4;
+                if (live[endpoint.port()] == endpoint) {
+                    live[endpoint.port()] = null;
+                }
                 pool(ipv6).release(endpoint.port());
             }
         }
+    }
+
+    /** The relay endpoint a live allocation of this table holds at {@code port}, or null (none, or another worker's). */
+    RelayEndpoint liveEndpoint(boolean ipv6, int port) {
+        return port >= 0 && port < 65_536 ? (ipv6 ? liveIpv6 : liveIpv4)[port] : null;
     }
 
     private RelayEndpoint endpoint(boolean ipv6, int port, Allocation allocation, boolean dontFragment) {

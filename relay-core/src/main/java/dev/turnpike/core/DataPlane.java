@@ -12,29 +12,36 @@ import java.nio.ByteBuffer;
  * The data plane (RFC 8656 §11, §12): ChannelData and Send indications from clients to peers, peers' datagrams
  * back as ChannelData or Data indications, each checked against its allocation, permission, channel, the peer
  * policy and the bandwidth limits. Allocates nothing for IPv4 and ChannelData: it looks up by the objects the loop
- * already holds and writes headers in place in the receive buffer.
+ * already holds and writes headers in place in the receive buffer. A peer that is another allocation of this
+ * relay is delivered to inside ({@link SameRelay}).
  */
 final class DataPlane {
     private RelayConfig config;
     private PeerPolicy policy;
     private final AllocationTable allocations;
-    /** The relay ports live allocations hold: the only ports of the relay's own address a peer may be. */
-    private final LiveRelayPorts livePorts;
+    /** The relay's relayed addresses: other allocations, delivered to inside. */
+    private final SameRelay sameRelay;
 
     private final RelayCounters counters;
+    /**
+     * Where a payload for another allocation here is copied, with room in front and behind for the header that
+     * allocation's client gets: written in place in the input's buffer, the header and padding could overwrite a
+     * stream's next message.
+     */
+    private final ByteBuffer inside = ByteBuffer.allocateDirect(Relay.HEADROOM + 65_535 + Relay.TAILROOM);
     /** --total-bps across every allocation, or null for no limit. */
     private TokenBucket totalBandwidth;
 
     DataPlane(
             RelayConfig config,
             AllocationTable allocations,
-            LiveRelayPorts livePorts,
+            SameRelay sameRelay,
             RelayCounters counters,
             TokenBucket totalBandwidth) {
         this.config = config;
         this.policy = config.policy;
         this.allocations = allocations;
-        this.livePorts = livePorts;
+        this.sameRelay = sameRelay;
         this.counters = counters;
         this.totalBandwidth = totalBandwidth;
     }
@@ -79,8 +86,12 @@ final class DataPlane {
                 return;
             }
         }
-        // the relay's own address: only while an allocation holds the port (the one bound may since have ended)
-        if (channel.permission.self && !livePorts.isLive(channel.permission.selfIpv6, channel.peer.getPort())) {
+        // the relay's own relayed address: another allocation while one holds the port (the one bound may since have
+        // ended), else whatever else the host runs there, a peer like any other
+        Permission permission = channel.permission;
+        boolean sameRelayPeer =
+                permission.self && sameRelay.isLivePort(permission.ipv6 != null, channel.peer.getPort());
+        if (permission.self && !sameRelayPeer && !permission.policyAllows) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
             return;
         }
@@ -91,6 +102,18 @@ final class DataPlane {
         counters.bytesClientToPeer += payloadLength;
         allocation.packetsToPeers++;
         allocation.bytesToPeers += payloadLength;
+        if (sameRelayPeer) {
+            toSameRelay(
+                    nowNs,
+                    allocation,
+                    permission,
+                    channel.peer.getPort(),
+                    buffer,
+                    offset + ChannelData.HEADER_LENGTH,
+                    payloadLength,
+                    out);
+            return;
+        }
         out.forwardToPeer(
                 allocation.endpointFor(channel.peer.getAddress()),
                 channel.peer,
@@ -119,7 +142,8 @@ final class DataPlane {
             InetSocketAddress peer = request.xorAddress(peerIndex);
             if (peer == null) {
                 counters.drop(RelayCounters.Drop.MALFORMED);
-            } else if (allocation.endpointFor(peer.getAddress()) == null || !policy.permits(peer, livePorts)) {
+            } else if (allocation.endpointFor(peer.getAddress()) == null
+                    || !(sameRelay.isLive(peer.getAddress(), peer.getPort()) || policy.permits(peer))) {
                 counters.drop(RelayCounters.Drop.PEER_DENIED);
             } else {
                 counters.drop(RelayCounters.Drop.NO_PERMISSION);
@@ -127,7 +151,8 @@ final class DataPlane {
             return;
         }
         int port = TurnAttributes.xorPort(request.buffer(), value);
-        if ((permission.self && !livePorts.isLive(permission.selfIpv6, port))
+        boolean sameRelayPeer = permission.self && sameRelay.isLivePort(permission.ipv6 != null, port);
+        if ((permission.self && !sameRelayPeer && !permission.policyAllows)
                 || policy.isListener(permission.peer, port)
                 || allocation.isOwnRelayedAddress(permission.peer, permission.self, port)) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
@@ -140,11 +165,56 @@ final class DataPlane {
         counters.bytesClientToPeer += request.valueLength(dataIndex);
         allocation.packetsToPeers++;
         allocation.bytesToPeers += request.valueLength(dataIndex);
+        if (sameRelayPeer) {
+            toSameRelay(
+                    nowNs,
+                    allocation,
+                    permission,
+                    port,
+                    request.buffer(),
+                    request.valueOffset(dataIndex),
+                    request.valueLength(dataIndex),
+                    out);
+            return;
+        }
         out.forwardToPeer(
                 allocation.endpointFor(permission.peer),
                 permission.destination(port),
                 request.valueOffset(dataIndex),
                 request.valueLength(dataIndex));
+    }
+
+    /**
+     * A payload for another allocation of this relay, at {@code port} of the family of {@code permission}: in this
+     * worker, handled as if it had arrived on that allocation's socket from the sender's relayed address as clients
+     * know it; in another, sent through the host to that worker's bound address, whose worker maps the source
+     * back. Never sent to the public address, which the host itself may not reach. The sender's own relayed
+     * address was refused before this.
+     */
+    private void toSameRelay(
+            long nowNs,
+            Allocation allocation,
+            Permission permission,
+            int port,
+            ByteBuffer buffer,
+            int offset,
+            int length,
+            Outbox out) {
+        boolean ipv6 = permission.ipv6 != null;
+        RelayEndpoint from = ipv6 ? allocation.ipv6 : allocation.ipv4;
+        RelayEndpoint to = allocations.liveEndpoint(ipv6, port);
+        if (to != null) {
+            inside.clear();
+            inside.put(Relay.HEADROOM, buffer, offset, length);
+            out.from(inside);
+            onPeerDatagram(nowNs, to, from.advertised(), inside, Relay.HEADROOM, length, out);
+            if (out.forward() == Outbox.Forward.TO_CLIENT) {
+                counters.sameRelayInside++;
+            }
+        } else {
+            counters.sameRelayThroughHost++;
+            out.forwardToPeer(from, permission.bound(sameRelay.local(ipv6), port), offset, length);
+        }
     }
 
     /** Takes {@code bytes} from the allocation's and the relay's bandwidth; false (counted) when either is out. */
@@ -182,17 +252,24 @@ final class DataPlane {
             permission = relay.lastPermission;
             channel = relay.lastChannel;
         } else {
-            permission = allocation.permissions.get(peer.getAddress());
+            // another worker's allocation comes through the host from its bound address: the permission and the
+            // channel are for the address clients know
+            InetSocketAddress source =
+                    sameRelay.isLive(peer.getAddress(), peer.getPort()) ? sameRelay.asAdvertised(peer) : peer;
+            permission = allocation.permissions.get(source.getAddress());
             if (!live(permission, nowNs)) {
                 counters.drop(RelayCounters.Drop.NO_PERMISSION);
                 return;
             }
-            channel = allocation.channelsByPeer.get(peer);
+            channel = allocation.channelsByPeer.get(source);
             relay.lastPeer = peer;
             relay.lastPermission = permission;
             relay.lastChannel = channel;
         }
-        if (permission.self && !livePorts.isLive(permission.selfIpv6, peer.getPort())) {
+        // the relay's own address on a port no allocation holds is whatever else the host runs: the policy's
+        if (permission.self
+                && !permission.policyAllows
+                && !sameRelay.isLivePort(permission.ipv6 != null, peer.getPort())) {
             counters.drop(RelayCounters.Drop.PEER_DENIED);
             return;
         }

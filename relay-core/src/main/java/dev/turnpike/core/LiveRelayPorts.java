@@ -1,7 +1,5 @@
 package dev.turnpike.core;
 
-import dev.turnpike.core.policy.PeerPolicy;
-
 /**
  * The relay ports that live allocations hold now, per address family: what the relay's own address may be
  * reached on as a peer. Two clients of one relay reach each other's relayed addresses, which are the relay's own;
@@ -13,7 +11,7 @@ import dev.turnpike.core.policy.PeerPolicy;
  * another holds. Only an allocation's start and end write here; a relayed datagram reads it only when its peer is
  * the relay's own address.
  */
-public sealed class LiveRelayPorts implements PeerPolicy.LivePorts permits LiveRelayPorts.Shared {
+public sealed class LiveRelayPorts permits LiveRelayPorts.Shared {
     private final boolean[] ipv4 = new boolean[65_536];
     private final boolean[] ipv6 = new boolean[65_536];
 
@@ -38,7 +36,6 @@ public sealed class LiveRelayPorts implements PeerPolicy.LivePorts permits LiveR
     }
 
     /** Whether a live allocation of this process holds {@code port} in the family. */
-    @Override
     public boolean isLive(boolean v6, int port) {
         return port >= 0 && port < 65_536 && (v6 ? ipv6 : ipv4)[port];
     }

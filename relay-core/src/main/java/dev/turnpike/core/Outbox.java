@@ -25,12 +25,28 @@ public final class Outbox {
     private int offset;
     private int length;
     private boolean channelData;
+    /** The buffer the bytes are in when not the input's, or null. */
+    private java.nio.ByteBuffer buffer;
 
     public void clear() {
         forward = Forward.NONE;
         relay = null;
         destination = null;
+        buffer = null;
         commands.clear();
+    }
+
+    /** The bytes to forward are in {@code buffer}, not in the input's (a copy made inside the core). */
+    void from(java.nio.ByteBuffer buffer) {
+        this.buffer = buffer;
+    }
+
+    /**
+     * The buffer the bytes to forward are in: {@code input}, the one the input was read from, unless the core
+     * copied them elsewhere (another allocation of this relay, delivered inside).
+     */
+    public java.nio.ByteBuffer buffer(java.nio.ByteBuffer input) {
+        return buffer != null ? buffer : input;
     }
 
     void forwardToPeer(RelayEndpoint relay, InetSocketAddress peer, int offset, int length) {
@@ -71,7 +87,7 @@ public final class Outbox {
         return destination;
     }
 
-    /** Where the bytes to forward start in the buffer the input was read from. */
+    /** Where the bytes to forward start in {@link #buffer}. */
     public int offset() {
         return offset;
     }

@@ -1,6 +1,5 @@
 package dev.turnpike.core;
 
-import dev.turnpike.core.policy.PeerPolicy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
@@ -13,16 +12,21 @@ final class Permission {
     final int ipv4;
 
     final byte[] ipv6;
-    /** The peer IP is one of the relay's own: only ports live allocations hold may be reached (see PeerPolicy). */
+    /**
+     * The peer IP is one of the relay's relayed addresses ({@link SameRelay}): a port a live allocation holds is
+     * delivered inside; any other is an ordinary peer, as {@link #policyAllows} says.
+     */
     final boolean self;
-    /** For a {@code self} peer: whether its relay ports are the IPv6 ones ({@link PeerPolicy#selfIsIpv6}). */
-    final boolean selfIpv6;
+    /** What the peer policy says of this IP (updated by a reload): for a {@code self} IP on a port no allocation holds. */
+    boolean policyAllows;
 
     long expiresAtNs;
     /** The last peer transport address sent to under this permission: reused while the port stays the same. */
     private InetSocketAddress destination;
+    /** The same for another worker's allocation, reached at the relay's bound address. */
+    private InetSocketAddress bound;
 
-    Permission(InetAddress peer, boolean self, long expiresAtNs) {
+    Permission(InetAddress peer, boolean self, boolean policyAllows, long expiresAtNs) {
         this.peer = peer;
         byte[] raw = peer.getAddress();
         this.ipv4 = raw.length == 4
@@ -30,8 +34,18 @@ final class Permission {
                 : 0;
         this.ipv6 = raw.length == 16 ? raw : null;
         this.self = self;
-        this.selfIpv6 = PeerPolicy.selfIsIpv6(peer);
+        this.policyAllows = policyAllows;
         this.expiresAtNs = expiresAtNs;
+    }
+
+    /** A {@code self} permission's relayed address at {@code port} in its bound form {@code local}: cached. */
+    InetSocketAddress bound(InetAddress local, int port) {
+        InetSocketAddress last = bound;
+        if (last == null || last.getPort() != port) {
+            last = new InetSocketAddress(local, port);
+            bound = last;
+        }
+        return last;
     }
 
     /** The peer transport address at {@code port}; the same object as last time when the port is the same. */

@@ -44,7 +44,9 @@ public final class Relay {
     private final RequestAuthentication authentication;
     private final AllocationTable allocations;
     private final AllocationQuotas quotas;
-    private final LiveRelayPorts livePorts;
+    /** The relay's own relayed addresses, which are other allocations, not peers for the policy to judge. */
+    private final SameRelay sameRelay;
+
     private final int[] unknownAttributes = new int[16];
 
     private final long[] reservationToken = new long[1];
@@ -82,12 +84,12 @@ public final class Relay {
         this.responses = new Responses(integrity, config.software, counters);
         this.authentication = new RequestAuthentication(config, integrity, responses, counters);
         this.quotas = quotas;
-        this.livePorts = livePorts;
+        this.sameRelay = new SameRelay(config, livePorts);
         this.allocations = new AllocationTable(config, sockets, counters, quotas, reservations, livePorts);
         this.dataPlane = new DataPlane(
                 config,
                 allocations,
-                livePorts,
+                sameRelay,
                 counters,
                 config.totalBps == 0 ? null : bandwidthBucket(config.totalBps, 0));
     }
@@ -577,7 +579,7 @@ public final class Relay {
         if (allocation.endpointFor(peer) == null) {
             return ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH;
         }
-        if (policy.judge(peer) == PeerPolicy.Verdict.DENIED) {
+        if (!sameRelay.names(peer) && policy.judge(peer) == PeerPolicy.Verdict.DENIED) {
             counters.peersRefused++; // a request answered 403: no datagram was dropped
             return ErrorCode.FORBIDDEN;
         }
@@ -587,8 +589,11 @@ public final class Relay {
     private void installPermission(Allocation allocation, InetAddress peer, long nowNs) {
         Permission permission = allocation.permissions.get(peer);
         if (permission == null) {
-            boolean self = policy.judge(peer) == PeerPolicy.Verdict.SELF;
-            allocation.addPermission(new Permission(peer, self, nowNs + Permission.LIFETIME_NS));
+            allocation.addPermission(new Permission(
+                    peer,
+                    sameRelay.names(peer),
+                    policy.judge(peer) == PeerPolicy.Verdict.ALLOWED,
+                    nowNs + Permission.LIFETIME_NS));
         } else {
             permission.expiresAtNs = nowNs + Permission.LIFETIME_NS;
         }
@@ -617,12 +622,11 @@ public final class Relay {
             return;
         }
         ErrorCode refusal = refusePeerIp(allocation, peer.getAddress());
+        // another allocation here is delivered to inside, its own relayed address never; anything else is a peer
         if (refusal == null
-                && (!policy.permits(peer, livePorts)
-                        || allocation.isOwnRelayedAddress(
-                                peer.getAddress(),
-                                policy.judge(peer.getAddress()) == PeerPolicy.Verdict.SELF,
-                                peer.getPort()))) {
+                && (sameRelay.isLive(peer.getAddress(), peer.getPort())
+                        ? allocation.isOwnRelayedAddress(peer.getAddress(), true, peer.getPort())
+                        : !policy.permits(peer))) {
             counters.peersRefused++;
             refusal = ErrorCode.FORBIDDEN;
         }

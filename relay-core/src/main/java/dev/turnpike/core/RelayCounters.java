@@ -51,6 +51,13 @@ public final class RelayCounters {
     long bytesClientToPeer;
     long packetsPeerToClient;
     long bytesPeerToClient;
+    /**
+     * Datagrams from a client to another allocation of this relay: delivered inside, in this worker, or through
+     * the host to another worker's bound address (never to a public address the host may not reach).
+     */
+    long sameRelayInside;
+
+    long sameRelayThroughHost;
 
     /** A copy, for the loop to publish to other threads (the metrics endpoint). */
     public RelayCounters copy() {
@@ -81,6 +88,8 @@ public final class RelayCounters {
         bytesClientToPeer += other.bytesClientToPeer;
         packetsPeerToClient += other.packetsPeerToClient;
         bytesPeerToClient += other.bytesPeerToClient;
+        sameRelayInside += other.sameRelayInside;
+        sameRelayThroughHost += other.sameRelayThroughHost;
         return this;
     }
 
@@ -176,6 +185,14 @@ public final class RelayCounters {
 
     public long bytesClientToPeer() {
         return bytesClientToPeer;
+    }
+
+    public long sameRelayInside() {
+        return sameRelayInside;
+    }
+
+    public long sameRelayThroughHost() {
+        return sameRelayThroughHost;
     }
 
     public long packetsPeerToClient() {

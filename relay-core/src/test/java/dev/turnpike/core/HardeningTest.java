@@ -77,11 +77,14 @@ class HardeningTest {
         assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
         assertThat(h.dropped(RelayCounters.Drop.PEER_DENIED)).isEqualTo(1);
 
+        h.permit(CLIENT2, own);
         h.fromClient(
                 CLIENT,
                 Req.indication(StunMethod.SEND).peer(other).data(new byte[] {1}).bytes());
-        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
-        assertThat(h.out.destination()).isEqualTo(other);
+        assertThat(h.out.forward())
+                .as("delivered inside, to the other allocation's client")
+                .isEqualTo(Outbox.Forward.TO_CLIENT);
+        assertThat(h.out.destination()).isEqualTo(CLIENT2);
     }
 
     @Test
@@ -107,12 +110,13 @@ class HardeningTest {
 
     @Test
     void aChannelToAnotherAllocationStopsCarryingWhenThatAllocationEnds() {
-        h.allocate(CLIENT);
+        InetSocketAddress own = h.relayedAddress(h.allocate(CLIENT));
         InetSocketAddress other = h.relayedAddress(h.allocate(CLIENT2));
+        h.permit(CLIENT2, own);
         assertThat(h.bindChannel(CLIENT, 0x4000, other)).isEqualTo(-1);
         byte[] channelData = {0x40, 0x00, 0x00, 0x01, 7, 0, 0, 0};
         h.fromClient(CLIENT, channelData);
-        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_PEER);
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.TO_CLIENT);
 
         h.send(CLIENT2, h.signed(CLIENT2, Req.request(StunMethod.REFRESH).lifetime(0)));
         h.fromClient(CLIENT, channelData);

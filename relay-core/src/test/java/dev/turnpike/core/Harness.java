@@ -270,7 +270,7 @@ final class Harness {
     /** The bytes in the forward slot. */
     byte[] forwarded() {
         byte[] bytes = new byte[out.length()];
-        lastBuffer.get(out.offset(), bytes);
+        out.buffer(lastBuffer).get(out.offset(), bytes);
         return bytes;
     }
 

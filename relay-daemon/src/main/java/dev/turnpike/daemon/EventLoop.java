@@ -612,7 +612,8 @@ final class EventLoop implements Runnable {
      * Carries out what the core asked. {@code from}: the socket the input was read on, whose allocation's flow a
      * packet to a client belongs to when it is a relay socket (see {@link FairShare}).
      */
-    private void execute(ByteBuffer buffer, UdpSocket from) {
+    private void execute(ByteBuffer input, UdpSocket from) {
+        ByteBuffer buffer = out.buffer(input);
         switch (out.forward()) {
             case NONE -> {}
             case TO_PEER -> {

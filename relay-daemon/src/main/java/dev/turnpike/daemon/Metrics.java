@@ -131,6 +131,14 @@ final class Metrics {
         sample(b, "turnpike_relayed_bytes_total", "direction", "peer_to_client", r.bytesPeerToClient());
         header(
                 b,
+                "turnpike_same_relay_packets_total",
+                "counter",
+                "Datagrams from a client to another allocation of this relay: delivered inside this worker, or "
+                        + "through the host to another worker's bound address (never to the public address).");
+        sample(b, "turnpike_same_relay_packets_total", "path", "inside", r.sameRelayInside());
+        sample(b, "turnpike_same_relay_packets_total", "path", "through_host", r.sameRelayThroughHost());
+        header(
+                b,
                 "turnpike_dropped_packets_total",
                 "counter",
                 "Datagrams dropped, by reason. A full socket buffer's are queued; past --max-queued-bytes, while "

@@ -500,6 +500,8 @@ final class Settings {
                 .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
                 .addKeyValue("bytesClientToPeer", c.bytesClientToPeer())
                 .addKeyValue("bytesPeerToClient", c.bytesPeerToClient())
+                .addKeyValue("sameRelayInside", c.sameRelayInside())
+                .addKeyValue("sameRelayThroughHost", c.sameRelayThroughHost())
                 .addKeyValue("iterations", l.iterations)
                 .addKeyValue("datagramsReceived", l.datagramsReceived)
                 .addKeyValue("datagramsSent", l.datagramsSent)

@@ -49,6 +49,11 @@ final class DaemonProcess implements AutoCloseable {
         return start(java.util.List.of(), environment, args);
     }
 
+    /** As {@link #start(String...)}, inside a network namespace. */
+    static DaemonProcess startIn(NetworkNamespace namespace, String... args) throws IOException, InterruptedException {
+        return start(namespace.prefix(), java.util.Map.of(), args);
+    }
+
     /** As {@link #start(String...)}, started as {@code nohup} starts a program: with SIGHUP ignored. */
     static DaemonProcess startWithSighupIgnored(String... args) throws IOException, InterruptedException {
         // the shell sets the disposition, and exec keeps it (and the PID) for the JVM

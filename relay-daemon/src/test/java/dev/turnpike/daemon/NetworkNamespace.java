@@ -68,6 +68,40 @@ final class NetworkNamespace implements AutoCloseable {
         return ns;
     }
 
+    /**
+     * A namespace with nothing but its loopback interface, holding {@code address} too: no route out, so a datagram
+     * to any other address fails at once (ENETUNREACH) and nothing leaves it.
+     */
+    static NetworkNamespace isolated(String address) throws IOException, InterruptedException {
+        Interop.tool("ip", "iproute2");
+        String name = "tp-iso-" + ProcessHandle.current().pid() % 100_000;
+        NetworkNamespace ns = new NetworkNamespace(name, "none", address, address);
+        Interop.run(10, "ip", "netns", "del", name);
+        String[][] steps = {
+            {"ip", "netns", "add", name},
+            {"ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"},
+            {"ip", "netns", "exec", name, "ip", "addr", "add", address + "/32", "dev", "lo"}
+        };
+        for (String[] step : steps) {
+            Interop.Result result = Interop.run(20, step);
+            if (result.exitCode() != 0) {
+                ns.close();
+                String message = "cannot set up a network namespace (" + String.join(" ", step) + "): "
+                        + result.output().strip();
+                if (Boolean.getBoolean("interop.required")) {
+                    fail(message + "; interop.required=true");
+                }
+                Assumptions.abort(message);
+            }
+        }
+        return ns;
+    }
+
+    /** What runs a command inside the namespace: put in front of it. */
+    List<String> prefix() {
+        return List.of("ip", "netns", "exec", name);
+    }
+
     /** Runs a command inside the namespace, in the background. */
     Background exec(String... command) throws IOException {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
@@ -82,7 +116,9 @@ final class NetworkNamespace implements AutoCloseable {
 
     private void cleanUpLeftovers() throws IOException, InterruptedException {
         Interop.run(10, "ip", "netns", "del", name);
-        Interop.run(10, "ip", "link", "del", hostDevice);
+        if (!hostDevice.equals("none")) {
+            Interop.run(10, "ip", "link", "del", hostDevice);
+        }
     }
 
     @Override

@@ -11,8 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Headless Chromium's WebRTC stack, limited to relay candidates, opens a data channel between two peer
  * connections through Turnpike and echoes messages over it (src/test/webrtc/relay-only.mjs). No
- * --allow-peer: two clients of the same relay reach each other's relayed addresses by default, since those are
- * the relay's own address on relay ports. Then again with one of the two reaching the relay only over TCP, or
+ * --allow-peer: two clients of the same relay reach each other's relayed addresses by default, delivered inside
+ * the relay (or through the host to another worker), as the stop line's counters show. Then again with one of the two reaching the relay only over TCP, or
  * only over TLS (turns:), while the other stays on UDP: the relayed side is UDP either way. All of it with one
  * worker and with two (--workers 2), where the two peers' allocations may be on different workers.
  */
@@ -105,6 +105,18 @@ class WebRtcInteropIT {
             // At teardown one side's allocation ends first, and what the other still sends to its relayed address
             // is refused (no allocation holds the port any more): not counted against the call.
             assertThat(log).contains("allocations=2").doesNotContain("packetsClientToPeer=0 ");
+            // each side's peer is the other's relayed address: delivered inside the relay (one worker), or through
+            // the host to the other worker's bound address, never as a datagram to a peer outside
+            java.util.regex.Matcher sameRelay = java.util.regex.Pattern.compile(
+                            "sameRelayInside=(\\d+) sameRelayThroughHost=(\\d+)")
+                    .matcher(log);
+            assertThat(sameRelay.find()).as(log).isTrue();
+            long inside = Long.parseLong(sameRelay.group(1));
+            long throughHost = Long.parseLong(sameRelay.group(2));
+            assertThat(inside + throughHost).as(log).isPositive();
+            if (workers == 1) {
+                assertThat(throughHost).as(log).isZero();
+            }
         }
     }
 }

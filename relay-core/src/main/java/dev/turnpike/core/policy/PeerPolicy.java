@@ -9,10 +9,13 @@ import java.util.Set;
 
 /**
  * Which peers the relay may talk to. Secure by default: the IANA special-purpose ranges (loopback, private,
- * link-local, multicast, documentation...) are refused, and so are the relay's own addresses except on the relay
- * ports that live allocations hold (another client's relayed address), never merely a port of the range. {@code --allow-peer} re-opens a range and wins over every refusal but one: a listening transport
+ * link-local, multicast, documentation...) are refused, and so is the host itself (any of its addresses, in any
+ * spelling). {@code --allow-peer} re-opens a range and wins over every refusal but one: a listening transport
  * address itself (TURN inside TURN). An IPv6 address that embeds an IPv4 address (mapped, compatible, NAT64,
  * 6to4, Teredo) is judged by the IPv4 address too.
+ *
+ * <p>Another allocation's relayed address on this relay is no question for the policy: the core delivers to it
+ * inside ({@code SameRelay}) before the policy is asked, so no rule here opens the host's own addresses.
  */
 public final class PeerPolicy {
     /**
@@ -53,12 +56,10 @@ public final class PeerPolicy {
             "fec0::/10",
             "ff00::/8");
 
-    /** What the policy says about a peer transport address. */
+    /** What the policy says about a peer IP. */
     public enum Verdict {
         ALLOWED,
-        DENIED,
-        /** One of the relay's own addresses: only relay ports that live allocations hold may be reached. */
-        SELF
+        DENIED
     }
 
     private final List<Cidr> allow;
@@ -79,21 +80,17 @@ public final class PeerPolicy {
         this.listeners = listeners.toArray(InetSocketAddress[]::new);
     }
 
-    /** Judges a peer IP for a permission (no port yet). SELF means: allowed, but only toward live relay ports. */
+    /** Judges a peer IP for a permission (no port yet). */
     public Verdict judge(InetAddress peer) {
         byte[] raw = peer.getAddress();
         byte[] embedded = embeddedIpv4(raw);
         if (Cidr.anyContains(allow, raw) || (embedded != null && Cidr.anyContains(allow, embedded))) {
             return Verdict.ALLOWED;
         }
-        if (ownAddresses.contains(peer)) {
-            return Verdict.SELF;
-        }
-        // Another spelling of one of the relay's IPv4 addresses (NAT64, 6to4, IPv4-compatible, Teredo) is not the
-        // relay: it goes wherever that prefix routes. Self only where the IPv4 address inside is no denied one,
-        // so that ::127.0.0.1 is refused even when the relay itself listens on 127.0.0.1.
-        if (embedded != null && isOwn(embedded) && !Cidr.anyContains(deny, embedded)) {
-            return Verdict.SELF;
+        // the host itself, whatever range its address is in, and in whichever spelling (a NAT64 or 6to4 form of
+        // its IPv4 address comes back to it through the gateway)
+        if (ownAddresses.contains(peer) || (embedded != null && isOwn(embedded))) {
+            return Verdict.DENIED;
         }
         if (Cidr.anyContains(deny, raw) || (embedded != null && Cidr.anyContains(deny, embedded))) {
             return Verdict.DENIED;
@@ -101,34 +98,9 @@ public final class PeerPolicy {
         return Verdict.ALLOWED;
     }
 
-    /**
-     * Judges a full peer transport address (ChannelBind, Send): SELF is settled by the port, which a live
-     * allocation must hold ({@code livePorts}). A port of the range that no allocation holds may be anything
-     * else of the host's: a service, or another program's ephemeral socket.
-     */
-    public boolean permits(InetSocketAddress peer, LivePorts livePorts) {
-        if (isListener(peer.getAddress(), peer.getPort())) {
-            return false;
-        }
-        return switch (judge(peer.getAddress())) {
-            case ALLOWED -> true;
-            case DENIED -> false;
-            case SELF -> livePorts.isLive(selfIsIpv6(peer.getAddress()), peer.getPort());
-        };
-    }
-
-    /** The relay ports live allocations hold, by family: what {@link Verdict#SELF} may reach. */
-    public interface LivePorts {
-        boolean isLive(boolean ipv6, int port);
-    }
-
-    /**
-     * For one of the relay's own addresses: whether it names the relay's IPv6 relay ports. An IPv4 address spelled
-     * in IPv6 (NAT64, 6to4...) reaches the IPv4 one.
-     */
-    public static boolean selfIsIpv6(InetAddress own) {
-        byte[] raw = own.getAddress();
-        return raw.length == 16 && embeddedIpv4(raw) == null;
+    /** Judges a full peer transport address (ChannelBind, Send): the IP as above, and never a listener. */
+    public boolean permits(InetSocketAddress peer) {
+        return !isListener(peer.getAddress(), peer.getPort()) && judge(peer.getAddress()) == Verdict.ALLOWED;
     }
 
     private boolean isOwn(byte[] ipv4) {
