@@ -55,6 +55,13 @@ final class DatagramTransport {
 
     private int heldNext;
     private int heldCount;
+    /**
+     * Ready sockets passed over while reading was stopped, in the order they were: read first once it resumes.
+     * The selector reports ready keys in the same order every time, so without this the socket that comes first
+     * would refill the queue each time it drains and one that comes later (a flow's way back) would never be
+     * read, its datagrams lost in the kernel.
+     */
+    private final java.util.ArrayDeque<UdpSocket> passedOver = new java.util.ArrayDeque<>();
 
     /** {@code readTrafficClass}: read each datagram's TOS byte (batched receive only; else every datagram has 0). */
     DatagramTransport(
@@ -112,6 +119,36 @@ final class DatagramTransport {
         if (!key.isValid() || !key.isReadable()) {
             return; // writable only (--suspend flow): the flush at the top of the next iteration sends
         }
+        if (!mayRead()) {
+            if (!socket.passedOver) {
+                socket.passedOver = true;
+                passedOver.add(socket);
+            }
+            return;
+        }
+        read(socket);
+    }
+
+    /** Whether sockets passed over wait for their turn. */
+    boolean passedOverWaiting() {
+        return !passedOver.isEmpty();
+    }
+
+    /** Reads the sockets passed over while reading was stopped, first come first, while the loop may read. */
+    int readPassedOver() {
+        int read = 0;
+        while (mayRead() && !passedOver.isEmpty()) {
+            UdpSocket socket = passedOver.poll();
+            socket.passedOver = false;
+            if (socket.channel.isOpen()) { // a relay socket released meanwhile is closed (and its fd maybe reused)
+                read(socket);
+                read++;
+            }
+        }
+        return read;
+    }
+
+    private void read(UdpSocket socket) {
         if (batch != null) {
             receiveBatches(socket);
             return;

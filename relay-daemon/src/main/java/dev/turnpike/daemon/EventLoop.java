@@ -57,6 +57,8 @@ final class EventLoop implements Runnable {
     private final Outbox out = new Outbox();
     /** The TOS byte / Traffic Class of the datagram being handled: its relayed copy leaves with it. */
     private int trafficClass;
+    /** Reads and sets TOS bytes (--dscp-preserve), or null. */
+    private final TrafficClass marks;
 
     private final LoopCounters counters = new LoopCounters();
     private final RepeatedWarnings warnings = new RepeatedWarnings();
@@ -103,10 +105,9 @@ final class EventLoop implements Runnable {
             throws IOException {
         this.socketOptions = socketOptions;
         this.readSelector = Selector.open();
-        TrafficClass marks =
-                socketOptions.keepTrafficClass() && socketOptions.batchedReceive() && TrafficClass.available()
-                        ? new TrafficClass()
-                        : null;
+        this.marks = socketOptions.keepTrafficClass() && socketOptions.batchedReceive() && TrafficClass.available()
+                ? new TrafficClass()
+                : null;
         this.sendQueue = new SendQueue(
                 allocator,
                 transmitter,
@@ -171,7 +172,13 @@ final class EventLoop implements Runnable {
             return; // UDP only
         }
         streams = new StreamTransport(
-                readSelector, counters, limits, socketOptions.reusePort(), proxy, new StreamTransport.Delivery() {
+                readSelector,
+                counters,
+                limits,
+                socketOptions.reusePort(),
+                proxy,
+                marks,
+                new StreamTransport.Delivery() {
                     @Override
                     public void message(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
                         dispatchStream(connection, buffer, offset, length);
@@ -424,6 +431,9 @@ final class EventLoop implements Runnable {
             datagrams.resumeHeldBatch(); // room in the queue: the rest of a batch read earlier comes first
             return work + 1;
         }
+        if (datagrams.passedOverWaiting()) {
+            work += datagrams.readPassedOver(); // then the sockets that were ready while reading was stopped
+        }
         if (poll) {
             work += readSelector.selectNow(this::onReady);
             work += endClosedStreams();
@@ -485,7 +495,7 @@ final class EventLoop implements Runnable {
     private void dispatchStream(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
         try {
             out.clear();
-            trafficClass = 0;
+            trafficClass = connection.trafficClass;
             relay.onClientDatagram(
                     nowNs, epochSeconds, connection.listener, connection.client, buffer, offset, length, out);
             execute(buffer, null);

@@ -44,6 +44,15 @@ final class StreamConnection {
     final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
 
     long queuedBytes;
+    /** The descriptor, where DSCP is kept (--dscp-preserve) and it can be read; else -1. */
+    int fd = -1;
+    /**
+     * The connection's DSCP (ECN bits clear), what this client's datagrams to peers leave with: over IPv4 the one
+     * its SYN carried (all the kernel keeps), over IPv6 the last segment's read.
+     */
+    int trafficClass;
+    /** An IPv6 socket: the kernel reports each segment's Traffic Class, not only the SYN's. */
+    boolean ipv6Socket;
 
     StreamConnection(SocketChannel channel, int listener, InetSocketAddress client, long acceptedAtNs, TlsSession tls) {
         this.channel = channel;

@@ -101,6 +101,8 @@ final class StreamTransport {
     private final boolean reusePort;
 
     private final ProxyProtocol proxyProtocol;
+    /** Reads each connection's DSCP (--dscp-preserve), or null. */
+    private final TrafficClass marks;
 
     StreamTransport(
             Selector selector,
@@ -108,7 +110,9 @@ final class StreamTransport {
             Limits limits,
             boolean reusePort,
             ProxyProtocol proxyProtocol,
+            TrafficClass marks,
             Delivery delivery) {
+        this.marks = marks;
         this.reusePort = reusePort;
         this.proxyProtocol = proxyProtocol;
         this.selector = selector;
@@ -300,6 +304,13 @@ final class StreamTransport {
                     tls = new TlsSession(engine);
                 }
                 StreamConnection c = new StreamConnection(channel, listener.index, client, nowNs, tls);
+                if (marks != null) {
+                    c.fd = TrafficClass.descriptor(channel);
+                    c.ipv6Socket = channel.getLocalAddress() instanceof java.net.InetSocketAddress local
+                            && local.getAddress() instanceof java.net.Inet6Address;
+                    marks.receiveOn(c.fd, c.ipv6Socket);
+                    c.trafficClass = marks.lastSegment(c.fd, c.ipv6Socket); // over IPv4, the SYN's for good
+                }
                 c.key = channel.register(selector, SelectionKey.OP_READ, c);
                 byListener.get(listener.index).put(client, c);
                 if (listener.proxied) {
@@ -364,6 +375,9 @@ final class StreamTransport {
             if (n < 0) {
                 close(c, LoopCounters.StreamClose.CLIENT);
                 return;
+            }
+            if (n > 0 && marks != null && c.ipv6Socket) {
+                c.trafficClass = marks.lastSegment(c.fd, true); // over IPv6 the kernel keeps the last segment's
             }
             if (!frame(c) || n == 0) {
                 return;

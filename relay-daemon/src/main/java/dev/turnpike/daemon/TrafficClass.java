@@ -21,6 +21,11 @@ import java.net.InetSocketAddress;
  * only for TCP). A datagram whose byte is unknown (received one at a time, without control data) goes out with 0,
  * never with a guess.
  *
+ * <p>A TCP or TLS client's datagrams to peers carry its connection's DSCP ({@code IP_PKTOPTIONS}: over IPv4 the
+ * kernel keeps only the SYN's, read once at accept; over IPv6 the last segment's, read after each read), without
+ * the ECN bits: those belong to TCP's own congestion control, and a datagram must not be marked ECN-capable
+ * because the connection was.
+ *
  * <p>Through FFM on the descriptor, as {@link KernelTransmitter} does: {@code DatagramChannel.setOption} would box
  * the value (an allocation per change for DSCP values above 127, EF among them).
  */
@@ -31,16 +36,38 @@ final class TrafficClass {
     static final int IPPROTO_IPV6 = 41;
     static final int IPV6_RECVTCLASS = 66;
     static final int IPV6_TCLASS = 67;
+    static final int IP_PKTOPTIONS = 9;
+    static final int IPV6_2292PKTOPTIONS = 6;
+    /** The ECN field: the low two bits of the byte (RFC 3168). */
+    static final int ECN_MASK = 0x03;
 
     private static final MethodHandle SETSOCKOPT;
+    private static final MethodHandle GETSOCKOPT;
+    private static final java.lang.reflect.Method FD_VAL;
     /** Why the byte cannot be kept here, or null when it can. */
     static final String UNAVAILABLE_BECAUSE;
 
     static {
         MethodHandle setsockopt = null;
+        MethodHandle getsockopt = null;
+        java.lang.reflect.Method fdVal = null;
         String reason = BatchReceiver.UNAVAILABLE_BECAUSE; // the descriptor, and the control data, come from there
         if (reason == null) {
             try {
+                // int getsockopt(int fd, int level, int name, void *value, socklen_t *length)
+                getsockopt = Libc.downcall(
+                        "getsockopt",
+                        FunctionDescriptor.of(
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.ADDRESS,
+                                ValueLayout.ADDRESS),
+                        true);
+                // every selectable socket of the JDK's implements it, TCP ones included
+                fdVal = Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal");
+                fdVal.setAccessible(true);
                 // int setsockopt(int fd, int level, int name, const void *value, socklen_t length)
                 setsockopt = Libc.downcall(
                         "setsockopt",
@@ -52,16 +79,22 @@ final class TrafficClass {
                                 ValueLayout.ADDRESS,
                                 ValueLayout.JAVA_INT),
                         true);
-            } catch (RuntimeException e) {
+            } catch (ReflectiveOperationException | RuntimeException e) {
                 reason = e.getMessage();
             }
         }
         SETSOCKOPT = setsockopt;
+        GETSOCKOPT = getsockopt;
+        FD_VAL = fdVal;
         UNAVAILABLE_BECAUSE = reason;
     }
 
     private final MemorySegment value;
     private final MemorySegment callState;
+    /** getsockopt's answer for a connection's last segment: its control messages, and their length. */
+    private final MemorySegment options;
+
+    private final MemorySegment optionsLength;
 
     TrafficClass() {
         if (SETSOCKOPT == null) {
@@ -70,6 +103,71 @@ final class TrafficClass {
         Arena arena = Arena.ofAuto();
         this.value = arena.allocate(ValueLayout.JAVA_INT);
         this.callState = Libc.callState(arena);
+        this.options = arena.allocate(OPTIONS_BYTES, 8);
+        this.optionsLength = arena.allocate(ValueLayout.JAVA_INT);
+    }
+
+    private static final int OPTIONS_BYTES = 256;
+
+    /** A TCP connection's descriptor, or -1 where it cannot be read. */
+    static int descriptor(java.nio.channels.SocketChannel channel) {
+        try {
+            return FD_VAL == null ? -1 : (int) FD_VAL.invoke(channel);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Asks the kernel to keep the byte of a TCP connection's segments, for {@link #lastSegment}. */
+    void receiveOn(int fd, boolean ipv6) throws java.io.IOException {
+        if (ipv6) {
+            set(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+        } else {
+            set(fd, SOL_IP, IP_RECVTOS, 1);
+        }
+    }
+
+    /**
+     * The DSCP of the last segment that arrived on TCP connection {@code fd}, without its ECN bits; 0 when the
+     * kernel has none to report.
+     */
+    int lastSegment(int fd, boolean ipv6) {
+        if (fd < 0) {
+            return 0;
+        }
+        int tos = ipv6 ? lastSegment(fd, IPPROTO_IPV6, IPV6_2292PKTOPTIONS) : lastSegment(fd, SOL_IP, IP_PKTOPTIONS);
+        return tos < 0 ? 0 : tos & ~ECN_MASK;
+    }
+
+    private int lastSegment(int fd, int level, int name) {
+        optionsLength.set(ValueLayout.JAVA_INT, 0, OPTIONS_BYTES);
+        int result;
+        try {
+            result = (int) GETSOCKOPT.invokeExact(callState, fd, level, name, options, optionsLength);
+        } catch (Throwable t) {
+            throw new IllegalStateException("getsockopt downcall failed", t);
+        }
+        if (result != 0) {
+            return -1;
+        }
+        long length = Math.min(optionsLength.get(ValueLayout.JAVA_INT, 0), OPTIONS_BYTES);
+        // struct cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type (int), then the data, each aligned to 8
+        for (long at = 0; at + 17 <= length; ) {
+            long cmsgLength = options.get(ValueLayout.JAVA_LONG, at);
+            if (cmsgLength < 17 || at + cmsgLength > length) {
+                return -1;
+            }
+            int cmsgLevel = options.get(ValueLayout.JAVA_INT, at + 8);
+            int type = options.get(ValueLayout.JAVA_INT, at + 12);
+            if (cmsgLevel == SOL_IP && type == IP_TOS) {
+                return options.get(ValueLayout.JAVA_BYTE, at + 16) & 0xFF;
+            }
+            if (cmsgLevel == IPPROTO_IPV6 && type == IPV6_TCLASS && cmsgLength >= 20) {
+                return options.get(ValueLayout.JAVA_INT_UNALIGNED, at + 16) & 0xFF;
+            }
+            at += (cmsgLength + 7) & ~7L;
+        }
+        return -1;
     }
 
     /** Whether the platform can keep the byte (Linux, the descriptor readable). */

@@ -30,6 +30,8 @@ final class UdpSocket {
     int tos;
 
     int trafficClass;
+    /** Waiting in {@link DatagramTransport}'s passed-over queue for a turn to be read. */
+    boolean passedOver;
     /** The file descriptor, for recvmmsg and for sending empty datagrams; -1 where it cannot be read. */
     int fd = -1;
 

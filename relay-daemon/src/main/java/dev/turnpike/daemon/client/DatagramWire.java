@@ -44,6 +44,11 @@ final class DatagramWire implements Wire {
     }
 
     @Override
+    public void trafficClass(int tos) throws IOException {
+        channel.setOption(java.net.StandardSocketOptions.IP_TOS, tos);
+    }
+
+    @Override
     public void receiveBuffer(int bytes) throws IOException {
         channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, bytes);
     }

@@ -35,8 +35,16 @@ final class StreamWire implements Wire {
 
     /** A TCP connection to {@code server}, made within {@code timeoutMs}. */
     static StreamWire tcp(InetSocketAddress server, long timeoutMs) throws IOException {
+        return tcp(server, timeoutMs, 0);
+    }
+
+    /** The same, marked with {@code tos} from the SYN on (IP_TOS set before connecting). */
+    static StreamWire tcp(InetSocketAddress server, long timeoutMs, int tos) throws IOException {
         Socket socket = new Socket();
         try {
+            if (tos != 0) {
+                socket.setTrafficClass(tos);
+            }
             socket.connect(server, (int) Math.min(Integer.MAX_VALUE, timeoutMs));
             return new StreamWire(socket);
         } catch (IOException e) {
@@ -100,6 +108,11 @@ final class StreamWire implements Wire {
             }
         }
         out.flush();
+    }
+
+    @Override
+    public void trafficClass(int tos) throws IOException {
+        socket.setTrafficClass(tos);
     }
 
     @Override

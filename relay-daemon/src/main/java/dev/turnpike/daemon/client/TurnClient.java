@@ -98,6 +98,13 @@ public final class TurnClient implements AutoCloseable {
         return new TurnClient(server, StreamWire.tcp(server, timeoutMs), username, password, realm);
     }
 
+    /** As {@link #overTcp(InetSocketAddress, String, String, String, long)}, every segment marked {@code tos}. */
+    public static TurnClient overTcp(
+            InetSocketAddress server, String username, String password, String realm, long timeoutMs, int tos)
+            throws IOException {
+        return new TurnClient(server, StreamWire.tcp(server, timeoutMs, tos), username, password, realm);
+    }
+
     /**
      * A client over TLS to {@code server}, offering ALPN {@code stun.turn}; {@code hostName} (or null) for SNI and,
      * with {@code verify}, for the certificate, which must then chain to the JDK's trusted roots.
@@ -124,6 +131,11 @@ public final class TurnClient implements AutoCloseable {
         Credentials.TimeLimited credentials =
                 Credentials.timeLimited(secret, name, System.currentTimeMillis() / 1000 + 86_400);
         return new TurnClient(server, local, credentials.username(), credentials.password(), realm);
+    }
+
+    /** Marks what this client sends from now on (IP_TOS): DSCP, and over UDP ECN too (TCP keeps ECN its own). */
+    public void trafficClass(int tos) throws IOException {
+        wire.trafficClass(tos);
     }
 
     /** The UDP socket, for a caller that multiplexes many clients on a selector of its own (non-blocking). */

@@ -15,6 +15,9 @@ interface Wire extends AutoCloseable {
     /** The next message the relay sent, read into {@code into} (cleared, then flipped); null after {@code timeoutMs}. */
     ByteBuffer receive(ByteBuffer into, long timeoutMs) throws IOException;
 
+    /** Marks what this client sends from now on with TOS byte / Traffic Class {@code tos} (IP_TOS). */
+    void trafficClass(int tos) throws IOException;
+
     /** Asks the kernel for a receive buffer of {@code bytes} (SO_RCVBUF): a client that reads little stalls sooner. */
     void receiveBuffer(int bytes) throws IOException;
 
