@@ -9,15 +9,17 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DSCP and ECN across the packaged daemon (--dscp-preserve, on by default): a peer that reads each datagram's TOS
  * byte / Traffic Class ({@link TosProbe}) sees EF, AF41 and each ECN codepoint as the client sent them, by
  * ChannelData and by Send; the client sees the peer's marks on the way back, by ChannelData and by Data
- * indication; over IPv4 and IPv6. A client over TCP has its datagrams to peers leave with its connection's DSCP,
- * never its ECN bits (TCP's own). With --no-dscp-preserve everything arrives unmarked.
+ * indication; over IPv4 and IPv6. A client over TCP or TLS has its datagrams to peers leave with its connection's
+ * DSCP, never its ECN bits (TCP's own). With --no-dscp-preserve everything arrives unmarked.
  */
 class TrafficClassIT {
     private static final String REALM = "example.org";
@@ -104,15 +106,33 @@ class TrafficClassIT {
         }
     }
 
+    @TempDir
+    Path dir;
+
     @Test
-    void aTcpClientsDatagramsToPeersLeaveWithItsConnectionsDscpButNeverItsEcnBits() throws Throwable {
-        try (DaemonProcess daemon = relay("--listen-tcp", "127.0.0.1:0,[::1]:0")) {
-            for (InetSocketAddress server : daemon.listening("tcp")) {
+    void aTcpOrTlsClientsDatagramsToPeersLeaveWithItsConnectionsDscpButNeverItsEcnBits() throws Throwable {
+        TestCertificate certificate = TestCertificate.make(dir);
+        try (DaemonProcess daemon = relay(
+                "--listen-tcp",
+                "127.0.0.1:0,[::1]:0",
+                "--listen-tls",
+                "127.0.0.1:0",
+                "--tls-cert",
+                certificate.cert().toString(),
+                "--tls-key",
+                certificate.key().toString())) {
+            List<InetSocketAddress> servers = new java.util.ArrayList<>(daemon.listening("tcp"));
+            InetSocketAddress tlsServer = daemon.listening("tls").getFirst();
+            servers.add(tlsServer);
+            for (InetSocketAddress server : servers) {
                 boolean ipv6 = server.getAddress() instanceof Inet6Address;
-                String family = "IPv" + (ipv6 ? 6 : 4);
+                boolean tls = server.equals(tlsServer);
+                String over = "IPv" + (ipv6 ? 6 : 4) + (tls ? " over TLS" : " over TCP");
                 for (int mark : List.of(0xB8, 0x88, 0x20, 0xBB, 0x03, 0x00)) {
                     // marked from the SYN on: over IPv4 the kernel keeps only the SYN's byte
-                    try (TurnClient alice = TurnClient.overTcp(server, "alice", "wonderland", REALM, 5_000, mark);
+                    try (TurnClient alice = tls
+                                    ? TurnClient.overTls(server, "alice", "wonderland", REALM, 5_000, mark)
+                                    : TurnClient.overTcp(server, "alice", "wonderland", REALM, 5_000, mark);
                             TosProbe peer = new TosProbe(
                                     DatagramChannel.open().bind(new InetSocketAddress(server.getAddress(), 0)), ipv6)) {
                         InetSocketAddress peerAddress = (InetSocketAddress) peer.channel.getLocalAddress();
@@ -120,11 +140,9 @@ class TrafficClassIT {
                         alice.channelBind(0x4000, peerAddress);
                         alice.sendChannelData(0x4000, ByteBuffer.wrap(new byte[] {7, (byte) mark}));
                         TosProbe.Received sent = peer.receive(5_000);
-                        assertThat(sent)
-                                .as("%s over TCP with 0x%02X", family, mark)
-                                .isNotNull();
+                        assertThat(sent).as("%s with 0x%02X", over, mark).isNotNull();
                         assertThat(sent.tos())
-                                .as("%s over TCP with 0x%02X: its DSCP, no ECN", family, mark)
+                                .as("%s with 0x%02X: its DSCP, no ECN", over, mark)
                                 .isEqualTo(mark & 0xFC);
                         if (ipv6) {
                             // over IPv6 the kernel reports each segment's: a change on the way is followed

@@ -61,6 +61,12 @@ final class StreamWire implements Wire {
      */
     static StreamWire tls(InetSocketAddress server, String hostName, boolean verify, long timeoutMs)
             throws IOException {
+        return tls(server, hostName, verify, timeoutMs, 0);
+    }
+
+    /** The same, marked with {@code tos} from the SYN on (IP_TOS set before connecting). */
+    static StreamWire tls(InetSocketAddress server, String hostName, boolean verify, long timeoutMs, int tos)
+            throws IOException {
         SSLContext context;
         try {
             context = verify ? SSLContext.getDefault() : TrustAnyCertificate.context();
@@ -70,6 +76,9 @@ final class StreamWire implements Wire {
         String name = hostName != null ? hostName : server.getHostString();
         Socket plain = new Socket();
         try {
+            if (tos != 0) {
+                plain.setTrafficClass(tos);
+            }
             plain.connect(server, (int) Math.min(Integer.MAX_VALUE, timeoutMs));
             SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, name, server.getPort(), true);
             SSLParameters parameters = tls.getSSLParameters();

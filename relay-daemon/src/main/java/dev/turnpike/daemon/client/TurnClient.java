@@ -121,6 +121,13 @@ public final class TurnClient implements AutoCloseable {
         return new TurnClient(server, StreamWire.tls(server, hostName, verify, timeoutMs), username, password, realm);
     }
 
+    /** A client over TLS to {@code server}, any certificate taken, every segment marked {@code tos}. */
+    public static TurnClient overTls(
+            InetSocketAddress server, String username, String password, String realm, long timeoutMs, int tos)
+            throws IOException {
+        return new TurnClient(server, StreamWire.tls(server, null, false, timeoutMs, tos), username, password, realm);
+    }
+
     /**
      * A client with time-limited credentials from a shared secret (the "TURN REST API"): username
      * {@code EXPIRY:name}, valid for a day, password base64(HMAC-SHA1(secret, username)).
