@@ -1,13 +1,11 @@
 package dev.turnpike.daemon;
 
 import dev.turnpike.core.AllocationSummary;
-import dev.turnpike.core.Command;
 import dev.turnpike.core.Outbox;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.RelaySockets;
-import dev.turnpike.core.stun.StunMethod;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * queued, wait only for writability), and sleep no longer than the core's next deadline. A full socket buffer
  * therefore delays a packet instead of dropping it. The parts: the {@link SendQueue} (pending packets, blocked
  * sockets, the write selector, the suspension rule), the {@link DatagramTransport} (UDP input: recvmmsg batches,
- * a batch held at the queue's bound), the {@link StreamTransport} (TCP and TLS), the {@link RelaySocketTable} (relay
- * sockets by port) and {@link UdpSockets} (how every socket is opened).
+ * a batch held at the queue's bound), the {@link StreamTransport} (TCP and TLS), the {@link Courier} (what the core
+ * decided, carried out), the {@link RelaySocketTable} (relay sockets by port) and {@link UdpSockets} (how every
+ * socket is opened).
  */
 final class EventLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
@@ -55,8 +54,8 @@ final class EventLoop implements Runnable {
     private final DatagramTransport datagrams;
 
     private final Outbox out = new Outbox();
-    /** The TOS byte / Traffic Class of the datagram being handled: its relayed copy leaves with it. */
-    private int trafficClass;
+    /** Carries out what the core put in {@link #out}. */
+    private final Courier courier;
     /** Reads and sets TOS bytes (--dscp-preserve), or null. */
     private final TrafficClass marks;
 
@@ -137,6 +136,7 @@ final class EventLoop implements Runnable {
                 });
         this.sockets = new UdpSockets(readSelector, socketOptions, marks);
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
+        this.courier = new Courier(out, sendQueue, relaySockets, listeners, counters);
         try {
             for (int i = 0; i < listen.size(); i++) {
                 InetSocketAddress address = listen.get(i);
@@ -189,6 +189,7 @@ final class EventLoop implements Runnable {
                         closedStreams.add(connection);
                     }
                 });
+        courier.streams(streams);
         try {
             for (Listeners.Listener l : listeners.all()) {
                 if (l.transport() != Listeners.Transport.UDP) {
@@ -482,7 +483,7 @@ final class EventLoop implements Runnable {
             try {
                 out.clear();
                 relay.onClientClosed(nowNs, c.listener, c.client, out);
-                execute(datagrams.buffer(), null);
+                courier.carry(datagrams.buffer(), null, nowNs, 0);
             } catch (RuntimeException e) {
                 counters.internalErrors++;
                 logError("internal error ending a connection's allocation", e);
@@ -495,10 +496,9 @@ final class EventLoop implements Runnable {
     private void dispatchStream(StreamConnection connection, ByteBuffer buffer, int offset, int length) {
         try {
             out.clear();
-            trafficClass = connection.trafficClass;
             relay.onClientDatagram(
                     nowNs, epochSeconds, connection.listener, connection.client, buffer, offset, length, out);
-            execute(buffer, null);
+            courier.carry(buffer, null, nowNs, connection.trafficClass);
         } catch (RuntimeException e) {
             counters.internalErrors++;
             logError("internal error handling a datagram", e);
@@ -518,37 +518,6 @@ final class EventLoop implements Runnable {
         counters.suspendedNs += System.nanoTime() - suspendedAt;
     }
 
-    /** An allocation created, refreshed, deleted or expired: INFO, one line, nothing per packet. */
-    private static void logAllocation(Command.AllocationEvent e) {
-        var line = log.atInfo().addKeyValue("user", e.user()).addKeyValue("client", Addresses.format(e.client()));
-        if (e.relayedIpv4() != null) {
-            line = line.addKeyValue("relayed", Addresses.format(e.relayedIpv4()));
-        }
-        if (e.relayedIpv6() != null) {
-            line = line.addKeyValue("relayedIpv6", Addresses.format(e.relayedIpv6()));
-        }
-        switch (e.kind()) {
-            case CREATED, REFRESHED -> line = line.addKeyValue("lifetime", e.lifetimeSeconds());
-            case DELETED, EXPIRED, CLOSED ->
-                line = line.addKeyValue("ageSeconds", e.ageSeconds())
-                        .addKeyValue("packetsToPeers", e.packetsToPeers())
-                        .addKeyValue("bytesToPeers", e.bytesToPeers())
-                        .addKeyValue("packetsToClient", e.packetsToClient())
-                        .addKeyValue("bytesToClient", e.bytesToClient());
-        }
-        line.log("allocation " + e.kind().name().toLowerCase(java.util.Locale.ROOT));
-    }
-
-    /** A protocol error answered to a client, and why, for an operator who asked for --log-level debug. */
-    private static void logRefusal(InetSocketAddress client, Command.Refusal refusal) {
-        log.atDebug()
-                .addKeyValue("client", Addresses.format(client))
-                .addKeyValue("method", StunMethod.name(refusal.method()))
-                .addKeyValue("code", refusal.code())
-                .addKeyValue("reason", refusal.reason())
-                .log("refused");
-    }
-
     private void runTimers() {
         counters.timerRuns++;
         if (!sendQueue.isEmpty()) {
@@ -557,7 +526,7 @@ final class EventLoop implements Runnable {
         try {
             out.clear();
             relay.onTimer(nowNs, out);
-            execute(datagrams.buffer(), null);
+            courier.carry(datagrams.buffer(), null, nowNs, 0);
         } catch (RuntimeException e) {
             // as for a datagram: a bug in the core costs this sweep, never the loop
             counters.internalErrors++;
@@ -593,7 +562,6 @@ final class EventLoop implements Runnable {
     private void dispatch(
             UdpSocket socket, InetSocketAddress source, ByteBuffer buffer, int offset, int length, int trafficClass) {
         counters.datagramsReceived++;
-        this.trafficClass = trafficClass;
         buffer.limit(buffer.capacity());
         try {
             out.clear();
@@ -602,7 +570,7 @@ final class EventLoop implements Runnable {
             } else {
                 relay.onPeerDatagram(nowNs, socket.relay, source, buffer, offset, length, out);
             }
-            execute(buffer, socket);
+            courier.carry(buffer, socket, nowNs, trafficClass);
         } catch (RuntimeException e) {
             // The core must not throw; if it ever does, that datagram is lost but the relay is not.
             counters.internalErrors++;
@@ -615,60 +583,6 @@ final class EventLoop implements Runnable {
         long held = warnings.admit(message, nowNs);
         if (held >= 0) {
             log.atError().addKeyValue("heldBack", held).setCause(e).log(message);
-        }
-    }
-
-    /**
-     * Carries out what the core asked. {@code from}: the socket the input was read on, whose allocation's flow a
-     * packet to a client belongs to when it is a relay socket (see {@link FairShare}).
-     */
-    private void execute(ByteBuffer input, UdpSocket from) {
-        ByteBuffer buffer = out.buffer(input);
-        switch (out.forward()) {
-            case NONE -> {}
-            case TO_PEER -> {
-                UdpSocket socket = relaySockets.socket(out.relay());
-                if (socket != null) {
-                    buffer.limit(out.offset() + out.length()).position(out.offset());
-                    sendQueue.send(socket, buffer, out.destination(), nowNs, socket, trafficClass);
-                } else {
-                    counters.sendErrors++; // cannot happen: a live endpoint has a socket
-                }
-            }
-            case TO_CLIENT -> {
-                buffer.limit(out.offset() + out.length()).position(out.offset());
-                if (out.listener() >= listeners.size()) {
-                    if (out.channelData()) {
-                        streams.sendChannelData(out.listener(), out.destination(), buffer);
-                    } else {
-                        streams.send(out.listener(), out.destination(), buffer);
-                    }
-                } else {
-                    sendQueue.send(
-                            listeners.get(out.listener()),
-                            buffer,
-                            out.destination(),
-                            nowNs,
-                            from != null && from.relay != null ? from : null,
-                            trafficClass);
-                }
-            }
-        }
-        for (Command command = out.poll(); command != null; command = out.poll()) {
-            switch (command) {
-                case Command.SendToClient s -> {
-                    if (s.refusal() != null && log.isDebugEnabled()) {
-                        logRefusal(s.client(), s.refusal());
-                    }
-                    if (s.listener() >= listeners.size()) {
-                        streams.send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()));
-                    } else {
-                        sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
-                    }
-                }
-                case Command.CloseRelay c -> relaySockets.release(c.relay());
-                case Command.AllocationEvent e -> logAllocation(e);
-            }
         }
     }
 
