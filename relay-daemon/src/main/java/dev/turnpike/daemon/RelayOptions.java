@@ -14,6 +14,9 @@ import picocli.CommandLine.Option;
  * give them: plain values that {@link Settings} checks and turns into the core's configuration.
  */
 final class RelayOptions {
+    /** The IANA dynamic range, as coturn's default. */
+    static final String DEFAULT_RELAY_PORTS = "49152-65535";
+
     @Option(
             names = "--listen",
             paramLabel = "ADDR:PORT",
@@ -115,7 +118,7 @@ final class RelayOptions {
     @Option(
             names = "--relay-ports",
             paramLabel = "LOW-HIGH",
-            defaultValue = "49152-65535",
+            defaultValue = DEFAULT_RELAY_PORTS,
             description =
                     "The UDP ports relayed addresses are taken from, within 1024-65535. Default: ${DEFAULT-VALUE}.")
     String relayPorts;

@@ -139,24 +139,37 @@ final class Settings {
     }
 
     /**
-     * Every relay port is a socket, and so a file descriptor: refuse to start a relay that would run out of them
-     * at its busiest, rather than fail Allocates with 508 in the middle of the night.
+     * Refuses a relay that would run out of file descriptors at its busiest ({@link DescriptorBudget}); with
+     * --relay-ports and --max-allocations both at their defaults, lowers --max-allocations to what fits instead
+     * and answers the line to log about it (else null).
      */
-    void checkDescriptors(int listeners, long limit) {
-        long perFamily = relayPortHigh - relayPortLow + 1L;
-        if (flags.maxAllocations > 0) {
-            perFamily = Math.min(perFamily, 2L * flags.maxAllocations); // an allocation and its reserved neighbour
-        }
+    String checkDescriptors(int listeners, long limit) {
+        long range = relayPortHigh - relayPortLow + 1L;
         int families = (relayIpv4 != null ? 1 : 0) + (relayIpv6 != null ? 1 : 0);
         long connections = flags.listenTcp.isEmpty() && flags.listenTls.isEmpty() ? 0 : flags.maxConnections;
         // each worker binds every listener, and has its selectors (an epoll descriptor each, and the JDK's pipe)
-        long needed = families * perFamily + (long) workers * (listeners + 4) + connections + RESERVED_DESCRIPTORS;
-        if (limit > 0 && needed > limit) {
+        DescriptorBudget budget = new DescriptorBudget(
+                limit, (long) workers * (listeners + 4) + connections + RESERVED_DESCRIPTORS, families);
+        // an allocation and its reserved neighbour
+        long perFamily = flags.maxAllocations > 0 ? Math.min(range, 2L * flags.maxAllocations) : range;
+        boolean defaults = flags.maxAllocations == RelayConfig.DEFAULT_MAX_ALLOCATIONS
+                && flags.relayPorts.equals(RelayOptions.DEFAULT_RELAY_PORTS);
+        int fit = budget.allocationsThatFit();
+        if (!budget.fits(perFamily) && defaults && fit > 0) {
+            String note = "the open-files limit (" + limit + ") fits " + fit + " allocations: --max-allocations "
+                    + "lowered from " + flags.maxAllocations + " to " + fit + " (raise the limit with ulimit -n, "
+                    + "LimitNOFILE= or docker run --ulimit nofile=, or set --max-allocations)";
+            flags.maxAllocations = fit;
+            return note;
+        }
+        if (!budget.fits(perFamily)) {
+            long needed = budget.needed(perFamily);
             throw bad("--relay-ports " + relayPortLow + "-" + relayPortHigh + " with --max-allocations "
                     + flags.maxAllocations + " needs up to " + needed + " file descriptors but the limit is " + limit
                     + " (expected: raise it with ulimit -n or LimitNOFILE=, or narrow --relay-ports, or lower "
                     + "--max-allocations" + (connections > 0 ? ", or --max-connections" : "") + ")");
         }
+        return null;
     }
 
     private static StartupException bad(String message) {

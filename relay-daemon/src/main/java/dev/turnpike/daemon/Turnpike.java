@@ -136,7 +136,7 @@ public final class Turnpike implements Callable<Integer> {
 
         Settings settings = Settings.from(options, listenAddresses);
         Listeners listeners = settings.listeners(listenAddresses);
-        settings.checkDescriptors(listeners.count(), descriptorLimit());
+        String lowered = settings.checkDescriptors(listeners.count(), descriptorLimit());
         javax.net.ssl.SSLContext tls = settings.tlsContext(System.getenv());
         Workers workers;
         try {
@@ -169,6 +169,9 @@ public final class Turnpike implements Callable<Integer> {
                     .log("listening");
         }
         settings.logSummary(log);
+        if (lowered != null) {
+            log.atWarn().log(lowered);
+        }
         log.atInfo()
                 .addKeyValue("receive", loop.receiveMode())
                 .addKeyValue("dscpPreserve", loop.trafficClassMode())

@@ -84,6 +84,32 @@ class CommandLineIT {
     }
 
     @Test
+    void withDefaultsALowOpenFilesLimitLowersMaxAllocationsSaysSoOnceAndTheRelayServes() throws Exception {
+        // a container's limit (Docker 25+: 1,024 soft; some runtimes the hard limit too), no relay flags at all
+        int port = Interop.testPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.startWithOpenFilesLimit(
+                        1024, "--listen", "127.0.0.1:" + port, "--realm", "example.org", "--user", "alice:wonderland");
+                dev.turnpike.daemon.client.TurnClient alice = new dev.turnpike.daemon.client.TurnClient(
+                        new java.net.InetSocketAddress("127.0.0.1", port), "alice", "wonderland", "example.org")) {
+            assertThat(alice.allocate()).isNotNull();
+            alice.tearDown();
+            String log = daemon.output();
+            assertThat(log.lines().filter(l -> l.contains("open-files limit")))
+                    .as(log)
+                    .singleElement()
+                    .asString()
+                    .contains("WARN", "the open-files limit (1024)", "--max-allocations lowered from 10000 to");
+            java.util.regex.Matcher lowered = java.util.regex.Pattern.compile("lowered from 10000 to (\\d+)")
+                    .matcher(log);
+            assertThat(lowered.find()).isTrue();
+            int allocations = Integer.parseInt(lowered.group(1));
+            assertThat(allocations).isBetween(100, 480); // (1024 - what the relay needs besides) / 2
+            assertThat(log).contains("allocations=" + allocations);
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
+
+    @Test
     void aMetricsPortInUseIsOneLineAndExitCode1() throws Exception {
         try (java.net.ServerSocket taken =
                 new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {

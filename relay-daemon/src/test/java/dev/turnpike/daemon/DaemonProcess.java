@@ -49,6 +49,14 @@ final class DaemonProcess implements AutoCloseable {
         return start(java.util.List.of(), environment, args);
     }
 
+    /** As {@link #start(String...)}, with the open-files limit, soft and hard, at {@code limit} (as a container's). */
+    static DaemonProcess startWithOpenFilesLimit(int limit, String... args) throws IOException, InterruptedException {
+        return start(
+                java.util.List.of("bash", "-c", "ulimit -n " + limit + " && exec \"$0\" \"$@\""),
+                java.util.Map.of(),
+                args);
+    }
+
     /** As {@link #start(String...)}, inside a network namespace. */
     static DaemonProcess startIn(NetworkNamespace namespace, String... args) throws IOException, InterruptedException {
         return start(namespace.prefix(), java.util.Map.of(), args);
