@@ -196,26 +196,9 @@ final class BatchReceiver {
         if (control == null) {
             return 0;
         }
-        long base = (long) CONTROL_BYTES * i;
-        long length =
-                Math.min(messages.get(ValueLayout.JAVA_LONG, (long) MMSGHDR_BYTES * i + CONTROLLEN), CONTROL_BYTES);
-        // struct cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type (int), then the data, each aligned to 8
-        for (long at = 0; at + 17 <= length; ) {
-            long cmsgLength = control.get(ValueLayout.JAVA_LONG, base + at);
-            if (cmsgLength < 17 || at + cmsgLength > length) {
-                return 0;
-            }
-            int level = control.get(ValueLayout.JAVA_INT, base + at + 8);
-            int type = control.get(ValueLayout.JAVA_INT, base + at + 12);
-            if (level == TrafficClass.SOL_IP && type == TrafficClass.IP_TOS) {
-                return control.get(ValueLayout.JAVA_BYTE, base + at + 16) & 0xFF; // one byte
-            }
-            if (level == TrafficClass.IPPROTO_IPV6 && type == TrafficClass.IPV6_TCLASS && cmsgLength >= 20) {
-                return control.get(ValueLayout.JAVA_INT_UNALIGNED, base + at + 16) & 0xFF; // an int
-            }
-            at += (cmsgLength + 7) & ~7L;
-        }
-        return 0;
+        long length = messages.get(ValueLayout.JAVA_LONG, (long) MMSGHDR_BYTES * i + CONTROLLEN);
+        return Math.max(
+                0, TrafficClass.fromControl(control, (long) CONTROL_BYTES * i, Math.min(length, CONTROL_BYTES)));
     }
 
     /** Its source address, or null for an address family other than IPv4 and IPv6. */

@@ -305,11 +305,7 @@ final class StreamTransport {
                 }
                 StreamConnection c = new StreamConnection(channel, listener.index, client, nowNs, tls);
                 if (marks != null) {
-                    c.fd = TrafficClass.descriptor(channel);
-                    c.ipv6Socket = channel.getLocalAddress() instanceof java.net.InetSocketAddress local
-                            && local.getAddress() instanceof java.net.Inet6Address;
-                    marks.receiveOn(c.fd, c.ipv6Socket);
-                    c.trafficClass = marks.lastSegment(c.fd, c.ipv6Socket); // over IPv4, the SYN's for good
+                    marks.follow(c);
                 }
                 c.key = channel.register(selector, SelectionKey.OP_READ, c);
                 byListener.get(listener.index).put(client, c);
@@ -376,8 +372,8 @@ final class StreamTransport {
                 close(c, LoopCounters.StreamClose.CLIENT);
                 return;
             }
-            if (n > 0 && marks != null && c.ipv6Socket) {
-                c.trafficClass = marks.lastSegment(c.fd, true); // over IPv6 the kernel keeps the last segment's
+            if (n > 0 && marks != null) {
+                marks.afterRead(c);
             }
             if (!frame(c) || n == 0) {
                 return;

@@ -150,24 +150,48 @@ final class TrafficClass {
         if (result != 0) {
             return -1;
         }
-        long length = Math.min(optionsLength.get(ValueLayout.JAVA_INT, 0), OPTIONS_BYTES);
+        return fromControl(options, 0, Math.min(optionsLength.get(ValueLayout.JAVA_INT, 0), OPTIONS_BYTES));
+    }
+
+    /**
+     * The TOS byte ({@code IP_TOS}, one byte) or Traffic Class ({@code IPV6_TCLASS}, an int) in the control
+     * messages at {@code base} of {@code control}, {@code length} bytes of them; -1 when there is none, or the
+     * messages do not hold together. Allocates nothing: recvmmsg's slots and a TCP connection's options both.
+     */
+    static int fromControl(MemorySegment control, long base, long length) {
         // struct cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type (int), then the data, each aligned to 8
         for (long at = 0; at + 17 <= length; ) {
-            long cmsgLength = options.get(ValueLayout.JAVA_LONG, at);
+            long cmsgLength = control.get(ValueLayout.JAVA_LONG, base + at);
             if (cmsgLength < 17 || at + cmsgLength > length) {
                 return -1;
             }
-            int cmsgLevel = options.get(ValueLayout.JAVA_INT, at + 8);
-            int type = options.get(ValueLayout.JAVA_INT, at + 12);
-            if (cmsgLevel == SOL_IP && type == IP_TOS) {
-                return options.get(ValueLayout.JAVA_BYTE, at + 16) & 0xFF;
+            int level = control.get(ValueLayout.JAVA_INT, base + at + 8);
+            int type = control.get(ValueLayout.JAVA_INT, base + at + 12);
+            if (level == SOL_IP && type == IP_TOS) {
+                return control.get(ValueLayout.JAVA_BYTE, base + at + 16) & 0xFF;
             }
-            if (cmsgLevel == IPPROTO_IPV6 && type == IPV6_TCLASS && cmsgLength >= 20) {
-                return options.get(ValueLayout.JAVA_INT_UNALIGNED, at + 16) & 0xFF;
+            if (level == IPPROTO_IPV6 && type == IPV6_TCLASS && cmsgLength >= 20) {
+                return control.get(ValueLayout.JAVA_INT_UNALIGNED, base + at + 16) & 0xFF;
             }
             at += (cmsgLength + 7) & ~7L;
         }
         return -1;
+    }
+
+    /** Starts following a TCP or TLS connection's DSCP: its socket asked for it, and the SYN's read. */
+    void follow(StreamConnection c) throws java.io.IOException {
+        c.fd = descriptor(c.channel);
+        c.ipv6Socket = c.channel.getLocalAddress() instanceof InetSocketAddress local
+                && local.getAddress() instanceof java.net.Inet6Address;
+        receiveOn(c.fd, c.ipv6Socket);
+        c.trafficClass = lastSegment(c.fd, c.ipv6Socket); // over IPv4, the SYN's for good
+    }
+
+    /** After a read: over IPv6 the kernel keeps the last segment's Traffic Class, which the datagrams follow. */
+    void afterRead(StreamConnection c) {
+        if (c.ipv6Socket) {
+            c.trafficClass = lastSegment(c.fd, true);
+        }
     }
 
     /** Whether the platform can keep the byte (Linux, the descriptor readable). */

@@ -53,18 +53,7 @@ final class NetworkNamespace implements AutoCloseable {
         steps.add(new String[] {
             "tc", "qdisc", "add", "dev", hostDevice, "root", "tbf", "rate", rate, "burst", "16kb", "latency", "1s"
         });
-        for (String[] step : steps) {
-            Interop.Result result = Interop.run(20, step);
-            if (result.exitCode() != 0) {
-                ns.close();
-                String message = "cannot set up a network namespace (" + String.join(" ", step) + "): "
-                        + result.output().strip();
-                if (Boolean.getBoolean("interop.required")) {
-                    fail(message + "; interop.required=true");
-                }
-                Assumptions.abort(message);
-            }
-        }
+        ns.setUp(steps);
         return ns;
     }
 
@@ -82,10 +71,19 @@ final class NetworkNamespace implements AutoCloseable {
             {"ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"},
             {"ip", "netns", "exec", name, "ip", "addr", "add", address + "/32", "dev", "lo"}
         };
+        ns.setUp(List.of(steps));
+        return ns;
+    }
+
+    /**
+     * Runs the set-up steps in order; at the first that fails, removes what was made and skips the test, or fails
+     * it where interop.required is set (CI).
+     */
+    private void setUp(List<String[]> steps) throws IOException, InterruptedException {
         for (String[] step : steps) {
             Interop.Result result = Interop.run(20, step);
             if (result.exitCode() != 0) {
-                ns.close();
+                close();
                 String message = "cannot set up a network namespace (" + String.join(" ", step) + "): "
                         + result.output().strip();
                 if (Boolean.getBoolean("interop.required")) {
@@ -94,7 +92,6 @@ final class NetworkNamespace implements AutoCloseable {
                 Assumptions.abort(message);
             }
         }
-        return ns;
     }
 
     /** What runs a command inside the namespace: put in front of it. */
