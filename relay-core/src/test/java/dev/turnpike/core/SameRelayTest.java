@@ -91,6 +91,35 @@ class SameRelayTest {
     }
 
     @Test
+    void anEmptyPayloadAndTheLargestAStreamCarriesAreDeliveredInsideWholeAndAMalformedOneIsDropped() {
+        Harness h = behindNat();
+        InetSocketAddress alice = h.relayedAddress(h.allocate(CLIENT));
+        InetSocketAddress bob = h.relayedAddress(h.allocate(CLIENT2));
+        h.permit(CLIENT2, alice);
+        assertThat(h.bindChannel(CLIENT, 0x4000, bob)).isEqualTo(-1);
+        assertThat(h.bindChannel(CLIENT2, 0x4001, alice)).isEqualTo(-1);
+        for (int size : new int[] {0, 1, 65_535}) {
+            byte[] payload = new byte[size];
+            java.util.Arrays.fill(payload, (byte) 0x5A);
+            h.fromClient(CLIENT, channelData(0x4000, payload));
+            assertThat(h.out.forward()).as("%d bytes", size).isEqualTo(Outbox.Forward.TO_CLIENT);
+            byte[] got = h.forwarded();
+            assertThat(got)
+                    .as("%d bytes, as ChannelData on bob's channel", size)
+                    .hasSize(4 + size);
+            assertThat(ByteBuffer.wrap(got).getShort(0)).isEqualTo((short) 0x4001);
+            assertThat(java.util.Arrays.copyOfRange(got, 4, got.length)).isEqualTo(payload);
+        }
+        // a ChannelData whose length runs past the datagram: dropped as malformed, nothing delivered
+        byte[] bad = channelData(0x4000, (byte) 1, (byte) 2);
+        bad[3] = 40;
+        h.fromClient(CLIENT, bad);
+        assertThat(h.out.forward()).isEqualTo(Outbox.Forward.NONE);
+        assertThat(h.dropped(RelayCounters.Drop.MALFORMED)).isEqualTo(1);
+        assertThat(h.relay.counters().sameRelayInside()).isEqualTo(3);
+    }
+
+    @Test
     void anAllocationIsNeverItsOwnPeerInEitherForm() {
         Harness h = behindNat();
         InetSocketAddress alice = h.relayedAddress(h.allocate(CLIENT));
