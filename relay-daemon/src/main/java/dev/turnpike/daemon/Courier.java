@@ -5,14 +5,13 @@ import dev.turnpike.core.Outbox;
 import dev.turnpike.core.stun.StunMethod;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The loop's part that carries out what the core decided about one input ({@link Outbox}): the forward, to a peer
- * from the allocation's relay socket or to a client from its listener (UDP through the {@link SendQueue}, TCP and
- * TLS through the {@link StreamTransport}), then the commands in order: responses, relay sockets to close,
+ * from the allocation's relay socket or to a client from its listener (by the {@link Transport} that serves its
+ * listener), then the commands in order: responses, relay sockets to close,
  * allocation events to log. Its log lines are the loop's, under the loop's logger name, as operators know them.
  */
 final class Courier {
@@ -21,27 +20,22 @@ final class Courier {
     private final Outbox out;
     private final SendQueue sendQueue;
     private final RelaySocketTable relaySockets;
-    private final List<UdpSocket> listeners;
+    /** Which transport serves each listener: a packet to a client leaves by it. */
+    private final Transports transports;
+
     private final LoopCounters counters;
-    /** TCP and TLS, once the loop listens on streams; null until then. */
-    private StreamTransport streams;
 
     Courier(
             Outbox out,
             SendQueue sendQueue,
             RelaySocketTable relaySockets,
-            List<UdpSocket> listeners,
+            Transports transports,
             LoopCounters counters) {
         this.out = out;
         this.sendQueue = sendQueue;
         this.relaySockets = relaySockets;
-        this.listeners = listeners;
+        this.transports = transports;
         this.counters = counters;
-    }
-
-    /** The TCP and TLS transport, from when the loop has one. */
-    void streams(StreamTransport streams) {
-        this.streams = streams;
     }
 
     /**
@@ -64,21 +58,16 @@ final class Courier {
             }
             case TO_CLIENT -> {
                 buffer.limit(out.offset() + out.length()).position(out.offset());
-                if (out.listener() >= listeners.size()) {
-                    if (out.channelData()) {
-                        streams.sendChannelData(out.listener(), out.destination(), buffer);
-                    } else {
-                        streams.send(out.listener(), out.destination(), buffer);
-                    }
-                } else {
-                    sendQueue.send(
-                            listeners.get(out.listener()),
-                            buffer,
-                            out.destination(),
-                            nowNs,
-                            from != null && from.relay != null ? from : null,
-                            trafficClass);
-                }
+                transports
+                        .of(out.listener())
+                        .send(
+                                out.listener(),
+                                out.destination(),
+                                buffer,
+                                out.channelData(),
+                                from != null && from.relay != null ? from : null,
+                                trafficClass,
+                                nowNs);
             }
         }
         for (Command command = out.poll(); command != null; command = out.poll()) {
@@ -87,11 +76,9 @@ final class Courier {
                     if (s.refusal() != null && log.isDebugEnabled()) {
                         logRefusal(s.client(), s.refusal());
                     }
-                    if (s.listener() >= listeners.size()) {
-                        streams.send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()));
-                    } else {
-                        sendQueue.send(listeners.get(s.listener()), ByteBuffer.wrap(s.bytes()), s.client(), nowNs);
-                    }
+                    transports
+                            .of(s.listener())
+                            .send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()), false, null, 0, nowNs);
                 }
                 case Command.CloseRelay c -> relaySockets.release(c.relay());
                 case Command.AllocationEvent e -> logAllocation(e);

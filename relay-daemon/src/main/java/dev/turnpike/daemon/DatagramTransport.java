@@ -4,7 +4,9 @@ import dev.turnpike.core.Relay;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * batch, once received, is the relay's to deliver: only the send queue at its bound stops it, and then the rest
  * of the batch waits in its buffer (held) and goes first once the queue has drained.
  */
-final class DatagramTransport {
+final class DatagramTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(DatagramTransport.class);
     private static final int HEADROOM = Relay.HEADROOM;
     /** The largest datagram the receive buffer must hold (UDP over IPv6 jumbograms aside). */
@@ -47,6 +49,11 @@ final class DatagramTransport {
     private final BatchReceiver batch;
 
     private final SendQueue sendQueue;
+    private final UdpSockets sockets;
+    private final boolean reusePort;
+    /** The listening sockets by listener number (null where another transport's listener is). */
+    private UdpSocket[] byListener = new UdpSocket[0];
+
     private final LoopCounters counters;
     private final Delivery delivery;
     private final String unbatchedBecause;
@@ -68,6 +75,7 @@ final class DatagramTransport {
             SocketOptions options,
             boolean readTrafficClass,
             SendQueue sendQueue,
+            UdpSockets sockets,
             LoopCounters counters,
             Delivery delivery) {
         this.batch = options.batchedReceive() && BatchReceiver.AVAILABLE
@@ -75,8 +83,87 @@ final class DatagramTransport {
                 : null;
         this.unbatchedBecause = options.batchedReceive() ? BatchReceiver.UNAVAILABLE_BECAUSE : "batching off";
         this.sendQueue = sendQueue;
+        this.sockets = sockets;
+        this.reusePort = options.reusePort();
         this.counters = counters;
         this.delivery = delivery;
+    }
+
+    @Override
+    public void listen(Listeners.Listener listener) throws IOException {
+        InetSocketAddress address = listener.address();
+        DatagramChannel channel = sockets.open(address);
+        try {
+            if (reusePort) {
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
+            channel.bind(address);
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException("cannot listen on " + Addresses.format(address) + ": " + e.getMessage(), e);
+        }
+        if (listener.index() >= byListener.length) {
+            byListener = java.util.Arrays.copyOf(byListener, listener.index() + 1);
+        }
+        byListener[listener.index()] = sockets.register(channel, listener.index(), null);
+    }
+
+    @Override
+    public InetSocketAddress boundAddress(int listener) throws IOException {
+        return (InetSocketAddress) byListener[listener].channel.getLocalAddress();
+    }
+
+    /** Whether DSCP and ECN are kept ({@code keep}: --dscp-preserve), or why not, for the start-up log. */
+    String trafficClassMode(boolean keep) {
+        if (!keep) {
+            return "off";
+        }
+        if (!readsTrafficClass()) {
+            return "unavailable: "
+                    + (TrafficClass.available() ? "batched receive off" : TrafficClass.UNAVAILABLE_BECAUSE);
+        }
+        return "on";
+    }
+
+    /** The receive buffer the kernel actually granted a listening socket (Linux reports twice the usable size). */
+    int effectiveReceiveBuffer() throws IOException {
+        for (UdpSocket socket : byListener) {
+            if (socket != null) {
+                return socket.channel.getOption(StandardSocketOptions.SO_RCVBUF);
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public void send(
+            int listener,
+            InetSocketAddress client,
+            ByteBuffer bytes,
+            boolean channelData,
+            UdpSocket flow,
+            int trafficClass,
+            long nowNs) {
+        sendQueue.send(byListener[listener], bytes, client, nowNs, flow, trafficClass);
+    }
+
+    @Override
+    public void sweep(long nowNs) {
+        // nothing times out here: a relay socket lives as long as its allocation, which the core expires
+    }
+
+    /** Closes the listening sockets; the relay sockets are the {@link RelaySocketTable}'s to close. */
+    @Override
+    public void close() {
+        for (UdpSocket socket : byListener) {
+            if (socket != null) {
+                try {
+                    socket.channel.close();
+                } catch (IOException e) {
+                    log.atDebug().setCause(e).log("close failed");
+                }
+            }
+        }
     }
 
     /** A buffer with headroom for inputs that are not datagrams (timers, closed connections): the same one. */
@@ -114,7 +201,8 @@ final class DatagramTransport {
     }
 
     /** A UDP socket's key is ready: read up to {@link #READ_BUDGET} datagrams while the loop may read. */
-    void onReadable(SelectionKey key) {
+    @Override
+    public void onReady(SelectionKey key, long nowNs) {
         UdpSocket socket = (UdpSocket) key.attachment();
         if (!key.isValid() || !key.isReadable()) {
             return; // writable only (--suspend flow): the flush at the top of the next iteration sends

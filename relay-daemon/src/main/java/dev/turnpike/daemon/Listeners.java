@@ -8,8 +8,8 @@ import java.util.Set;
 /**
  * What each listener number means: the core names a client's listening socket by its index, and this table, built
  * once from the flags, says which index is which address, transport and PROXY setting. The start-up, the workers'
- * binding and the stream transport ask it instead of counting. (The order, UDP first, then TCP, then TLS, is still
- * known to {@link EventLoop}, which keeps its UDP sockets at their indices and sends to a higher one by stream.)
+ * binding and the stream transport ask it instead of counting. The loop's {@link Transports} routes each number to
+ * its transport from this table.
  */
 record Listeners(List<Listener> all) {
     enum Transport {

@@ -210,6 +210,12 @@ final class RelaySocketTable implements RelaySockets {
         }
     }
 
+    /** Closes every relay socket, open, closing or reserved: the loop's last close. */
+    void closeAll() {
+        forEach(socket -> closeQuietly(socket.channel));
+        closeReserved();
+    }
+
     /** Every relay socket, open or closing, for the loop's last close. */
     void forEach(Consumer<UdpSocket> action) {
         for (UdpSocket[] table : new UdpSocket[][] {ipv4, ipv6}) {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * to {@code --max-connection-queued-bytes}; past that the connection is closed and counted. One slow TCP client
  * so costs only itself: the loop never suspends for a stream (docs/architecture.md says why).
  */
-final class StreamTransport {
+final class StreamTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(StreamTransport.class);
     /** Reads a connection gets per readiness before the loop moves on: fairness between clients. */
     private static final int READS_PER_READINESS = 8;
@@ -101,6 +101,10 @@ final class StreamTransport {
     private final boolean reusePort;
 
     private final ProxyProtocol proxyProtocol;
+    /** The certificates new TLS connections get (replaced on a reload), or null without a TLS listener. */
+    private SSLContext context;
+
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
     /** Reads each connection's DSCP (--dscp-preserve), or null. */
     private final TrafficClass marks;
 
@@ -110,9 +114,11 @@ final class StreamTransport {
             Limits limits,
             boolean reusePort,
             ProxyProtocol proxyProtocol,
+            SSLContext context,
             TrafficClass marks,
             Delivery delivery) {
         this.marks = marks;
+        this.context = context;
         this.reusePort = reusePort;
         this.proxyProtocol = proxyProtocol;
         this.selector = selector;
@@ -124,8 +130,23 @@ final class StreamTransport {
                 : null;
     }
 
+    @Override
+    public void listen(Listeners.Listener l) throws IOException {
+        bind(l.address(), l.index(), l.transport() == Listeners.Transport.TLS ? context : null, l.proxied());
+    }
+
+    @Override
+    public InetSocketAddress boundAddress(int listener) throws IOException {
+        for (Listener l : listeners) {
+            if (l.index == listener) {
+                return (InetSocketAddress) l.server.getLocalAddress();
+            }
+        }
+        throw new IllegalArgumentException("no stream listener " + listener);
+    }
+
     /** Binds a listening socket for the core's listener {@code index}; TLS with {@code context}, else TCP. */
-    Listener listen(InetSocketAddress address, int index, SSLContext context, boolean proxied) throws IOException {
+    private void bind(InetSocketAddress address, int index, SSLContext context, boolean proxied) throws IOException {
         // of the address's own family: an IPv4 listener is an IPv4 socket, not an IPv6 one bound to a mapped address
         ServerSocketChannel server = ServerSocketChannel.open(
                 address.getAddress() instanceof java.net.Inet4Address
@@ -149,11 +170,13 @@ final class StreamTransport {
         server.register(selector, SelectionKey.OP_ACCEPT, listener);
         listeners.add(listener);
         byListener.put(index, new HashMap<>());
-        return listener;
     }
 
     /** A reload: certificates for new TLS connections, and the limits from now on. */
     void reconfigure(SSLContext context, Limits next, long nowNs) {
+        if (context != null) {
+            this.context = context;
+        }
         for (Listener l : listeners) {
             if (l.tls && context != null) {
                 l.context = context;
@@ -167,16 +190,29 @@ final class StreamTransport {
         limits = next;
     }
 
-    List<Listener> listeners() {
-        return listeners;
-    }
-
     int openConnections() {
         return open;
     }
 
     /** A key of this transport's is ready: accept, write what waits, read what came. */
-    void onReady(SelectionKey key, long nowNs) {
+    @Override
+    public void onReady(SelectionKey key, long nowNs) {
+        try {
+            ready(key, nowNs);
+        } catch (RuntimeException e) {
+            // a bug on one connection costs that connection, never the loop
+            counters.internalErrors++;
+            long held = warnings.admit("internal error on a connection", nowNs);
+            if (held >= 0) {
+                log.atError().addKeyValue("heldBack", held).setCause(e).log("internal error on a connection");
+            }
+            if (key.attachment() instanceof StreamConnection c) {
+                close(c, LoopCounters.StreamClose.ERROR);
+            }
+        }
+    }
+
+    private void ready(SelectionKey key, long nowNs) {
         if (!key.isValid()) {
             return;
         }
@@ -200,25 +236,38 @@ final class StreamTransport {
     }
 
     /**
-     * Sends ChannelData from position to limit to the client connected on {@code listener} from {@code client},
-     * padded to a multiple of 4 as a stream needs (RFC 8656 §12.5): the padding is written behind the limit, in the
-     * tailroom the core leaves there.
+     * Sends to the client connected on {@code listener} from {@code client}, ChannelData padded. A client gone
+     * meanwhile is counted as a send error; one that does not read is closed past its queue bound.
      */
-    void sendChannelData(int listener, InetSocketAddress client, ByteBuffer bytes) {
+    @Override
+    public void send(
+            int listener,
+            InetSocketAddress client,
+            ByteBuffer bytes,
+            boolean channelData,
+            UdpSocket flow,
+            int trafficClass,
+            long nowNs) {
+        if (channelData) {
+            pad(bytes);
+        }
+        write(listener, client, bytes);
+    }
+
+    /**
+     * Pads ChannelData (position to limit) to a multiple of 4 as a stream needs (RFC 8656 §12.5): the padding is
+     * written behind the limit, in the tailroom the core leaves there.
+     */
+    private static void pad(ByteBuffer bytes) {
         int end = bytes.limit();
         int padding = StreamFraming.channelDataPadding(end - bytes.position());
         bytes.limit(end + padding); // first: an absolute put is checked against the limit
         for (int i = 0; i < padding; i++) {
             bytes.put(end + i, (byte) 0);
         }
-        send(listener, client, bytes);
     }
 
-    /**
-     * Sends {@code bytes} (a whole message) to the client connected on {@code listener} from {@code client}. A client
-     * gone meanwhile is counted as a send error; one that does not read is closed past its queue bound.
-     */
-    void send(int listener, InetSocketAddress client, ByteBuffer bytes) {
+    private void write(int listener, InetSocketAddress client, ByteBuffer bytes) {
         HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(listener);
         StreamConnection c = connections == null ? null : connections.get(client);
         if (c == null || c.closed) {
@@ -238,7 +287,8 @@ final class StreamTransport {
     }
 
     /** Closes connections that sent no STUN message within the first-message timeout (slowloris, TLS or not). */
-    void sweep(long nowNs) {
+    @Override
+    public void sweep(long nowNs) {
         List<StreamConnection> late = new ArrayList<>();
         for (HashMap<InetSocketAddress, StreamConnection> connections : byListener.values()) {
             for (StreamConnection c : connections.values()) {
@@ -253,7 +303,8 @@ final class StreamTransport {
     }
 
     /** Closes every connection and listening socket: the relay is stopping. */
-    void closeAll() {
+    @Override
+    public void close() {
         List<StreamConnection> all = new ArrayList<>();
         byListener.values().forEach(m -> all.addAll(m.values()));
         for (StreamConnection c : all) {

@@ -173,11 +173,11 @@ public final class Turnpike implements Callable<Integer> {
             log.atWarn().log(lowered);
         }
         log.atInfo()
-                .addKeyValue("receive", loop.receiveMode())
-                .addKeyValue("dscpPreserve", loop.trafficClassMode())
+                .addKeyValue("receive", loop.datagrams().receiveMode())
+                .addKeyValue("dscpPreserve", loop.datagrams().trafficClassMode(options.dscpPreserve))
                 .addKeyValue("emptyDatagrams", KernelTransmitter.exactForEmptyDatagrams() ? "sendto" : "assumed sent")
                 .log("sockets ready");
-        int granted = loop.effectiveReceiveBuffer();
+        int granted = loop.datagrams().effectiveReceiveBuffer();
         if (options.receiveBuffer > 0 && granted < options.receiveBuffer) {
             log.atWarn()
                     .addKeyValue("requested", options.receiveBuffer)

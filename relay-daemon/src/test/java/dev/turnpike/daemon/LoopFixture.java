@@ -61,7 +61,11 @@ final class LoopFixture implements AutoCloseable {
             UnaryOperator<RelayConfig.Builder> customise)
             throws Exception {
         loop = new EventLoop(
-                List.of(new InetSocketAddress("127.0.0.1", 0)), PooledByteBufAllocator.DEFAULT, options, transmitter);
+                List.of(new InetSocketAddress("127.0.0.1", 0)),
+                PooledByteBufAllocator.DEFAULT,
+                options,
+                transmitter,
+                new java.util.concurrent.ConcurrentHashMap<>());
         List<InetSocketAddress> bound = loop.boundListeners();
         server = bound.get(0);
         Interop.PortRange ports = Interop.relayPorts(relayPorts);

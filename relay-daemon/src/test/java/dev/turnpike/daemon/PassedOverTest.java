@@ -38,7 +38,7 @@ class PassedOverTest {
         SocketOptions options = SocketOptions.KERNEL_DEFAULTS;
         queue = new SendQueue(PooledByteBufAllocator.DEFAULT, kernel, counters, false, 1 << 20, true, null);
         sockets = new UdpSockets(selector, options, null);
-        transport = new DatagramTransport(options, false, queue, counters, new DatagramTransport.Delivery() {
+        transport = new DatagramTransport(options, false, queue, sockets, counters, new DatagramTransport.Delivery() {
             @Override
             public void datagram(
                     UdpSocket socket,
@@ -101,7 +101,7 @@ class PassedOverTest {
         for (UdpSocket socket : order) {
             SelectionKey key = socket.readKey;
             assertThat(selector.selectedKeys()).as(name(socket) + " ready").contains(key);
-            transport.onReadable(key);
+            transport.onReady(key, 0);
         }
         selector.selectedKeys().clear();
     }
