@@ -29,21 +29,18 @@ record AllocateAttributes(
         long lifetimeSeconds) {
     private static final int UDP = 17;
 
-    /** Why an Allocate is refused before its rules run: the error and the DEBUG line's reason. */
-    record Refusal(ErrorCode code, String why) {}
-
     /**
      * The attributes of {@code request}, or the refusal they earn (in {@code refusal[0]}, the answer then null);
      * {@code dontFragmentSupported}: whether this relay's sockets can set the DF bit.
      */
-    static AllocateAttributes decode(StunMessage request, boolean dontFragmentSupported, Refusal[] refusal) {
+    static AllocateAttributes decode(StunMessage request, boolean dontFragmentSupported, Refused[] refusal) {
         int transport = request.firstByte(StunAttribute.REQUESTED_TRANSPORT);
         if (transport < 0) {
-            refusal[0] = new Refusal(ErrorCode.BAD_REQUEST, "no REQUESTED-TRANSPORT");
+            refusal[0] = Refused.with(ErrorCode.BAD_REQUEST, "no REQUESTED-TRANSPORT");
             return null;
         }
         if (transport != UDP) {
-            refusal[0] = new Refusal(
+            refusal[0] = Refused.with(
                     ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL,
                     "REQUESTED-TRANSPORT " + transport + " (expected: 17, UDP)");
             return null;
@@ -51,7 +48,8 @@ record AllocateAttributes(
         boolean dontFragment = request.has(StunAttribute.DONT_FRAGMENT);
         if (dontFragment && !dontFragmentSupported) {
             // RFC 8656 §7.2: without DF support the attribute is treated as unknown (420, UNKNOWN-ATTRIBUTES)
-            refusal[0] = new Refusal(ErrorCode.UNKNOWN_ATTRIBUTE, "DONT-FRAGMENT unsupported here");
+            refusal[0] = Refused.unknownAttributes(
+                    new int[] {StunAttribute.DONT_FRAGMENT}, "DONT-FRAGMENT unsupported here");
             return null;
         }
         boolean token = request.has(StunAttribute.RESERVATION_TOKEN);
@@ -63,7 +61,7 @@ record AllocateAttributes(
                 || (token && (hasEvenPort || requestedFamily || additionalFamily))
                 || (requestedFamily && additionalFamily)
                 || (additionalFamily && evenPort == TurnAttributes.EvenPort.EVEN_AND_RESERVE_NEXT)) {
-            refusal[0] = new Refusal(
+            refusal[0] = Refused.with(
                     ErrorCode.BAD_REQUEST,
                     "conflicting attributes: RESERVATION-TOKEN with EVEN-PORT or a family, both families, or a malformed EVEN-PORT");
             return null;
@@ -73,7 +71,7 @@ record AllocateAttributes(
         if (requestedFamily) {
             int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
             if (family != TurnAttributes.FAMILY_IPV4 && family != TurnAttributes.FAMILY_IPV6) {
-                refusal[0] = new Refusal(
+                refusal[0] = Refused.with(
                         ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED,
                         "REQUESTED-ADDRESS-FAMILY " + family + " (expected: 1 or 2)");
                 return null;
@@ -83,7 +81,7 @@ record AllocateAttributes(
         }
         if (additionalFamily) {
             if (request.firstByte(StunAttribute.ADDITIONAL_ADDRESS_FAMILY) != TurnAttributes.FAMILY_IPV6) {
-                refusal[0] = new Refusal(ErrorCode.BAD_REQUEST, "ADDITIONAL-ADDRESS-FAMILY other than IPv6");
+                refusal[0] = Refused.with(ErrorCode.BAD_REQUEST, "ADDITIONAL-ADDRESS-FAMILY other than IPv6");
                 return null;
             }
             wantIpv6 = true; // RFC 8656 §7.2: dual allocation, IPv4 and IPv6

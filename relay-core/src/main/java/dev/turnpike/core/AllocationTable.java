@@ -173,7 +173,7 @@ final class AllocationTable {
         for (HashMap<InetSocketAddress, Allocation> byClient : byListener) {
             for (Allocation allocation : byClient.values()) {
                 if (bandwidthChanged) {
-                    allocation.bandwidth = next.maxBps == 0 ? null : Relay.bandwidthBucket(next.maxBps, nowNs);
+                    allocation.bandwidth = next.maxBps == 0 ? null : TokenBucket.forBitsPerSecond(next.maxBps, nowNs);
                 }
                 allocation.drop(nowNs, next.policy);
             }

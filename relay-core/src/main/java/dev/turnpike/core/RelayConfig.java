@@ -115,6 +115,12 @@ public final class RelayConfig {
         return relayPortLow + (int) ((long) (relayPortHigh - relayPortLow + 1) * (portShare + 1) / portShares) - 1;
     }
 
+    /** RFC 8656 §7.2, §7.3: the lifetime asked for, at most the maximum and at least the default. */
+    long grantedLifetime(long requestedSeconds) {
+        return Math.min(
+                Math.max(DEFAULT_LIFETIME_SECONDS, Math.min(requestedSeconds, maxLifetimeSeconds)), maxLifetimeSeconds);
+    }
+
     /**
      * The names of what differs between this and {@code next} among what only a restart can change: what binds
      * sockets or is written into allocations. Empty when {@code next} can replace this in a running relay.

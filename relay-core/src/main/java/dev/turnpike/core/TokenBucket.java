@@ -15,6 +15,15 @@ public final class TokenBucket {
     private long tokens;
     private long refilledAtNs;
 
+    /**
+     * A bandwidth cap: bytes a second from bits a second (at most {@link RelayConfig#MAX_BPS}), room for one
+     * second's worth and at least the largest datagram.
+     */
+    static TokenBucket forBitsPerSecond(long bitsPerSecond, long nowNs) {
+        long bytesPerSecond = Math.max(1, Math.min(bitsPerSecond, RelayConfig.MAX_BPS) / 8);
+        return new TokenBucket(bytesPerSecond, Math.max(bytesPerSecond, 65_535), nowNs);
+    }
+
     public TokenBucket(long ratePerSecond, long capacity, long nowNs) {
         if (capacity > Long.MAX_VALUE / NS_PER_SECOND) {
             // refill multiplies nanoseconds (up to the fill time) by the rate: keep that product in a long

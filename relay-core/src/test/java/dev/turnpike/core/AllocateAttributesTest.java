@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** An Allocate's attributes decoded into one record, or the refusal they earn, before any rule of the relay runs. */
 class AllocateAttributesTest {
-    private final AllocateAttributes.Refusal[] refusal = new AllocateAttributes.Refusal[1];
+    private final Refused[] refusal = new Refused[1];
 
     private AllocateAttributes decode(Req request, boolean dontFragmentSupported) {
         byte[] bytes = request.bytes();
