@@ -65,6 +65,15 @@ class DashboardIT {
                 }
             }
             assertThat(served).as("metrics served").containsAll(wanted);
+            assertThat(served)
+                    .as("every series described (one worker: none told by worker)")
+                    .containsAll(MetricSeries.ALL.stream()
+                            .filter(series -> series.byWorker() == null)
+                            .map(MetricSeries::name)
+                            .toList());
+            assertThat(wanted.stream().filter(name -> name.startsWith("turnpike_worker_")))
+                    .as("the per-worker series the dashboard draws are described")
+                    .isSubsetOf(MetricSeries.names());
 
             Path scrape = Files.createTempFile("turnpike", ".metrics");
             try {
