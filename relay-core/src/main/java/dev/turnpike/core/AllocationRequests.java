@@ -42,6 +42,24 @@ final class AllocationRequests {
         config = next;
     }
 
+    /**
+     * Answers {@code t}, a Refresh, CreatePermission or ChannelBind ({@code method}), on the caller's allocation;
+     * returns why not.
+     */
+    Refused answer(int method, Transaction t) {
+        Allocation allocation = allocations.current(t.listener, t.client, t.nowNs, t.out);
+        Refused notOwned = notOwned(allocation, t);
+        if (notOwned != null) {
+            return notOwned;
+        }
+        return switch (method) {
+            case StunMethod.REFRESH -> refresh(t, allocation);
+            case StunMethod.CREATE_PERMISSION -> createPermission(t, allocation);
+            case StunMethod.CHANNEL_BIND -> channelBind(t, allocation);
+            default -> throw new IllegalArgumentException("not a request on an allocation: " + method);
+        };
+    }
+
     /** Why the caller cannot act on {@code allocation}: 437 (none for its 5-tuple), 441 (another user's), or null. */
     private static Refused notOwned(Allocation allocation, Transaction t) {
         if (allocation == null) {
@@ -53,12 +71,7 @@ final class AllocationRequests {
         return null;
     }
 
-    Refused refresh(Transaction t) {
-        Allocation allocation = allocations.current(t.listener, t.client, t.nowNs, t.out);
-        Refused notOwned = notOwned(allocation, t);
-        if (notOwned != null) {
-            return notOwned;
-        }
+    private Refused refresh(Transaction t, Allocation allocation) {
         StunMessage request = t.request;
         int family = request.firstByte(StunAttribute.REQUESTED_ADDRESS_FAMILY);
         if ((family == TurnAttributes.FAMILY_IPV4 && allocation.ipv4 == null)
@@ -80,12 +93,7 @@ final class AllocationRequests {
         return null;
     }
 
-    Refused createPermission(Transaction t) {
-        Allocation allocation = allocations.current(t.listener, t.client, t.nowNs, t.out);
-        Refused notOwned = notOwned(allocation, t);
-        if (notOwned != null) {
-            return notOwned;
-        }
+    private Refused createPermission(Transaction t, Allocation allocation) {
         StunMessage request = t.request;
         int first = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
         if (first < 0) {
@@ -124,12 +132,7 @@ final class AllocationRequests {
         return null;
     }
 
-    Refused channelBind(Transaction t) {
-        Allocation allocation = allocations.current(t.listener, t.client, t.nowNs, t.out);
-        Refused notOwned = notOwned(allocation, t);
-        if (notOwned != null) {
-            return notOwned;
-        }
+    private Refused channelBind(Transaction t, Allocation allocation) {
         StunMessage request = t.request;
         int maxChannel = config.rfc5766ChannelNumbers ? ChannelData.MAX_CHANNEL_RFC5766 : ChannelData.MAX_CHANNEL;
         int number = TurnAttributes.channelNumber(request);

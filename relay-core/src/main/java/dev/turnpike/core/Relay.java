@@ -235,9 +235,7 @@ public final class Relay {
         if (refused == null) {
             refused = switch (method) {
                 case StunMethod.ALLOCATE -> allocate.answer(t);
-                case StunMethod.REFRESH -> allocationRequests.refresh(t);
-                case StunMethod.CREATE_PERMISSION -> allocationRequests.createPermission(t);
-                default -> allocationRequests.channelBind(t);
+                default -> allocationRequests.answer(method, t);
             };
         }
         if (refused != null) {
