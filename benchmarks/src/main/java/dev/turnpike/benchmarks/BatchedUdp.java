@@ -1,6 +1,6 @@
 package dev.turnpike.benchmarks;
 
-import dev.turnpike.daemon.Libc;
+import dev.turnpike.daemon.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;

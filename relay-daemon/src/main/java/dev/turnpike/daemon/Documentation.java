@@ -1,5 +1,7 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.daemon.cli.HelpLayout;
+import dev.turnpike.daemon.cli.ManPageSections;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

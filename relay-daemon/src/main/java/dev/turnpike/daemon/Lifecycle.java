@@ -1,5 +1,10 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.daemon.cli.RelayOptions;
+import dev.turnpike.daemon.http.MetricsServer;
+import dev.turnpike.daemon.loop.LoopSnapshot;
+import dev.turnpike.daemon.sys.Addresses;
+import dev.turnpike.daemon.sys.SystemdNotifier;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * allocations and lets the existing ones run until they end or --drain-timeout passes; the loop then ends by
  * itself and the process exits 0. A second SIGTERM stops at once.
  */
-final class Lifecycle {
+public final class Lifecycle {
     private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
 
     /** How a drain goes; a reload may change it. */
@@ -77,7 +82,7 @@ final class Lifecycle {
      * GET /readyz: the loop runs (it published within {@link MetricsServer#STALE_NS}) and, unless
      * --ready-while-draining, it is not draining.
      */
-    boolean ready(Metrics.Snapshot snapshot, long nowNs) {
+    boolean ready(LoopSnapshot snapshot, long nowNs) {
         boolean live = snapshot != null && nowNs - snapshot.takenAtNs() < MetricsServer.STALE_NS;
         return live && (!draining() || settings.readyWhileDraining());
     }

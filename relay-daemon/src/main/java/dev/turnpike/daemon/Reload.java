@@ -1,6 +1,14 @@
 package dev.turnpike.daemon;
 
 import ch.qos.logback.classic.LoggerContext;
+import dev.turnpike.daemon.cli.DescriptorBudget;
+import dev.turnpike.daemon.cli.ParsedCommandLine;
+import dev.turnpike.daemon.cli.RelayOptions;
+import dev.turnpike.daemon.cli.SecretFiles;
+import dev.turnpike.daemon.cli.Settings;
+import dev.turnpike.daemon.cli.StartupException;
+import dev.turnpike.daemon.http.AdminAccess;
+import dev.turnpike.daemon.http.ReloadOutcome;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -23,7 +31,7 @@ import picocli.CommandLine;
  * What binds sockets takes a restart, so a reload that changes it is refused whole, as is one that does not
  * parse; either way the running configuration stays and the reason is logged in one line.
  */
-final class Reload {
+public final class Reload {
     private static final Logger log = LoggerFactory.getLogger(Reload.class);
 
     /** Options a running relay cannot take without a restart: they bind sockets or size them. */
@@ -47,11 +55,11 @@ final class Reload {
             "--benchmark-plain-receive",
             "--benchmark-drop-when-full");
 
-    /** Whether a reload was applied, and what changed or why it was refused, in words for a log or an HTTP body. */
-    record Outcome(boolean applied, String message) {}
-
     private final String[] args;
     private final Map<String, String> env;
+    /** Reads the command line, the environment and the config file again. */
+    private final java.util.function.BiFunction<String[], Map<String, String>, ParsedCommandLine> parser;
+
     private final List<InetSocketAddress> listen;
     private final List<InetSocketAddress> bound;
     private final Workers loop;
@@ -68,6 +76,7 @@ final class Reload {
     Reload(
             String[] args,
             Map<String, String> env,
+            java.util.function.BiFunction<String[], Map<String, String>, ParsedCommandLine> parser,
             List<InetSocketAddress> listen,
             List<InetSocketAddress> bound,
             CommandLine running,
@@ -78,6 +87,7 @@ final class Reload {
             AdminAccess admin) {
         this.args = args.clone();
         this.env = Map.copyOf(env);
+        this.parser = parser;
         this.listen = List.copyOf(listen);
         this.bound = List.copyOf(bound);
         this.running = running;
@@ -98,12 +108,12 @@ final class Reload {
     }
 
     /** Reads everything again and applies it, or refuses it whole; {@code trigger} is for the log. */
-    synchronized Outcome reload(String trigger) {
-        Outcome outcome;
+    synchronized ReloadOutcome reload(String trigger) {
+        ReloadOutcome outcome;
         try {
             outcome = apply();
         } catch (IllegalArgumentException | StartupException e) {
-            outcome = new Outcome(false, e.getMessage());
+            outcome = new ReloadOutcome(false, e.getMessage());
         }
         if (outcome.applied()) {
             applied.incrementAndGet();
@@ -117,14 +127,14 @@ final class Reload {
         return outcome;
     }
 
-    private Outcome apply() {
-        Turnpike.Parsed parsed = Turnpike.parse(args, env);
+    private ReloadOutcome apply() {
+        ParsedCommandLine parsed = parser.apply(args, env);
         CommandLine next = parsed.commandLine();
         RelayOptions options = parsed.options();
         Settings settings;
         try {
             settings = Settings.from(options, listen);
-            settings.checkDescriptors(listen.size(), Turnpike.descriptorLimit());
+            settings.checkDescriptors(listen.size(), DescriptorBudget.processLimit());
         } catch (StartupException e) {
             throw new IllegalArgumentException(parsed.sourced(e.getMessage()), e);
         }
@@ -157,7 +167,8 @@ final class Reload {
             changed.add("--tls-cert (its certificate)");
         }
         try {
-            loop.reconfigure(settings.relayConfigs(bound)).get(5, TimeUnit.SECONDS);
+            loop.reconfigure(settings.relayConfigs(settings.listeners(listen).bound(bound)))
+                    .get(5, TimeUnit.SECONDS);
             loop.reconfigureStreams(tls, settings.streamLimits()).get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IllegalArgumentException(e.getCause().getMessage());
@@ -177,7 +188,7 @@ final class Reload {
         runningSettings = settings;
         runningToken = token;
         runningTlsFiles = tlsFiles;
-        return new Outcome(true, changed.isEmpty() ? "nothing changed" : "changed " + String.join(", ", changed));
+        return new ReloadOutcome(true, changed.isEmpty() ? "nothing changed" : "changed " + String.join(", ", changed));
     }
 
     /**

@@ -1,17 +1,39 @@
 package dev.turnpike.daemon;
 
-import com.sun.management.UnixOperatingSystemMXBean;
+import dev.turnpike.core.RelayCounters;
+import dev.turnpike.daemon.cli.ConfigDefaults;
+import dev.turnpike.daemon.cli.CredentialsCommand;
+import dev.turnpike.daemon.cli.DescriptorBudget;
+import dev.turnpike.daemon.cli.HelpLayout;
+import dev.turnpike.daemon.cli.ParsedCommandLine;
+import dev.turnpike.daemon.cli.ProbeCommand;
+import dev.turnpike.daemon.cli.RelayOptions;
+import dev.turnpike.daemon.cli.SecretFiles;
+import dev.turnpike.daemon.cli.Settings;
+import dev.turnpike.daemon.cli.StartupException;
+import dev.turnpike.daemon.http.AdminAccess;
+import dev.turnpike.daemon.http.BuildInfo;
+import dev.turnpike.daemon.http.Metrics;
+import dev.turnpike.daemon.http.MetricsServer;
+import dev.turnpike.daemon.http.ReloadOutcome;
+import dev.turnpike.daemon.log.Logging;
+import dev.turnpike.daemon.loop.EventLoop;
+import dev.turnpike.daemon.loop.KernelTransmitter;
+import dev.turnpike.daemon.loop.Listeners;
+import dev.turnpike.daemon.loop.LoopCounters;
+import dev.turnpike.daemon.loop.LoopSnapshot;
+import dev.turnpike.daemon.loop.SocketOptions;
+import dev.turnpike.daemon.sys.Addresses;
+import dev.turnpike.daemon.sys.SignalSetup;
+import dev.turnpike.daemon.sys.SystemdNotifier;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +48,7 @@ import picocli.CommandLine.Mixin;
 @Command(
         name = "turnpike",
         mixinStandardHelpOptions = true,
-        versionProvider = Turnpike.Version.class,
+        versionProvider = Turnpike.VersionProvider.class,
         sortOptions = false,
         abbreviateSynopsis = true,
         subcommands = {CredentialsCommand.class, ProbeCommand.class},
@@ -63,7 +85,7 @@ public final class Turnpike implements Callable<Integer> {
         System.exit(code);
     }
 
-    static int run(String[] args, PrintWriter out, PrintWriter err) {
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Turnpike turnpike = new Turnpike();
         turnpike.args = args.clone();
         CommandLine commandLine = new CommandLine(turnpike);
@@ -93,25 +115,14 @@ public final class Turnpike implements Callable<Integer> {
         return commandLine.execute(args);
     }
 
-    /** A command line parsed, and where its values came from (for {@link ConfigDefaults#sourced}). */
-    record Parsed(CommandLine commandLine, ConfigDefaults defaults) {
-        RelayOptions options() {
-            return ((Turnpike) commandLine.getCommand()).options;
-        }
-
-        /** An error message about a value, told in terms of the flag, variable or file key it came from. */
-        String sourced(String message) {
-            return defaults.sourced(message, commandLine.getParseResult());
-        }
-    }
-
     /**
      * The command line parsed again from {@code args}, {@code env} and the config file as it is now: a reload.
      *
      * @throws IllegalArgumentException naming the flag, variable or file key of a bad value
      */
-    static Parsed parse(String[] args, Map<String, String> env) {
-        CommandLine commandLine = new CommandLine(new Turnpike());
+    static ParsedCommandLine parse(String[] args, Map<String, String> env) {
+        Turnpike turnpike = new Turnpike();
+        CommandLine commandLine = new CommandLine(turnpike);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         try {
             ConfigDefaults defaults = ConfigDefaults.load(commandLine, args, env);
@@ -122,7 +133,7 @@ public final class Turnpike implements Callable<Integer> {
                 throw new IllegalArgumentException(
                         defaults.sourced(e.getMessage(), e.getCommandLine().getParseResult()), e);
             }
-            return new Parsed(commandLine, defaults);
+            return new ParsedCommandLine(commandLine, defaults, turnpike.options);
         } catch (CommandLine.ParameterException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -136,7 +147,7 @@ public final class Turnpike implements Callable<Integer> {
 
         Settings settings = Settings.from(options, listenAddresses);
         Listeners listeners = settings.listeners(listenAddresses);
-        String lowered = settings.checkDescriptors(listeners.count(), descriptorLimit());
+        String lowered = settings.checkDescriptors(listeners.count(), DescriptorBudget.processLimit());
         javax.net.ssl.SSLContext tls = settings.tlsContext(System.getenv());
         Workers workers;
         try {
@@ -161,7 +172,7 @@ public final class Turnpike implements Callable<Integer> {
         }
         EventLoop loop = workers.first();
         List<InetSocketAddress> bound = loop.boundListeners();
-        workers.attach(settings.relayConfigs(bound));
+        workers.attach(settings.relayConfigs(listeners.bound(bound)));
         for (Listeners.Listener l : listeners.bound(bound).all()) {
             log.atInfo()
                     .addKeyValue("listen", Addresses.format(l.address()))
@@ -194,7 +205,17 @@ public final class Turnpike implements Callable<Integer> {
                         .get(0);
         AdminAccess admin = new AdminAccess(token);
         Reload reload = new Reload(
-                args, System.getenv(), listenAddresses, bound, commandLine, settings, token, workers, lifecycle, admin);
+                args,
+                System.getenv(),
+                Turnpike::parse,
+                listenAddresses,
+                bound,
+                commandLine,
+                settings,
+                token,
+                workers,
+                lifecycle,
+                admin);
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {
@@ -244,15 +265,15 @@ public final class Turnpike implements Callable<Integer> {
         }
         workers.start(failure, log);
         log.atInfo()
-                .addKeyValue("version", Version.VERSION)
+                .addKeyValue("version", BuildInfo.VERSION)
                 .addKeyValue("workers", workers.count())
                 .log("turnpike started");
         systemd.ready(() -> {
-            Metrics.Snapshot snapshot = workers.published();
+            LoopSnapshot snapshot = workers.published();
             return snapshot != null && System.nanoTime() - snapshot.takenAtNs() < MetricsServer.STALE_NS;
         });
         workers.join();
-        Settings.logCounters(log, workers.finalCounters());
+        logCounters(log, workers.finalCounters());
         systemd.close();
         if (metrics != null) {
             metrics.close();
@@ -264,29 +285,39 @@ public final class Turnpike implements Callable<Integer> {
         return CommandLine.ExitCode.OK;
     }
 
-    /**
-     * The loop as the thread runs it: whatever ends it abnormally, an Error too (say a NoSuchMethodError from a
-     * mismatched jar, or OutOfMemoryError), is recorded so that the process exits 1 instead of reporting a clean
-     * stop. The loop logs its own exceptions; an Error is logged here.
-     */
-    static Runnable guarded(Runnable loop, AtomicReference<Throwable> failure, Logger log) {
-        return () -> {
-            try {
-                loop.run();
-            } catch (RuntimeException e) {
-                failure.set(e);
-            } catch (Error e) {
-                failure.set(e);
-                log.atError().setCause(e).log("event loop died");
-            }
-        };
-    }
-
-    /** The process's limit on open files (the JVM raises the soft limit to the hard one at start), or -1. */
-    static long descriptorLimit() {
-        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
-                ? unix.getMaxFileDescriptorCount()
-                : -1;
+    /** The process's counters, every worker's summed, when it stops; with several, each one's allocations too. */
+    private static void logCounters(Logger log, LoopSnapshot last) {
+        RelayCounters c = last.relay();
+        LoopCounters l = last.loop();
+        var event = log.atInfo()
+                .addKeyValue("allocations", c.allocationsCreated())
+                .addKeyValue(
+                        "allocationsByWorker",
+                        last.workers().stream()
+                                .map(w -> w.relay().allocationsCreated())
+                                .toList())
+                .addKeyValue("allocationsRefusedNoPort", c.allocationsRefusedNoPort())
+                .addKeyValue("allocationsRefusedQuota", c.allocationsRefusedQuota())
+                .addKeyValue("packetsClientToPeer", c.packetsClientToPeer())
+                .addKeyValue("packetsPeerToClient", c.packetsPeerToClient())
+                .addKeyValue("bytesClientToPeer", c.bytesClientToPeer())
+                .addKeyValue("bytesPeerToClient", c.bytesPeerToClient())
+                .addKeyValue("sameRelayInside", c.sameRelayInside())
+                .addKeyValue("sameRelayThroughHost", c.sameRelayThroughHost())
+                .addKeyValue("iterations", l.iterations)
+                .addKeyValue("datagramsReceived", l.datagramsReceived)
+                .addKeyValue("datagramsSent", l.datagramsSent)
+                .addKeyValue("packetsBuffered", l.packetsBuffered)
+                .addKeyValue("bufferedMsTotal", l.bufferedNs / 1_000_000)
+                .addKeyValue("suspendedMs", l.suspendedNs / 1_000_000)
+                .addKeyValue("droppedFullBuffer", l.droppedFullBuffer)
+                .addKeyValue("droppedShed", l.droppedShed);
+        for (RelayCounters.Drop reason : RelayCounters.Drop.values()) {
+            event = event.addKeyValue("dropped" + reason.name(), c.dropped(reason));
+        }
+        event = event.addKeyValue("droppedSEND_ERROR", l.sendErrors)
+                .addKeyValue("queuedBytesHighWater", l.queuedBytesHighWater);
+        event.log("stopped");
     }
 
     private static List<InetSocketAddress> everyLocalAddress() throws IOException {
@@ -303,7 +334,7 @@ public final class Turnpike implements Callable<Integer> {
     /** The endpoints' view of the lifecycle and the reload. */
     private record Controls(Lifecycle lifecycle, Reload reload) implements MetricsServer.Controls {
         @Override
-        public boolean ready(Metrics.Snapshot snapshot, long nowNs) {
+        public boolean ready(LoopSnapshot snapshot, long nowNs) {
             return lifecycle.ready(snapshot, nowNs);
         }
 
@@ -318,7 +349,7 @@ public final class Turnpike implements Callable<Integer> {
         }
 
         @Override
-        public Reload.Outcome reload(String trigger) {
+        public ReloadOutcome reload(String trigger) {
             return reload.reload(trigger);
         }
 
@@ -328,24 +359,11 @@ public final class Turnpike implements Callable<Integer> {
         }
     }
 
-    static final class Version implements CommandLine.IVersionProvider {
-        static final String VERSION = read();
-
-        private static String read() {
-            try (InputStream in = Turnpike.class.getResourceAsStream("/turnpike-version.properties")) {
-                Properties properties = new Properties();
-                if (in != null) {
-                    properties.load(in);
-                }
-                return properties.getProperty("version", "unknown");
-            } catch (IOException e) {
-                return "unknown";
-            }
-        }
-
+    /** What --version says. */
+    static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"turnpike " + VERSION, "Java " + Runtime.version()};
+            return new String[] {"turnpike " + BuildInfo.VERSION, "Java " + Runtime.version()};
         }
     }
 }

@@ -6,6 +6,15 @@ import dev.turnpike.core.LiveRelayPorts;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.Reservations;
+import dev.turnpike.daemon.loop.EventLoop;
+import dev.turnpike.daemon.loop.HeldPorts;
+import dev.turnpike.daemon.loop.KernelTransmitter;
+import dev.turnpike.daemon.loop.Listeners;
+import dev.turnpike.daemon.loop.LoopSnapshot;
+import dev.turnpike.daemon.loop.SocketOptions;
+import dev.turnpike.daemon.stream.ProxyProtocol;
+import dev.turnpike.daemon.stream.StreamLimits;
+import dev.turnpike.daemon.stream.StreamTransport;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
@@ -28,15 +37,21 @@ import org.slf4j.Logger;
  * any of them ({@link Reservations#shared}), and what other threads ask (metrics, the admin view, a reload, a
  * drain) is asked of each and put together here.
  */
-final class Workers {
+public final class Workers {
+    private static final List<Listeners.Kind> STREAMS = List.of(Listeners.Kind.TCP, Listeners.Kind.TLS);
+
     private final List<EventLoop> loops;
+    /** Each worker's TCP and TLS transport, by worker (null without a stream listener). */
+    private final List<StreamTransport> streams;
+
     private final List<Thread> threads = new ArrayList<>();
     private final AllocationQuotas quotas;
     private final Reservations reservations;
     private final LiveRelayPorts livePorts;
 
-    private Workers(List<EventLoop> loops) {
+    private Workers(List<EventLoop> loops, List<StreamTransport> streams) {
         this.loops = List.copyOf(loops);
+        this.streams = java.util.Collections.unmodifiableList(new ArrayList<>(streams));
         boolean alone = loops.size() == 1;
         this.quotas = alone ? AllocationQuotas.local() : AllocationQuotas.shared();
         this.reservations = alone ? Reservations.local() : Reservations.shared();
@@ -51,26 +66,24 @@ final class Workers {
             int count,
             Listeners listeners,
             SSLContext context,
-            StreamTransport.Limits limits,
-            StreamTransport.ProxyProtocol proxy,
+            StreamLimits limits,
+            ProxyProtocol proxy,
             ByteBufAllocator allocator,
             SocketOptions options)
             throws IOException {
         HeldPorts.refuse(listeners);
         List<EventLoop> loops = new ArrayList<>(count);
+        List<StreamTransport> streams = new ArrayList<>(count);
         // a RESERVATION-TOKEN may come to another worker than the one that reserved the port: it adopts the socket
         ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts = new ConcurrentHashMap<>();
         try {
             Listeners each = listeners;
             for (int i = 0; i < count; i++) {
                 EventLoop loop = new EventLoop(
-                        each.addresses(Listeners.Transport.UDP),
-                        allocator,
-                        options,
-                        new KernelTransmitter(),
-                        reservedPorts);
+                        each.addresses(Listeners.Kind.UDP), allocator, options, new KernelTransmitter(), reservedPorts);
                 loops.add(loop);
-                loop.listenStreams(each, context, limits, proxy);
+                streams.add((StreamTransport)
+                        loop.listen(each, STREAMS, parts -> new StreamTransport(parts, limits, proxy, context)));
                 if (i == 0) {
                     each = each.bound(loop.boundListeners()); // the others join the ports the first was given
                 }
@@ -79,7 +92,7 @@ final class Workers {
             loops.forEach(EventLoop::close);
             throw e;
         }
-        return new Workers(loops);
+        return new Workers(loops, streams);
     }
 
     int count() {
@@ -111,7 +124,7 @@ final class Workers {
     void start(AtomicReference<Throwable> failure, Logger log) {
         for (int i = 0; i < loops.size(); i++) {
             EventLoop loop = loops.get(i);
-            Runnable guarded = Turnpike.guarded(loop, failure, log);
+            Runnable guarded = guarded(loop, failure, log);
             // A FastThreadLocalThread gets netty's thread-local buffer cache without a global setting.
             Thread thread = new FastThreadLocalThread(
                     () -> {
@@ -143,8 +156,17 @@ final class Workers {
         return each(i -> loops.get(i).reconfigure(configs.get(i)));
     }
 
-    CompletableFuture<Void> reconfigureStreams(SSLContext context, StreamTransport.Limits limits) {
-        return each(i -> loops.get(i).reconfigureStreams(context, limits));
+    /**
+     * A reload: new TLS certificates for connections accepted from now on (those open keep theirs), and new stream
+     * limits, each worker's on its own thread.
+     */
+    CompletableFuture<Void> reconfigureStreams(SSLContext context, StreamLimits limits) {
+        return each(i -> loops.get(i).submit(nowNs -> {
+            if (streams.get(i) != null) {
+                streams.get(i).reconfigure(context, limits, nowNs);
+            }
+            return null;
+        }));
     }
 
     /**
@@ -164,22 +186,22 @@ final class Workers {
     }
 
     /** The workers' snapshots summed, with each one's kept for the per-worker series; null until all published. */
-    Metrics.Snapshot published() {
-        List<Metrics.Snapshot> each = new ArrayList<>(loops.size());
+    LoopSnapshot published() {
+        List<LoopSnapshot> each = new ArrayList<>(loops.size());
         for (EventLoop loop : loops) {
-            Metrics.Snapshot snapshot = loop.published();
+            LoopSnapshot snapshot = loop.published();
             if (snapshot == null) {
                 return null;
             }
             each.add(snapshot);
         }
-        return Metrics.Snapshot.sum(each);
+        return LoopSnapshot.sum(each);
     }
 
     /** The counters of every worker summed, read after {@link #join}: for the last log line. */
-    Metrics.Snapshot finalCounters() {
-        return Metrics.Snapshot.sum(loops.stream()
-                .map(loop -> new Metrics.Snapshot(
+    LoopSnapshot finalCounters() {
+        return LoopSnapshot.sum(loops.stream()
+                .map(loop -> new LoopSnapshot(
                         loop.relay().counters().copy(), loop.counters().copy(), 0, 0, 0, List.of()))
                 .toList());
     }
@@ -190,5 +212,23 @@ final class Workers {
             all.add(task.apply(i));
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * The loop as the thread runs it: whatever ends it abnormally, an Error too (say a NoSuchMethodError from a
+     * mismatched jar, or OutOfMemoryError), is recorded so that the process exits 1 instead of reporting a clean
+     * stop. The loop logs its own exceptions; an Error is logged here.
+     */
+    static Runnable guarded(Runnable loop, AtomicReference<Throwable> failure, Logger log) {
+        return () -> {
+            try {
+                loop.run();
+            } catch (RuntimeException e) {
+                failure.set(e);
+            } catch (Error e) {
+                failure.set(e);
+                log.atError().setCause(e).log("event loop died");
+            }
+        };
     }
 }

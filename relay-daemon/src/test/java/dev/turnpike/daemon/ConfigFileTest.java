@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.turnpike.daemon.cli.RelayOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

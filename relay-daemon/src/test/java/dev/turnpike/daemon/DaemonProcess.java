@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.turnpike.daemon.sys.Addresses;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;

@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.daemon.http.MetricSeries;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.daemon.cli.HelpLayout;
 import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -6,6 +6,8 @@ import dev.turnpike.core.RelayCounters;
 import dev.turnpike.core.random.Gen;
 import dev.turnpike.core.random.Seeds;
 import dev.turnpike.daemon.client.TurnClient;
+import dev.turnpike.daemon.loop.LoopCounters;
+import dev.turnpike.daemon.loop.SocketOptions;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;

@@ -11,6 +11,8 @@ import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.core.stun.StunWriter;
+import dev.turnpike.daemon.loop.EventLoop;
+import dev.turnpike.daemon.loop.SocketOptions;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.daemon.client.TurnClient;
+import dev.turnpike.daemon.loop.SocketOptions;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;

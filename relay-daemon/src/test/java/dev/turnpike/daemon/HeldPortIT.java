@@ -2,6 +2,7 @@ package dev.turnpike.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.turnpike.daemon.sys.Addresses;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;

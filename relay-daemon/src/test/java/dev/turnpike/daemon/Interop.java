@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Assumptions;
  * Real clients nobody here wrote. When one is missing, the test aborts (reported as skipped) on a developer
  * machine, and fails when {@code -Dinterop.required=true}, as CI sets it: a missing client never passes.
  */
-final class Interop {
+public final class Interop {
     private Interop() {}
 
-    static Path tool(String name, String debianPackage) {
+    public static Path tool(String name, String debianPackage) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
             Path candidate = Path.of(dir, name);
             if (Files.isExecutable(candidate)) {
@@ -120,7 +120,7 @@ final class Interop {
         return new PortRange(low, low + size - 1);
     }
 
-    record Result(int exitCode, String output) {}
+    public record Result(int exitCode, String output) {}
 
     /** Arguments from several parts, in order. */
     static String[] concat(String[]... parts) {
@@ -128,7 +128,7 @@ final class Interop {
     }
 
     /** Runs a command to completion within {@code timeoutSeconds}; stdout and stderr merged. */
-    static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
+    public static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
         Path output = Files.createTempFile("interop", ".out");
         try {
             Process process = new ProcessBuilder(command)

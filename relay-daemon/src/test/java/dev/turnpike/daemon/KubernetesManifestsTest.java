@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import dev.turnpike.daemon.cli.RelayOptions;
 import java.io.StringReader;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

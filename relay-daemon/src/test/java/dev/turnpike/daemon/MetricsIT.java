@@ -3,6 +3,7 @@ package dev.turnpike.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.turnpike.daemon.client.TurnClient;
+import dev.turnpike.daemon.sys.Addresses;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;

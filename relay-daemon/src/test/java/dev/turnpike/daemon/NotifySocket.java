@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * What systemd listens on for sd_notify: an AF_UNIX datagram socket, bound at a path (or, starting with '@', in
  * the abstract namespace). Java has no such socket, so this opens one through FFM, as the relay's notifier does.
  */
-final class NotifySocket implements AutoCloseable {
+public final class NotifySocket implements AutoCloseable {
     private static final int AF_UNIX = 1;
     private static final int SOCK_DGRAM = 2;
     private static final int MSG_DONTWAIT = 0x40;
@@ -46,7 +46,7 @@ final class NotifySocket implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buffer = arena.allocate(4096);
 
-    NotifySocket(String path) throws Throwable {
+    public NotifySocket(String path) throws Throwable {
         fd = (int) SOCKET.invokeExact(AF_UNIX, SOCK_DGRAM, 0);
         if (fd < 0) {
             throw new IllegalStateException("socket(AF_UNIX) failed");
@@ -66,7 +66,7 @@ final class NotifySocket implements AutoCloseable {
     }
 
     /** The next datagram, or null if none comes within {@code timeoutMs}. */
-    String receive(long timeoutMs) throws Throwable {
+    public String receive(long timeoutMs) throws Throwable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         do {
             long n = (long) RECV.invokeExact(fd, buffer, buffer.byteSize(), MSG_DONTWAIT);
@@ -79,7 +79,7 @@ final class NotifySocket implements AutoCloseable {
     }
 
     /** The next datagram that contains {@code text}, skipping others; null if none within {@code timeoutMs}. */
-    String await(String text, long timeoutMs) throws Throwable {
+    public String await(String text, long timeoutMs) throws Throwable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (System.nanoTime() < deadline) {
             String message = receive(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.daemon.client.TurnClient;
+import dev.turnpike.daemon.sys.Addresses;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 

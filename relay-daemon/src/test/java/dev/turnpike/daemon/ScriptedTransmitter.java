@@ -1,5 +1,8 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.daemon.loop.KernelTransmitter;
+import dev.turnpike.daemon.loop.Transmitter;
+import dev.turnpike.daemon.loop.UdpSocket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -11,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * closed underneath the loop. A full buffer refuses without sending, as the kernel's does; the loop still sees
  * its channels writable, so while full it spins instead of sleeping: fine for a test, bounded by the test.
  */
-final class ScriptedTransmitter implements Transmitter {
+public final class ScriptedTransmitter implements Transmitter {
     private final KernelTransmitter kernel = new KernelTransmitter();
     private volatile boolean full;
     private volatile boolean closeNextRelaySocket;
@@ -20,12 +23,12 @@ final class ScriptedTransmitter implements Transmitter {
 
     private volatile InetSocketAddress slowDestination;
 
-    void full(boolean value) {
+    public void full(boolean value) {
         full = value;
     }
 
     /** Only sends to {@code destination} find the buffer full (null: none): one slow peer among fast ones. */
-    void fullTowards(InetSocketAddress destination) {
+    public void fullTowards(InetSocketAddress destination) {
         slowDestination = destination;
     }
 

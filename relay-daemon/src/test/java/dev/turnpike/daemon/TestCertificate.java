@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 
 /** A self-signed certificate for 127.0.0.1 and ::1, made with openssl when a test needs one; never checked in. */
-record TestCertificate(Path cert, Path key) {
+public record TestCertificate(Path cert, Path key) {
     /** Makes a P-256 certificate and its PKCS#8 key in {@code dir}. */
-    static TestCertificate make(Path dir) throws Exception {
+    public static TestCertificate make(Path dir) throws Exception {
         Path openssl = Interop.tool("openssl", "openssl");
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");

@@ -1,5 +1,6 @@
 package dev.turnpike.daemon;
 
+import dev.turnpike.daemon.loop.BatchReceiver;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -20,7 +21,7 @@ import java.nio.channels.DatagramChannel;
  * {@code IP_TOS} option, which sets the Traffic Class on an IPv6 socket.
  */
 @SuppressWarnings("restricted")
-final class TosProbe implements AutoCloseable {
+public final class TosProbe implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle SETSOCKOPT = LINKER.downcallHandle(
             LINKER.defaultLookup().find("setsockopt").orElseThrow(),
@@ -48,14 +49,14 @@ final class TosProbe implements AutoCloseable {
     private static final int MSG_DONTWAIT = 0x40;
 
     /** A datagram as received: its payload and the byte its IP header carried. */
-    record Received(byte[] payload, int tos) {}
+    public record Received(byte[] payload, int tos) {}
 
-    final DatagramChannel channel;
+    public final DatagramChannel channel;
     private final int fd;
     private final Arena arena = Arena.ofConfined();
 
     /** Probes {@code channel}, which stays the caller's to send on (and to close, with this). */
-    TosProbe(DatagramChannel channel, boolean ipv6) throws Throwable {
+    public TosProbe(DatagramChannel channel, boolean ipv6) throws Throwable {
         this.channel = channel;
         this.fd = BatchReceiver.fd(channel);
         MemorySegment one = arena.allocate(ValueLayout.JAVA_INT);
@@ -78,7 +79,7 @@ final class TosProbe implements AutoCloseable {
     }
 
     /** The next datagram within {@code timeoutMs}, or null. */
-    Received receive(long timeoutMs) throws Throwable {
+    public Received receive(long timeoutMs) throws Throwable {
         MemorySegment data = arena.allocate(65_536);
         MemorySegment control = arena.allocate(256, 8);
         MemorySegment iov = arena.allocate(16, 8);

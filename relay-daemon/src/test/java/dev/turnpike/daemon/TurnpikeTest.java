@@ -10,7 +10,7 @@ class TurnpikeTest {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private void runGuarded(Runnable loop) {
-        Turnpike.guarded(loop, failure, LoggerFactory.getLogger(TurnpikeTest.class))
+        Workers.guarded(loop, failure, LoggerFactory.getLogger(TurnpikeTest.class))
                 .run();
     }
 

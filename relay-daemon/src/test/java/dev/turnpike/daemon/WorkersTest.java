@@ -13,6 +13,11 @@ import dev.turnpike.core.stun.StunAttribute;
 import dev.turnpike.core.stun.StunMessage;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.daemon.client.TurnClient;
+import dev.turnpike.daemon.loop.Listeners;
+import dev.turnpike.daemon.loop.LoopSnapshot;
+import dev.turnpike.daemon.loop.SocketOptions;
+import dev.turnpike.daemon.stream.ProxyProtocol;
+import dev.turnpike.daemon.stream.StreamLimits;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -45,8 +50,8 @@ class WorkersTest {
                 count,
                 Listeners.of(List.of(new InetSocketAddress("127.0.0.1", 0)), List.of(), List.of(), Set.of()),
                 null,
-                new StreamTransport.Limits(0, 0, 10_000_000_000L, 1 << 20, 0),
-                StreamTransport.ProxyProtocol.NONE,
+                new StreamLimits(0, 0, 10_000_000_000L, 1 << 20, 0),
+                ProxyProtocol.NONE,
                 PooledByteBufAllocator.DEFAULT,
                 new SocketOptions(0, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, false, count > 1, true));
         List<InetSocketAddress> bound = workers.first().boundListeners();
@@ -93,7 +98,7 @@ class WorkersTest {
         }
     }
 
-    private Metrics.Snapshot published() {
+    private LoopSnapshot published() {
         awaitTrue(() -> workers.published() != null, 5_000, "every worker's first snapshot");
         return workers.published();
     }
@@ -113,7 +118,7 @@ class WorkersTest {
                         == CLIENTS,
                 5_000,
                 "every allocation published");
-        Metrics.Snapshot snapshot = published();
+        LoopSnapshot snapshot = published();
         // 24 clients on their own source ports: all on one worker has a chance of 2 in 2^24
         assertThat(snapshot.workers())
                 .as("allocations on each worker")

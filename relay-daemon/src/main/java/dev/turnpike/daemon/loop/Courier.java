@@ -1,0 +1,119 @@
+package dev.turnpike.daemon.loop;
+
+import dev.turnpike.core.Command;
+import dev.turnpike.core.Outbox;
+import dev.turnpike.core.stun.StunMethod;
+import dev.turnpike.daemon.sys.Addresses;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+
+/**
+ * The loop's part that carries out what the core decided about one input ({@link Outbox}): the forward, to a peer
+ * from the allocation's relay socket or to a client from its listener (by the {@link Transport} that serves its
+ * listener), then the commands in order: responses, relay sockets to close,
+ * allocation events to log. Its log lines are the loop's, under the loop's logger name, as operators know them.
+ */
+final class Courier {
+    private static final Logger log = LoopLog.LOG;
+
+    private final Outbox out;
+    private final SendQueue sendQueue;
+    private final RelaySocketTable relaySockets;
+    /** Which transport serves each listener: a packet to a client leaves by it. */
+    private final Transports transports;
+
+    private final LoopCounters counters;
+
+    Courier(
+            Outbox out,
+            SendQueue sendQueue,
+            RelaySocketTable relaySockets,
+            Transports transports,
+            LoopCounters counters) {
+        this.out = out;
+        this.sendQueue = sendQueue;
+        this.relaySockets = relaySockets;
+        this.transports = transports;
+        this.counters = counters;
+    }
+
+    /**
+     * Carries out what the core put in the outbox for one input, read from {@code input}: {@code from} is the
+     * socket it was read on, whose allocation's flow a packet to a client belongs to when it is a relay socket (see
+     * {@link FairShare}); {@code trafficClass} is the TOS byte the input arrived with, which a forward leaves with.
+     */
+    void carry(ByteBuffer input, UdpSocket from, long nowNs, int trafficClass) {
+        ByteBuffer buffer = out.buffer(input);
+        switch (out.forward()) {
+            case NONE -> {}
+            case TO_PEER -> {
+                UdpSocket socket = relaySockets.socket(out.relay());
+                if (socket != null) {
+                    buffer.limit(out.offset() + out.length()).position(out.offset());
+                    sendQueue.send(socket, buffer, out.destination(), nowNs, socket, trafficClass);
+                } else {
+                    counters.sendErrors++; // cannot happen: a live endpoint has a socket
+                }
+            }
+            case TO_CLIENT -> {
+                buffer.limit(out.offset() + out.length()).position(out.offset());
+                transports
+                        .of(out.listener())
+                        .send(
+                                out.listener(),
+                                out.destination(),
+                                buffer,
+                                out.channelData(),
+                                from != null && from.relay != null ? from : null,
+                                trafficClass,
+                                nowNs);
+            }
+        }
+        for (Command command = out.poll(); command != null; command = out.poll()) {
+            switch (command) {
+                case Command.SendToClient s -> {
+                    if (s.refusal() != null && log.isDebugEnabled()) {
+                        logRefusal(s.client(), s.refusal());
+                    }
+                    transports
+                            .of(s.listener())
+                            .send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()), false, null, 0, nowNs);
+                }
+                case Command.CloseRelay c -> relaySockets.release(c.relay());
+                case Command.AllocationEvent e -> logAllocation(e);
+            }
+        }
+    }
+
+    /** An allocation created, refreshed, deleted or expired: INFO, one line, nothing per packet. */
+    private static void logAllocation(Command.AllocationEvent e) {
+        var line = log.atInfo().addKeyValue("user", e.user()).addKeyValue("client", Addresses.format(e.client()));
+        if (e.relayedIpv4() != null) {
+            line = line.addKeyValue("relayed", Addresses.format(e.relayedIpv4()));
+        }
+        if (e.relayedIpv6() != null) {
+            line = line.addKeyValue("relayedIpv6", Addresses.format(e.relayedIpv6()));
+        }
+        switch (e.kind()) {
+            case CREATED, REFRESHED -> line = line.addKeyValue("lifetime", e.lifetimeSeconds());
+            case DELETED, EXPIRED, CLOSED ->
+                line = line.addKeyValue("ageSeconds", e.ageSeconds())
+                        .addKeyValue("packetsToPeers", e.packetsToPeers())
+                        .addKeyValue("bytesToPeers", e.bytesToPeers())
+                        .addKeyValue("packetsToClient", e.packetsToClient())
+                        .addKeyValue("bytesToClient", e.bytesToClient());
+        }
+        line.log("allocation " + e.kind().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** A protocol error answered to a client, and why, for an operator who asked for --log-level debug. */
+    private static void logRefusal(InetSocketAddress client, Command.Refusal refusal) {
+        log.atDebug()
+                .addKeyValue("client", Addresses.format(client))
+                .addKeyValue("method", StunMethod.name(refusal.method()))
+                .addKeyValue("code", refusal.code())
+                .addKeyValue("reason", refusal.reason())
+                .log("refused");
+    }
+}

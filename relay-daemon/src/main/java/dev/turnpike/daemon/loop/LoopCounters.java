@@ -1,0 +1,125 @@
+package dev.turnpike.daemon.loop;
+
+/** What the loop counts about its own I/O. Written by the loop thread only. */
+public final class LoopCounters {
+    public long iterations;
+    public long datagramsReceived;
+    public long datagramsSent;
+    /** Packets handed to the send queue: each is sent, failed with an error, or still queued. */
+    public long sendsRequested;
+    /** Datagrams the kernel took from relay sockets (to peers) and from listeners (to clients, responses too). */
+    public long sentToPeers;
+
+    public long sentToClients;
+    public long timerRuns;
+    /** Timer runs that happened while the loop was suspended: timers do not wait for the queue to drain. */
+    public long timerRunsWhileSuspended;
+    /** Waits for writability, and how many of them ended because a socket became writable. */
+    public long suspendedWaits;
+
+    public long suspendedWakeupsByWritability;
+    /** Packets that met a full socket buffer and were queued instead of dropped. */
+    public long packetsBuffered;
+    /** Time the loop spent suspended: not reading, waiting for a socket to take its queued packets. */
+    public long suspendedNs;
+    /** Total time buffered packets waited, from queueing to being sent. */
+    public long bufferedNs;
+    /** Only with the benchmark-only --benchmark-drop-when-full: packets dropped because a buffer was full. */
+    public long droppedFullBuffer;
+    /**
+     * Packets shed from the longest queue at --max-queued-bytes while other flows were being read (--suspend
+     * flow): the one drop the relay makes to protect other clients.
+     */
+    public long droppedShed;
+
+    public long receiveErrors;
+    public long internalErrors;
+    /** Packets lost because the kernel refused them with an error (not a full buffer: those are queued). */
+    public long sendErrors;
+    /** Released relay sockets whose close() failed (their descriptors are gone all the same). */
+    public long closeErrors;
+    /** The most bytes ever waiting in the send queue at once. */
+    public long queuedBytesHighWater;
+    /** Times the rest of a read batch was held back because the queue reached --max-queued-bytes. */
+    public long batchesHeld;
+
+    /** Why a TCP or TLS connection was closed. */
+    public enum StreamClose {
+        /** The client closed it (or reset it). */
+        CLIENT,
+        /** Bytes that cannot be framed as STUN or ChannelData. */
+        MALFORMED,
+        /** No STUN message within --first-message-timeout of the accept (a slowloris). */
+        FIRST_MESSAGE_TIMEOUT,
+        /** The client did not read what it was sent, past the connection's write queue bound. */
+        WRITE_QUEUE_FULL,
+        /** The TLS handshake failed, or TLS records did not decrypt. */
+        TLS,
+        /** An I/O error on the socket. */
+        ERROR,
+        /**
+         * Behind a load balancer: no valid PROXY v2 header first, or the client it names is over
+         * --connections-per-ip or already connected.
+         */
+        PROXY_HEADER,
+        /** The relay stopped. */
+        SHUTDOWN
+    }
+
+    /** Connections accepted; refused at once for a limit (--max-connections, --connections-per-ip). */
+    public long streamsAccepted;
+
+    public long streamsRefused;
+    /** Connections open now. */
+    public long streamsOpen;
+
+    public final long[] streamsClosed = new long[StreamClose.values().length];
+    /** STUN and ChannelData messages framed on streams, and bytes written to them. */
+    public long streamMessagesReceived;
+
+    public long streamBytesWritten;
+    /** TLS handshakes completed. */
+    public long tlsHandshakes;
+
+    public LoopCounters copy() {
+        return new LoopCounters().add(this);
+    }
+
+    /**
+     * Adds {@code other}'s counts to these, and answers these: the workers' counters summed for the process. The
+     * high water is the highest of them, since each worker's queue has a bound of its own.
+     */
+    LoopCounters add(LoopCounters other) {
+        for (int i = 0; i < streamsClosed.length; i++) {
+            streamsClosed[i] += other.streamsClosed[i];
+        }
+        streamsAccepted += other.streamsAccepted;
+        streamsRefused += other.streamsRefused;
+        streamsOpen += other.streamsOpen;
+        streamMessagesReceived += other.streamMessagesReceived;
+        streamBytesWritten += other.streamBytesWritten;
+        tlsHandshakes += other.tlsHandshakes;
+        iterations += other.iterations;
+        datagramsReceived += other.datagramsReceived;
+        datagramsSent += other.datagramsSent;
+        sendsRequested += other.sendsRequested;
+        sentToPeers += other.sentToPeers;
+        sentToClients += other.sentToClients;
+        timerRuns += other.timerRuns;
+        timerRunsWhileSuspended += other.timerRunsWhileSuspended;
+        suspendedWaits += other.suspendedWaits;
+        suspendedWakeupsByWritability += other.suspendedWakeupsByWritability;
+        packetsBuffered += other.packetsBuffered;
+        suspendedNs += other.suspendedNs;
+        bufferedNs += other.bufferedNs;
+        receiveErrors += other.receiveErrors;
+        droppedFullBuffer += other.droppedFullBuffer;
+        droppedShed += other.droppedShed;
+        internalErrors += other.internalErrors;
+        sendErrors += other.sendErrors;
+        closeErrors += other.closeErrors;
+        batchesHeld += other.batchesHeld;
+        queuedBytesHighWater = Math.max(queuedBytesHighWater, other.queuedBytesHighWater);
+        return this;
+    }
+}

@@ -1,0 +1,403 @@
+package dev.turnpike.daemon.stream;
+
+import dev.turnpike.core.proxy.ProxyHeader;
+import dev.turnpike.core.stun.StreamFraming;
+import dev.turnpike.daemon.log.RepeatedWarnings;
+import dev.turnpike.daemon.loop.ClientInput;
+import dev.turnpike.daemon.loop.Listeners;
+import dev.turnpike.daemon.loop.LoopCounters;
+import dev.turnpike.daemon.loop.TrafficClass;
+import dev.turnpike.daemon.loop.Transport;
+import dev.turnpike.daemon.loop.TransportContext;
+import dev.turnpike.daemon.loop.UdpSocket;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * TURN over TCP and TLS (RFC 8656 §3.1) on the loop's own selector: listening sockets that accept, and client
+ * connections read into messages by {@link StreamFraming} and handed to the core exactly as datagrams are. The
+ * relayed side stays UDP. Loop thread only.
+ *
+ * <p>Backpressure: a connection whose socket will not take more keeps what it was sent in a queue of its own, up
+ * to {@code --max-connection-queued-bytes}; past that the connection is closed and counted. One slow TCP client
+ * so costs only itself: the loop never suspends for a stream (docs/architecture.md says why).
+ */
+public final class StreamTransport implements Transport {
+    private static final Logger log = LoggerFactory.getLogger(StreamTransport.class);
+    /** Reads a connection gets per readiness before the loop moves on: fairness between clients. */
+    private static final int READS_PER_READINESS = 8;
+
+    private static final int ACCEPTS_PER_READINESS = 64;
+
+    private final Selector selector;
+    private final LoopCounters counters;
+    private StreamLimits limits;
+    private final ClientInput delivery;
+    private final List<StreamListener> listeners = new ArrayList<>();
+    private final HashMap<Integer, HashMap<InetSocketAddress, StreamConnection>> byListener = new HashMap<>();
+    /** Who may connect: the limits on connections, per IP and on TLS handshakes. */
+    private final ConnectionAdmission admission;
+
+    /** Whether listeners bind with SO_REUSEPORT: each worker listens on the same addresses. */
+    private final boolean reusePort;
+
+    /** The certificates new TLS connections get (replaced on a reload), or null without a TLS listener. */
+    private SSLContext context;
+
+    private final RepeatedWarnings warnings = new RepeatedWarnings();
+    /** Reads each connection's DSCP (--dscp-preserve), or null. */
+    private final TrafficClass marks;
+
+    /** On the loop of {@code loop}: TLS listeners with {@code context}'s certificates, PROXY headers from {@code proxy}. */
+    public StreamTransport(
+            TransportContext loop, StreamLimits limits, ProxyProtocol proxyProtocol, SSLContext context) {
+        this.marks = loop.marks();
+        this.context = context;
+        this.reusePort = loop.reusePort();
+        this.selector = loop.selector();
+        this.counters = loop.counters();
+        this.limits = limits;
+        this.delivery = loop.input();
+        this.admission = new ConnectionAdmission(limits, proxyProtocol, System.nanoTime());
+    }
+
+    @Override
+    public void listen(Listeners.Listener l) throws IOException {
+        StreamListener listener = StreamListener.bind(
+                l.address(), l.index(), l.transport() == Listeners.Kind.TLS ? context : null, l.proxied(), reusePort);
+        listener.server.register(selector, SelectionKey.OP_ACCEPT, listener);
+        listeners.add(listener);
+        byListener.put(l.index(), new HashMap<>());
+    }
+
+    @Override
+    public boolean owns(SelectionKey key) {
+        return key.attachment() instanceof StreamListener || key.attachment() instanceof StreamConnection;
+    }
+
+    @Override
+    public InetSocketAddress boundAddress(int listener) throws IOException {
+        for (StreamListener l : listeners) {
+            if (l.index == listener) {
+                return (InetSocketAddress) l.server.getLocalAddress();
+            }
+        }
+        throw new IllegalArgumentException("no stream listener " + listener);
+    }
+
+    /** A reload: certificates for new TLS connections, and the limits from now on. */
+    public void reconfigure(SSLContext context, StreamLimits next, long nowNs) {
+        if (context != null) {
+            this.context = context;
+        }
+        for (StreamListener l : listeners) {
+            if (l.tls && context != null) {
+                l.context = context;
+            }
+        }
+        admission.reconfigure(next, nowNs);
+        limits = next;
+    }
+
+    int openConnections() {
+        return admission.open();
+    }
+
+    /** A key of this transport's is ready: accept, write what waits, read what came. */
+    @Override
+    public void onReady(SelectionKey key, long nowNs) {
+        try {
+            ready(key, nowNs);
+        } catch (RuntimeException e) {
+            // a bug on one connection costs that connection, never the loop
+            counters.internalErrors++;
+            long held = warnings.admit("internal error on a connection", nowNs);
+            if (held >= 0) {
+                log.atError().addKeyValue("heldBack", held).setCause(e).log("internal error on a connection");
+            }
+            if (key.attachment() instanceof StreamConnection c) {
+                close(c, LoopCounters.StreamClose.ERROR);
+            }
+        }
+    }
+
+    private void ready(SelectionKey key, long nowNs) {
+        if (!key.isValid()) {
+            return;
+        }
+        switch (key.attachment()) {
+            case StreamListener l -> accept(l, nowNs);
+            case StreamConnection c -> {
+                if (key.isWritable()) {
+                    try {
+                        c.flush(counters);
+                    } catch (IOException e) {
+                        close(c, LoopCounters.StreamClose.ERROR);
+                        return;
+                    }
+                }
+                if (key.isValid() && key.isReadable()) {
+                    read(c);
+                }
+            }
+            default -> throw new IllegalStateException("not a stream key: " + key.attachment());
+        }
+    }
+
+    /**
+     * Sends to the client connected on {@code listener} from {@code client}, ChannelData padded. A client gone
+     * meanwhile is counted as a send error; one that does not read is closed past its queue bound.
+     */
+    @Override
+    public void send(
+            int listener,
+            InetSocketAddress client,
+            ByteBuffer bytes,
+            boolean channelData,
+            UdpSocket flow,
+            int trafficClass,
+            long nowNs) {
+        if (channelData) {
+            pad(bytes);
+        }
+        write(listener, client, bytes);
+    }
+
+    /**
+     * Pads ChannelData (position to limit) to a multiple of 4 as a stream needs (RFC 8656 §12.5): the padding is
+     * written behind the limit, in the tailroom the core leaves there.
+     */
+    private static void pad(ByteBuffer bytes) {
+        int end = bytes.limit();
+        int padding = StreamFraming.channelDataPadding(end - bytes.position());
+        bytes.limit(end + padding); // first: an absolute put is checked against the limit
+        for (int i = 0; i < padding; i++) {
+            bytes.put(end + i, (byte) 0);
+        }
+    }
+
+    private void write(int listener, InetSocketAddress client, ByteBuffer bytes) {
+        HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(listener);
+        StreamConnection c = connections == null ? null : connections.get(client);
+        if (c == null || c.closed) {
+            counters.sendErrors++;
+            return;
+        }
+        try {
+            boolean queued = c.tls == null
+                    ? c.write(bytes, limits.maxQueuedBytes(), counters)
+                    : c.tls.encrypt(bytes, c, limits.maxQueuedBytes(), counters);
+            if (!queued) {
+                close(c, LoopCounters.StreamClose.WRITE_QUEUE_FULL);
+            }
+        } catch (IOException e) {
+            close(c, LoopCounters.StreamClose.ERROR);
+        }
+    }
+
+    /** Closes connections that sent no STUN message within the first-message timeout (slowloris, TLS or not). */
+    @Override
+    public void sweep(long nowNs) {
+        List<StreamConnection> late = new ArrayList<>();
+        for (HashMap<InetSocketAddress, StreamConnection> connections : byListener.values()) {
+            for (StreamConnection c : connections.values()) {
+                if (!c.established && nowNs - c.acceptedAtNs >= limits.firstMessageTimeoutNs()) {
+                    late.add(c);
+                }
+            }
+        }
+        for (StreamConnection c : late) {
+            close(c, LoopCounters.StreamClose.FIRST_MESSAGE_TIMEOUT);
+        }
+    }
+
+    /** Closes every connection and listening socket: the relay is stopping. */
+    @Override
+    public void close() {
+        List<StreamConnection> all = new ArrayList<>();
+        byListener.values().forEach(m -> all.addAll(m.values()));
+        for (StreamConnection c : all) {
+            close(c, LoopCounters.StreamClose.SHUTDOWN);
+        }
+        for (StreamListener l : listeners) {
+            try {
+                l.server.close();
+            } catch (IOException e) {
+                log.atDebug().setCause(e).log("close failed");
+            }
+        }
+    }
+
+    private void accept(StreamListener listener, long nowNs) {
+        for (int i = 0; i < ACCEPTS_PER_READINESS; i++) {
+            SocketChannel channel;
+            try {
+                channel = listener.server.accept();
+            } catch (IOException e) {
+                counters.receiveErrors++; // e.g. out of descriptors: the next readiness tries again
+                log.atDebug().setCause(e).log("accept failed");
+                return;
+            }
+            if (channel == null) {
+                return;
+            }
+            try {
+                InetSocketAddress client = (InetSocketAddress) channel.getRemoteAddress();
+                if (admission.refuses(listener, client.getAddress(), nowNs)) {
+                    counters.streamsRefused++;
+                    channel.close();
+                    continue;
+                }
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                StreamConnection c =
+                        new StreamConnection(channel, listener.index, client, nowNs, listener.newTlsSession());
+                if (marks != null) {
+                    c.followTrafficClass(marks);
+                }
+                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                byListener.get(listener.index).put(client, c);
+                if (listener.proxied) {
+                    c.awaitingProxyHeader = true;
+                } else {
+                    admission.countPerIp(c);
+                }
+                counters.streamsOpen = admission.opened();
+                counters.streamsAccepted++;
+            } catch (IOException | RuntimeException e) {
+                counters.streamsRefused++;
+                log.atDebug().setCause(e).log("cannot take a connection");
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // gone already
+                }
+            }
+        }
+    }
+
+    private void read(StreamConnection c) {
+        for (int round = 0; round < READS_PER_READINESS && !c.closed; round++) {
+            int n;
+            try {
+                if (c.awaitingProxyHeader) {
+                    n = readProxyHeader(c);
+                    if (c.closed || n == 0) {
+                        return;
+                    }
+                } else if (c.tls == null) {
+                    ByteBuffer in = c.in;
+                    in.limit(in.capacity()).position(c.filled);
+                    n = c.channel.read(in);
+                    c.filled = in.position();
+                } else {
+                    n = c.channel.read(c.tls.readBuffer());
+                    if (n > 0 && !c.tls.decrypt(c, limits.maxQueuedBytes(), counters)) {
+                        close(c, LoopCounters.StreamClose.CLIENT);
+                        return;
+                    }
+                }
+            } catch (javax.net.ssl.SSLException e) {
+                log.atDebug().addKeyValue("client", c).setCause(e).log("TLS failed");
+                close(c, LoopCounters.StreamClose.TLS);
+                return;
+            } catch (IOException e) {
+                close(c, LoopCounters.StreamClose.ERROR);
+                return;
+            }
+            if (n < 0) {
+                close(c, LoopCounters.StreamClose.CLIENT);
+                return;
+            }
+            if (n > 0 && marks != null) {
+                c.afterRead(marks);
+            }
+            if (c.frame(delivery, counters) == StreamConnection.MALFORMED) {
+                close(c, LoopCounters.StreamClose.MALFORMED);
+                return;
+            }
+            if (c.closed || n == 0) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Reads toward the PROXY v2 header of a connection from a load balancer and, once it is whole, takes the
+     * client it names: the bytes after it stay in the plaintext buffer, or go to the TLS engine. Answers the bytes
+     * read (0 while more is needed, -1 at the end of the stream); closes the connection if the header is bad.
+     */
+    private int readProxyHeader(StreamConnection c) throws IOException {
+        c.ensureCapacity(ProxyHeader.MAX_LENGTH);
+        ByteBuffer in = c.in;
+        in.limit(in.capacity()).position(c.filled);
+        int n = c.channel.read(in);
+        if (n <= 0) {
+            return n;
+        }
+        c.filled = in.position();
+        int length = ProxyHeader.length(in, 0, c.filled);
+        if (length == ProxyHeader.NEED_MORE) {
+            return 0;
+        }
+        if (length == ProxyHeader.MALFORMED) {
+            close(c, LoopCounters.StreamClose.PROXY_HEADER);
+            return 0;
+        }
+        InetSocketAddress client = ProxyHeader.source(in, 0);
+        HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(c.listener);
+        if (client != null && !client.equals(c.client)) {
+            if (admission.overPerIpLimit(client.getAddress()) || connections.containsKey(client)) {
+                close(c, LoopCounters.StreamClose.PROXY_HEADER);
+                return 0;
+            }
+            connections.remove(c.client);
+            c.client = client;
+            connections.put(client, c);
+        }
+        c.awaitingProxyHeader = false;
+        admission.countPerIp(c);
+        c.consume(length);
+        if (c.tls != null && c.filled > 0) {
+            c.handReadBytesToTls(); // a TLS client's first records came in the same read: the engine's, not plaintext
+            if (!c.tls.decrypt(c, limits.maxQueuedBytes(), counters)) {
+                close(c, LoopCounters.StreamClose.CLIENT);
+                return 0;
+            }
+        }
+        return n;
+    }
+
+    /** Closes {@code c}, counted by {@code reason}; its allocation ends with it (the loop is told). */
+    void close(StreamConnection c, LoopCounters.StreamClose reason) {
+        if (c.closed) {
+            return;
+        }
+        c.closed = true;
+        if (c.tls != null && reason != LoopCounters.StreamClose.TLS && reason != LoopCounters.StreamClose.ERROR) {
+            c.tls.close(c, counters);
+        }
+        c.key.cancel();
+        try {
+            c.channel.close();
+        } catch (IOException e) {
+            counters.closeErrors++;
+        }
+        byListener.get(c.listener).remove(c.client);
+        counters.streamsOpen = admission.closed(c);
+        counters.streamsClosed[reason.ordinal()]++;
+        log.atDebug().addKeyValue("client", c).addKeyValue("reason", reason).log("connection closed");
+        delivery.closed(c.listener, c.client);
+    }
+}
