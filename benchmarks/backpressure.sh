@@ -72,7 +72,7 @@ for round in $(seq 1 "$ROUNDS"); do
     esac
     SERVER_PID=$!
     for _ in $(seq 1 100); do ss -uln | grep -q "127.0.0.1:$PORT " && break; sleep 0.2; done
-    result=$("$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+    result=$("$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.LoadGenerator \
       --server 127.0.0.1:$PORT --label "$server" --allocations "$ALLOCATIONS" --peer "$PEER_IP:$PEER_PORT" --payload "$PAYLOAD" \
       --rates "$OFFERED" --burst "$BURST" --initial-warmup-seconds 3 --warmup-seconds 2 --seconds "$SECONDS_EACH" \
       --out "$OUT/results.jsonl" | grep '^{' | tail -n 1)

@@ -31,12 +31,12 @@ for round in $(seq 1 "$ROUNDS"); do
   for case in alone beside-a-stalled-tcp-client; do
     stalled=
     if [ "$case" != alone ]; then
-      "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.StalledClient 127.0.0.1:$PORT "$MBITS" \
+      "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.StalledClient 127.0.0.1:$PORT "$MBITS" \
         $((SECONDS_ + 20)) > "$OUT/stalled-$round.log" 2>&1 &
       stalled=$!
       sleep 3 # its queue fills first
     fi
-    "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+    "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.LoadGenerator \
       --server 127.0.0.1:$PORT --pid "$RELAY" --label "$case" --rates "$RATE" --seconds "$SECONDS_" \
       --initial-warmup-seconds 5 --out "$OUT/results.jsonl" | grep -v '^{'
     if [ -n "$stalled" ]; then kill "$stalled" 2>/dev/null || true; wait "$stalled" 2>/dev/null || true; fi

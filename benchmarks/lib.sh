@@ -24,7 +24,7 @@ shaped_peer_up() {
   ip netns exec "$NS" ip link set "$PEER_DEV" up
   ip netns exec "$NS" ip link set lo up
   tc qdisc add dev "$HOST_DEV" root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
-  ip netns exec "$NS" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.EchoPeer "$PEER_IP" \
+  ip netns exec "$NS" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.EchoPeer "$PEER_IP" \
     "$PEER_PORT" > "$1" 2>&1 &
   PEER_PID=$!
   sleep 1

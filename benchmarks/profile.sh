@@ -47,7 +47,7 @@ case "$SERVER" in
     taskset -c 1 benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/c-floor.log" 2>&1 & ;;
   java-floor)
     taskset -c 1 "$JAVA" -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
-      -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.JavaFloor 127.0.0.1 $PORT 127.0.0.1 \
+      -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.floors.JavaFloor 127.0.0.1 $PORT 127.0.0.1 \
       > "$OUT/java-floor.log" 2>&1 & ;;
   coturn-m1)
     taskset -c 1 turnserver -n --no-cli --listening-ip 127.0.0.1 --listening-port $PORT --relay-ip 127.0.0.1 \
@@ -66,7 +66,7 @@ trap cleanup EXIT
 for _ in $(seq 1 100); do ss -uln | grep -q "127.0.0.1:$PORT " && break; sleep 0.2; done
 
 # one long fixed phase: 10 s of warm-up, then the two windows (and a margin) while the rate holds
-taskset -c 0 "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+taskset -c 0 "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.LoadGenerator \
   --server 127.0.0.1:$PORT --pid "$RELAY" --label profile --allocations "$ALLOCATIONS" --many-sources \
   --rates "$RATE" --initial-warmup-seconds 10 --warmup-seconds 0 --seconds $((2 * WINDOW + 10)) \
   > "$OUT/generator.log" 2>&1 &
@@ -135,7 +135,7 @@ wait "$GENERATOR" || true
 GENERATOR=
 kill -TERM "$RELAY"; wait "$RELAY" 2>/dev/null || true   # writes /tmp/perf-PID.map
 perf script -i "$OUT/perf.data" 2>/dev/null > "$OUT/perf.script"
-"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.FlameGraph \
+"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.reports.FlameGraph \
   --title "$SERVER at $RATE round trips/s ($(git rev-parse --short HEAD 2>/dev/null))" \
   "$OUT/perf.script" "$OUT/profile.folded" "$OUT/flamegraph.svg"
 rm -f "$OUT/perf.data" "$OUT/perf.script"

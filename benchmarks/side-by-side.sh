@@ -113,7 +113,7 @@ start_server() {
     c-floor)
       "${RELAY_PIN[@]}" benchmarks/target/c-floor 127.0.0.1 $PORT 127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
     java-floor)
-      "${RELAY_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.JavaFloor 127.0.0.1 $PORT \
+      "${RELAY_PIN[@]}" "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.floors.JavaFloor 127.0.0.1 $PORT \
         127.0.0.1 > "$OUT/$1.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
@@ -153,14 +153,14 @@ for round in $(seq 1 "$ROUNDS"); do
     sources=(); [ "$MANY_SOURCES" = 1 ] && sources=(--many-sources)
     metrics=(); [[ "$server" == turnpike* && "$METRICS" = 1 ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
     batched=(); [ "$BATCHED" = 1 ] && batched=(--batched)
-    "${GENERATOR_PIN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+    "${GENERATOR_PIN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.LoadGenerator \
       --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" --pid "$SERVER_PID" --label "$server" \
       --allocations "$ALLOCATIONS" "${sources[@]}" "${metrics[@]}" --burst "$BURST" "${batched[@]}" \
       --rates "$RATES" --seconds "$MEASURE_SECONDS" "${saturate[@]}" --out "$RESULTS" | grep -v '^{'
     if [ "$SATURATE" = 1 ] && [ "$SATURATE_GENERATOR" = batched ] && [ "$TRANSPORT" = udp ]; then
       # its own 100 allocations, from the same addresses on another port (the first run deleted its own)
       "${GENERATOR_PIN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
-        dev.turnpike.benchmarks.LoadGenerator --server 127.0.0.1:$SERVER_PORT --pid "$SERVER_PID" --label "$server" \
+        dev.turnpike.benchmarks.generator.LoadGenerator --server 127.0.0.1:$SERVER_PORT --pid "$SERVER_PID" --label "$server" \
         --allocations "$ALLOCATIONS" --many-sources --batched --saturate-only --initial-warmup-seconds 5 \
         --out "$RESULTS" | grep -v '^{'
     fi
@@ -169,6 +169,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.Report "$RESULTS" > "$OUT/report.md"
+"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.reports.Report "$RESULTS" > "$OUT/report.md"
 cat "$OUT/report.md"
 echo "results in $OUT"

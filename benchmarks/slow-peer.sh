@@ -83,7 +83,7 @@ stop_server() {
 
 # the fast clients: their own echo peer on the host side of the veth, unshaped
 fast() {
-  "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator --server 127.0.0.1:$PORT \
+  "$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.LoadGenerator --server 127.0.0.1:$PORT \
     --label "$1" --allocations "$FAST_ALLOCATIONS" --peer-ip "$HOST_IP" --rates "$FAST_OFFERED" \
     --initial-warmup-seconds 3 --warmup-seconds 2 --seconds "$SECONDS_EACH" --out "$OUT/results.jsonl" \
     | grep '^{' | tail -n 1
@@ -100,7 +100,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_server "$server" "$OUT/$server-$round-beside.log"
     fast "$server-fast-beside" > "$OUT/fast.tmp" &
     FAST_PID=$!
-    slow=$("$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.LoadGenerator \
+    slow=$("$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.LoadGenerator \
       --server 127.0.0.1:$PORT --label "$server-slow" --allocations 1 --peer "$PEER_IP:$PEER_PORT" --payload 1000 \
       --rates "$SLOW_OFFERED" --burst "$SLOW_BURST" --initial-warmup-seconds 3 --warmup-seconds 2 \
       --seconds "$SECONDS_EACH" --out "$OUT/results.jsonl" | grep '^{' | tail -n 1)

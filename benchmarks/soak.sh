@@ -37,7 +37,7 @@ measure() { # $1: label
 measure baseline
 curl -s "http://$METRICS/metrics" > "$OUT/metrics-before.txt"
 
-"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.Soak --server 127.0.0.1:$PORT \
+"$JAVA" -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.generator.Soak --server 127.0.0.1:$PORT \
   --secret soak-secret --allocations "$ALLOCATIONS" --seconds "$SECONDS_" --rate "$RATE" \
   > "$OUT/soak.json" 2> "$OUT/soak.log"
 cat "$OUT/soak.log" | tee -a "$OUT/summary.txt"

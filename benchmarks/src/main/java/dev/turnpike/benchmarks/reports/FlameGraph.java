@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.reports;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * share of the samples, its children stand on it, siblings are sorted by name; kernel frames are orange, JIT
  * frames green, the rest red, as in Brendan Gregg's flame graphs.
  *
- * <pre>java -cp benchmarks.jar dev.turnpike.benchmarks.FlameGraph [--title T] perf.script out.folded out.svg</pre>
+ * <pre>java -cp benchmarks.jar dev.turnpike.benchmarks.reports.FlameGraph [--title T] perf.script out.folded out.svg</pre>
  */
 public final class FlameGraph {
     private static final int WIDTH = 1200;

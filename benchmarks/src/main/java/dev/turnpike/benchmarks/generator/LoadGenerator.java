@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.generator;
 
 import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
@@ -35,6 +35,10 @@ import picocli.CommandLine.Option;
  * fixed offered rates (round trips per second), then optionally a saturation search. Reports offered and
  * delivered rates, loss, RTT percentiles and the relay process's CPU per relayed packet (both directions),
  * one JSON object a line. It says when it, not the relay, was the bottleneck.
+ *
+ * <p>Longer than 400 lines: the flags, the client set-up, the paced sending and the measuring window share the
+ * state of one run and are read in that order; the parts with an existence of their own are beside it in this
+ * package ({@link BatchedUdp}, {@link EchoPeer}, {@link ProcessCpu}, {@link SocketDrops}).
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true, description = "TURN relay load generator")
 public final class LoadGenerator implements Callable<Integer> {

@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.reports;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * Turns the load generator's JSON lines from one side-by-side run into Markdown: medians over the rounds per
  * server and rate, and each figure as a ratio to coturn's (and the C floor's) from the same run.
  *
- * <pre>java -cp benchmarks.jar dev.turnpike.benchmarks.Report results.jsonl [baseline-label ...]</pre>
+ * <pre>java -cp benchmarks.jar dev.turnpike.benchmarks.reports.Report results.jsonl [baseline-label ...]</pre>
  */
 public final class Report {
     private static final Pattern FIELD = Pattern.compile("\"(\\w+)\":(\"[^\"]*\"|[-0-9.eE]+|true|false)");

@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.jmh;
 
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

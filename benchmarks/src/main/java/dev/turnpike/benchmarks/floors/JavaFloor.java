@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.floors;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -23,7 +23,7 @@ import java.util.Map;
  * add and save. For docs/benchmarks.md (issue 12), run by {@code side-by-side.sh} as the server
  * {@code java-floor}:
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.JavaFloor 127.0.0.1 3478 127.0.0.1</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.turnpike.benchmarks.floors.JavaFloor 127.0.0.1 3478 127.0.0.1</pre>
  */
 public final class JavaFloor {
     private static final int MAGIC = 0x2112A442;

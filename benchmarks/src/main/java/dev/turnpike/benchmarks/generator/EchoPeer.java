@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.generator;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.jmh;
 
 import dev.turnpike.core.Outbox;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.jmh;
 
 import dev.turnpike.core.stun.DecodeStatus;
 import dev.turnpike.core.stun.MessageIntegrity;

@@ -1,4 +1,4 @@
-package dev.turnpike.benchmarks;
+package dev.turnpike.benchmarks.generator;
 
 import dev.turnpike.daemon.client.TurnClient;
 import java.io.IOException;
