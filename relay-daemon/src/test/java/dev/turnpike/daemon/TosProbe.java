@@ -1,10 +1,10 @@
 package dev.turnpike.daemon;
 
 import dev.turnpike.daemon.loop.BatchReceiver;
+import dev.turnpike.daemon.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -22,20 +22,21 @@ import java.nio.channels.DatagramChannel;
  */
 @SuppressWarnings("restricted")
 public final class TosProbe implements AutoCloseable {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle SETSOCKOPT = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("setsockopt").orElseThrow(),
+    private static final MethodHandle SETSOCKOPT = Libc.downcall(
+            "setsockopt",
             FunctionDescriptor.of(
                     ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT,
                     ValueLayout.ADDRESS,
-                    ValueLayout.JAVA_INT));
-    private static final MethodHandle RECVMSG = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("recvmsg").orElseThrow(),
+                    ValueLayout.JAVA_INT),
+            false);
+    private static final MethodHandle RECVMSG = Libc.downcall(
+            "recvmsg",
             FunctionDescriptor.of(
-                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
+            false);
     private static final StructLayout MSGHDR = MemoryLayout.structLayout(
             ValueLayout.ADDRESS.withName("name"),
             ValueLayout.JAVA_INT.withName("namelen"),
