@@ -186,13 +186,11 @@ final class Allocate {
     }
 
     /**
-     * Whom the per-user quota counts: the username, or for a time-limited (REST) username "EXPIRY:name" the name,
-     * so that minting fresh expiries does not mint fresh quota.
+     * Whom the per-user quota counts: the username, or for a time-limited (REST) username "EXPIRY:name[:tag]" the
+     * name, so that minting fresh expiries (or tags) does not mint fresh quota.
      */
     private static String account(RequestAuthentication.Authenticated who) {
-        String username = who.key().username();
-        int colon = username.indexOf(':');
-        return colon < 0 ? username : username.substring(colon + 1);
+        return Usernames.account(who.key().username());
     }
 
     private Refused refuseDraining(InetSocketAddress client) {

@@ -38,6 +38,8 @@ final class Allocation {
 
     int channelCount;
     long createdAtNs;
+    /** Unique among the allocations of every worker of this process, never reused while it runs: the admin's handle. */
+    long id;
     /** What it moved, for its lifecycle log lines. */
     long packetsToPeers;
 

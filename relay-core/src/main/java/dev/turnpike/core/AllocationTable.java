@@ -29,6 +29,8 @@ final class AllocationTable {
     private final List<HashMap<InetSocketAddress, Allocation>> byListener = new ArrayList<>();
     private final RelayPortPool ipv4Ports;
     private final RelayPortPool ipv6Ports;
+    /** Allocations numbered so far (their ids: {@link #add}). */
+    private long allocationsNumbered;
     /** The reservations this table made, by token, for its sweep; one claimed elsewhere is gone from below. */
     private final HashMap<Long, Reservations.Held> reserved = new HashMap<>();
     /** Every reservation claimable here: this table's, and with several workers theirs too. */
@@ -110,6 +112,8 @@ final class AllocationTable {
 
     /** An allocation whose quota {@link #reserveQuota} counted. */
     void add(Allocation allocation) {
+        // unique across workers: each numbers its own, interleaved by its share of the relay ports
+        allocation.id = ++allocationsNumbered * config.portShares + config.portShare;
         byListener.get(allocation.listener).put(allocation.client, allocation);
         for (RelayEndpoint endpoint : new RelayEndpoint[] {allocation.ipv4, allocation.ipv6}) {
             if (endpoint != null) {
@@ -137,6 +141,26 @@ final class AllocationTable {
         counters.allocationsDeleted++;
     }
 
+    /**
+     * Ends every allocation {@code which} picks, now, as {@code kind} (the operator's doing: ended, or its
+     * credentials revoked): its relay sockets close and its client's next request gets 437. Answers how many.
+     */
+    int end(java.util.function.Predicate<Allocation> which, Command.AllocationEvent.Kind kind, long nowNs, Outbox out) {
+        int ended = 0;
+        for (HashMap<InetSocketAddress, Allocation> byClient : byListener) {
+            Iterator<Allocation> it = byClient.values().iterator();
+            while (it.hasNext()) {
+                Allocation allocation = it.next();
+                if (which.test(allocation)) {
+                    it.remove();
+                    release(allocation, kind, nowNs, out);
+                    ended++;
+                }
+            }
+        }
+        return ended;
+    }
+
     /** Every live allocation, copied for other threads (the admin view); control plane: this allocates. */
     List<AllocationSummary> summaries(long nowNs) {
         List<AllocationSummary> all = new ArrayList<>(count);
@@ -146,6 +170,7 @@ final class AllocationTable {
                     continue;
                 }
                 all.add(new AllocationSummary(
+                        a.id,
                         a.credentials.username(),
                         a.client,
                         a.ipv4 == null ? null : a.ipv4.advertised(),

@@ -41,7 +41,11 @@ public sealed interface Command {
             DELETED,
             EXPIRED,
             /** Its client's TCP or TLS connection closed: RFC 8656 §3.1 ties an allocation to its 5-tuple. */
-            CLOSED
+            CLOSED,
+            /** The operator ended it (DELETE /allocations/{id}, {@code turnpike admin end}). */
+            ENDED,
+            /** The operator revoked the credentials it was made with. */
+            REVOKED
         }
     }
 

@@ -44,6 +44,8 @@ public final class Relay {
     private final AllocationRequests allocationRequests;
 
     private final int[] unknownAttributes = new int[16];
+    /** What the operator revoked: refused at authentication, and their allocations ended when revoked. */
+    private final Revocations revocations = new Revocations();
 
     private final DataPlane dataPlane;
     private long nextSweepNs;
@@ -73,7 +75,7 @@ public final class Relay {
             LiveRelayPorts livePorts) {
         this.config = config;
         this.responses = new Responses(integrity, config.software, counters);
-        this.authentication = new RequestAuthentication(config, integrity, responses, counters);
+        this.authentication = new RequestAuthentication(config, integrity, responses, counters, revocations);
         this.quotas = quotas;
         // the relay's own relayed addresses are other allocations, not peers for the policy to judge
         SameRelay sameRelay = new SameRelay(config, livePorts);
@@ -152,6 +154,36 @@ public final class Relay {
     /** When {@link #onTimer} next has work; the loop sleeps no longer than this. Long.MAX_VALUE: never. */
     public long nextDeadlineNs() {
         return sweepScheduled ? nextSweepNs : Long.MAX_VALUE;
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // The operator's hand
+
+    /**
+     * Ends allocation {@code id} now (its relay sockets close; its client's next request gets 437). Answers whether
+     * this relay held it: the ids of all workers are distinct, so asking each ends at most one.
+     */
+    public boolean endAllocation(long id, long nowNs, Outbox out) {
+        return allocations.end(a -> a.id == id, Command.AllocationEvent.Kind.ENDED, nowNs, out) > 0;
+    }
+
+    /**
+     * Revokes {@code name} (a username, or the name of {@code EXPIRY:name[:tag]} credentials) until {@code
+     * untilEpochSeconds} ({@link Revocations#FOREVER} for good): its next requests get 401, and the allocations it
+     * holds end now. Answers how many ended.
+     */
+    public int revoke(String name, long untilEpochSeconds, long epochSeconds, long nowNs, Outbox out) {
+        revocations.revoke(name, untilEpochSeconds);
+        return allocations.end(
+                a -> revocations.revokes(a.credentials.username(), epochSeconds),
+                Command.AllocationEvent.Kind.REVOKED,
+                nowNs,
+                out);
+    }
+
+    /** Lifts the revocation of {@code name}; answers whether there was one. */
+    public boolean liftRevocation(String name) {
+        return revocations.lift(name);
     }
 
     // ---------------------------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ public final class RelayCounters {
         /** A realm other than this relay's. */
         WRONG_REALM,
         /** A wrong password, an unknown user, or expired time-limited credentials. */
-        BAD_CREDENTIALS
+        BAD_CREDENTIALS,
+        /** Credentials the operator revoked (answered as wrong ones: 401). */
+        REVOKED
     }
 
     private final long[] drops = new long[Drop.values().length];

@@ -34,7 +34,16 @@ final class RequestAuthentication {
     private final Responses responses;
     private final RelayCounters counters;
 
-    RequestAuthentication(RelayConfig config, MessageIntegrity integrity, Responses responses, RelayCounters counters) {
+    /** What the operator revoked; consulted once a request has proved who it is. */
+    private final Revocations revocations;
+
+    RequestAuthentication(
+            RelayConfig config,
+            MessageIntegrity integrity,
+            Responses responses,
+            RelayCounters counters,
+            Revocations revocations) {
+        this.revocations = revocations;
         this.credentials = config.credentials;
         this.nonceKey = config.nonceKey.clone();
         this.nonceLifetimeSeconds = config.nonceLifetimeSeconds;
@@ -145,6 +154,11 @@ final class RequestAuthentication {
             if (valid && match == null && !credentials.isDecoy(candidate)) {
                 match = new Authenticated(candidate, key, sha256);
             }
+        }
+        if (match != null && revocations.revokes(match.key().username(), epochSeconds)) {
+            counters.authFailure(RelayCounters.AuthFailure.REVOKED);
+            challenge(ErrorCode.UNAUTHENTICATED, "credentials revoked by the operator", nowNs, listener, client, out);
+            return null;
         }
         if (match == null) {
             counters.authFailure(RelayCounters.AuthFailure.BAD_CREDENTIALS);

@@ -46,6 +46,7 @@ public final class Reload {
             "--relay-address",
             "--public-address",
             "--metrics-listen",
+            "--state-dir",
             "--receive-buffer",
             "--send-buffer",
             "--max-queued-bytes",

@@ -1,6 +1,7 @@
 package dev.turnpike.daemon;
 
 import dev.turnpike.core.RelayCounters;
+import dev.turnpike.daemon.cli.AdminCommand;
 import dev.turnpike.daemon.cli.ConfigDefaults;
 import dev.turnpike.daemon.cli.CredentialsCommand;
 import dev.turnpike.daemon.cli.DescriptorBudget;
@@ -15,6 +16,7 @@ import dev.turnpike.daemon.http.AdminAccess;
 import dev.turnpike.daemon.http.BuildInfo;
 import dev.turnpike.daemon.http.Metrics;
 import dev.turnpike.daemon.http.MetricsServer;
+import dev.turnpike.daemon.http.RelayControls;
 import dev.turnpike.daemon.http.ReloadOutcome;
 import dev.turnpike.daemon.log.Logging;
 import dev.turnpike.daemon.loop.EventLoop;
@@ -51,7 +53,7 @@ import picocli.CommandLine.Mixin;
         versionProvider = Turnpike.VersionProvider.class,
         sortOptions = false,
         abbreviateSynopsis = true,
-        subcommands = {CredentialsCommand.class, ProbeCommand.class},
+        subcommands = {CredentialsCommand.class, ProbeCommand.class, AdminCommand.class},
         description = "A TURN/STUN relay (RFC 8489, RFC 8656) for clients over UDP, TCP and TLS.",
         footer = {
             "",
@@ -216,6 +218,7 @@ public final class Turnpike implements Callable<Integer> {
                 workers,
                 lifecycle,
                 admin);
+        Operator operator = new Operator(workers, revocations(options, workers, log));
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {
@@ -224,7 +227,8 @@ public final class Turnpike implements Callable<Integer> {
                         workers::published,
                         workers::allocations,
                         admin,
-                        new Controls(lifecycle, reload));
+                        new Controls(lifecycle, reload),
+                        operator);
             } catch (IOException e) {
                 throw new StartupException(
                         "cannot serve metrics on " + Addresses.format(options.metricsListen) + ": " + e.getMessage(),
@@ -320,6 +324,30 @@ public final class Turnpike implements Callable<Integer> {
         event.log("stopped");
     }
 
+    /**
+     * The revocations kept in --state-dir (or systemd's $STATE_DIRECTORY), applied to every worker before it
+     * starts; one line says where they are kept and how many are in force.
+     */
+    private static RevocationFile revocations(RelayOptions options, Workers workers, Logger log) {
+        String systemd = System.getenv("STATE_DIRECTORY");
+        java.nio.file.Path dir = options.stateDir != null
+                ? options.stateDir
+                : systemd == null || systemd.isBlank() ? null : java.nio.file.Path.of(systemd.split(":")[0]);
+        RevocationFile file;
+        try {
+            file = RevocationFile.open(dir);
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("--state-dir " + dir + ": " + e.getMessage(), 2);
+        }
+        java.util.Map<String, Long> inForce = file.inForce(System.currentTimeMillis() / 1000);
+        workers.revokeBeforeStart(inForce);
+        log.atInfo()
+                .addKeyValue("kept", file.where())
+                .addKeyValue("inForce", inForce.size())
+                .log("revocations");
+        return file;
+    }
+
     private static List<InetSocketAddress> everyLocalAddress() throws IOException {
         List<InetSocketAddress> addresses = new ArrayList<>();
         for (InetAddress address : Addresses.localAddresses()) {
@@ -332,7 +360,7 @@ public final class Turnpike implements Callable<Integer> {
     }
 
     /** The endpoints' view of the lifecycle and the reload. */
-    private record Controls(Lifecycle lifecycle, Reload reload) implements MetricsServer.Controls {
+    private record Controls(Lifecycle lifecycle, Reload reload) implements RelayControls {
         @Override
         public boolean ready(LoopSnapshot snapshot, long nowNs) {
             return lifecycle.ready(snapshot, nowNs);

@@ -118,6 +118,18 @@ public final class Workers {
     }
 
     /**
+     * The revocations the state file kept, for every worker's core before its thread starts (no allocation yet:
+     * nothing to end, nothing to carry out).
+     */
+    void revokeBeforeStart(java.util.Map<String, Long> revocations) {
+        long epochSeconds = System.currentTimeMillis() / 1000;
+        for (EventLoop loop : loops) {
+            revocations.forEach((name, until) ->
+                    loop.relay().revoke(name, until, epochSeconds, System.nanoTime(), new dev.turnpike.core.Outbox()));
+        }
+    }
+
+    /**
      * Starts a thread for each worker. One that ends abnormally is recorded in {@code failure} and stops the
      * others, so that the process exits 1 rather than run on with some of its clients unserved.
      */
@@ -204,6 +216,31 @@ public final class Workers {
                 .map(loop -> new LoopSnapshot(
                         loop.relay().counters().copy(), loop.counters().copy(), 0, 0, 0, List.of()))
                 .toList());
+    }
+
+    /** Ends allocation {@code id} on whichever worker holds it (ids are distinct across workers): whether one did. */
+    CompletableFuture<Boolean> endAllocation(long id) {
+        return sum(loop ->
+                        loop.onCore((relay, nowNs, epochSeconds, out) -> relay.endAllocation(id, nowNs, out) ? 1 : 0))
+                .thenApply(ended -> ended > 0);
+    }
+
+    /** Revokes {@code name} until {@code untilEpochSeconds} on every worker; answers how many allocations ended. */
+    CompletableFuture<Integer> revoke(String name, long untilEpochSeconds) {
+        return sum(loop -> loop.onCore(
+                (relay, nowNs, epochSeconds, out) -> relay.revoke(name, untilEpochSeconds, epochSeconds, nowNs, out)));
+    }
+
+    /** Lifts the revocation of {@code name} on every worker. */
+    CompletableFuture<Integer> liftRevocation(String name) {
+        return sum(loop -> loop.onCore((relay, nowNs, epochSeconds, out) -> relay.liftRevocation(name) ? 1 : 0));
+    }
+
+    private CompletableFuture<Integer> sum(java.util.function.Function<EventLoop, CompletableFuture<Integer>> task) {
+        List<CompletableFuture<Integer>> all = loops.stream().map(task).toList();
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                .thenApply(
+                        done -> all.stream().mapToInt(CompletableFuture::join).sum());
     }
 
     private CompletableFuture<Void> each(IntFunction<CompletableFuture<Void>> task) {

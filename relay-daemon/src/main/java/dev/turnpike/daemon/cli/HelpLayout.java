@@ -74,7 +74,8 @@ public final class HelpLayout {
                         "--first-message-timeout",
                         "--max-connection-queued-bytes",
                         "--tls-handshake-rate"));
-        groups.put("Lifecycle", List.of("--drain-timeout", "--alternate-server", "--ready-while-draining"));
+        groups.put(
+                "Lifecycle", List.of("--drain-timeout", "--alternate-server", "--ready-while-draining", "--state-dir"));
         groups.put("Observability", List.of("--metrics-listen", "--admin-token-file", "--log-level", "--log-format"));
         groups.put("General", List.of("--config", "--help", "--version"));
         return groups;

@@ -112,5 +112,11 @@ public final class ManPageSections {
               turnpike probe turns:relay.example.org:443
               turnpike probe turn:127.0.0.1:3478
 
+            Stop a leaked credential now, on the relay's host (the admin endpoints of metrics-listen):
+
+              turnpike admin list
+              turnpike admin revoke alice
+              turnpike admin end 42
+
             """;
 }

@@ -395,6 +395,14 @@ public final class RelayOptions {
     public String adminTokenFile;
 
     @Option(
+            names = "--state-dir",
+            paramLabel = "PATH",
+            description = "A directory for what the relay keeps across restarts: the credentials revoked with "
+                    + "'turnpike admin revoke' (file 'revocations'). Default: $STATE_DIRECTORY when systemd sets it "
+                    + "(StateDirectory=), else none: revocations then last as long as the process.")
+    public java.nio.file.Path stateDir;
+
+    @Option(
             names = "--drain-timeout",
             paramLabel = "SECONDS",
             defaultValue = "30",

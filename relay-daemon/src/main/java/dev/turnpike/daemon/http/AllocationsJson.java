@@ -5,7 +5,7 @@ import dev.turnpike.daemon.sys.Addresses;
 import java.net.InetSocketAddress;
 import java.util.List;
 
-/** The admin view's JSON: an array of one object per allocation (no library for a dozen fields). */
+/** The admin view's JSON: an array of one object per allocation (no library for a dozen fields); or a table. */
 final class AllocationsJson {
     private AllocationsJson() {}
 
@@ -14,7 +14,9 @@ final class AllocationsJson {
         for (int i = 0; i < allocations.size(); i++) {
             AllocationSummary a = allocations.get(i);
             b.append(i == 0 ? "\n" : ",\n")
-                    .append("{\"user\":")
+                    .append("{\"id\":")
+                    .append(a.id())
+                    .append(",\"user\":")
                     .append(string(a.user()))
                     .append(",\"client\":")
                     .append(address(a.client()))
@@ -41,6 +43,36 @@ final class AllocationsJson {
                     .append('}');
         }
         return b.append(allocations.isEmpty() ? "]\n" : "\n]\n").toString();
+    }
+
+    /**
+     * The same as a table for a person ({@code turnpike admin list}): one line an allocation, its id first; bytes in
+     * kilobytes and megabytes.
+     */
+    static String table(List<AllocationSummary> allocations) {
+        String format = "%-12s %-24s %-24s %-24s %8s %8s %5s %5s %10s %10s%n";
+        StringBuilder b = new StringBuilder(String.format(
+                format, "ID", "USER", "CLIENT", "RELAYED", "AGE", "LEFT", "PERMS", "CHANS", "TO PEERS", "TO CLIENT"));
+        for (AllocationSummary a : allocations) {
+            InetSocketAddress relayed = a.relayedIpv4() != null ? a.relayedIpv4() : a.relayedIpv6();
+            b.append(String.format(
+                    format,
+                    a.id(),
+                    a.user().length() > 24 ? a.user().substring(0, 23) + "~" : a.user(),
+                    Addresses.format(a.client()),
+                    relayed == null ? "-" : Addresses.format(relayed),
+                    a.ageSeconds() + "s",
+                    a.lifetimeLeftSeconds() + "s",
+                    a.permissions(),
+                    a.channels(),
+                    bytes(a.bytesToPeers()),
+                    bytes(a.bytesToClient())));
+        }
+        return b.append(allocations.size()).append(" allocation(s)\n").toString();
+    }
+
+    private static String bytes(long count) {
+        return count < 10_000 ? count + " B" : count < 10_000_000 ? count / 1000 + " kB" : count / 1_000_000 + " MB";
     }
 
     private static String address(InetSocketAddress address) {

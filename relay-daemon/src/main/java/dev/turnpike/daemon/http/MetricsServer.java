@@ -5,16 +5,11 @@ import com.sun.net.httpserver.HttpServer;
 import dev.turnpike.core.AllocationSummary;
 import dev.turnpike.daemon.loop.LoopSnapshot;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -22,8 +17,8 @@ import java.util.function.Supplier;
  * thread of its own from the snapshot the loop publishes about once a second, so a scrape never touches the loop.
  * Health means the loop is alive: it published within the last {@link #STALE_NS}; ready means alive and not
  * draining (see {@code Lifecycle.ready}). The admin endpoints answer only on loopback unless
- * {@code --admin-token-file} gives a token (see {@link AdminAccess}): GET /allocations lists the live allocations
- * as JSON from a copy the loop takes on request, POST /reload reloads (see {@code Reload}), POST /drain drains.
+ * {@code --admin-token-file} gives a token (see {@link AdminAccess}): {@link AdminEndpoints} lists and ends
+ * allocations, revokes credentials, reloads and drains.
  */
 public final class MetricsServer implements AutoCloseable {
     /** The loop wakes at least once a second; five seconds without a snapshot means it is stuck or gone. */
@@ -32,38 +27,22 @@ public final class MetricsServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final Supplier<LoopSnapshot> snapshots;
-    private final Supplier<CompletableFuture<List<AllocationSummary>>> allocations;
     private final AdminAccess admin;
-    private final Controls controls;
-
-    /** What the lifecycle and admin endpoints read and act on: the relay's {@code Lifecycle} and {@code Reload}. */
-    public interface Controls {
-        /** GET /readyz; see {@code Lifecycle.ready}. */
-        boolean ready(LoopSnapshot snapshot, long nowNs);
-
-        boolean draining();
-
-        /** POST /drain: starts a drain; false if one is already under way. */
-        boolean drain(String trigger);
-
-        /** POST /reload. */
-        ReloadOutcome reload(String trigger);
-
-        /** The lifecycle's own lines for /metrics: draining, reloads. */
-        String metrics();
-    }
+    private final AdminEndpoints endpoints;
+    private final RelayControls controls;
 
     public MetricsServer(
             InetSocketAddress address,
             Supplier<LoopSnapshot> snapshots,
             Supplier<CompletableFuture<List<AllocationSummary>>> allocations,
             AdminAccess admin,
-            Controls controls)
+            RelayControls controls,
+            OperatorActions actions)
             throws IOException {
         this.snapshots = snapshots;
-        this.allocations = allocations;
         this.admin = admin;
         this.controls = controls;
+        this.endpoints = new AdminEndpoints(allocations, controls, actions);
         server = HttpServer.create(address, 16);
         executor = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "turnpike-metrics");
@@ -82,35 +61,37 @@ public final class MetricsServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
-            boolean post = path.equals("/reload") || path.equals("/drain");
+            if (AdminEndpoints.serves(path)) {
+                admin(exchange, path);
+                return;
+            }
             String method = exchange.getRequestMethod();
-            if (post ? !method.equals("POST") : !method.equals("GET") && !method.equals("HEAD")) {
-                exchange.getResponseHeaders().set("Allow", post ? "POST" : "GET, HEAD");
-                reply(exchange, 405, "method not allowed\n");
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                Replies.reply(exchange, 405, "method not allowed\n");
                 return;
             }
             LoopSnapshot snapshot = snapshots.get();
             switch (path) {
                 case "/metrics" -> {
                     exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                    reply(
+                    Replies.reply(
                             exchange,
                             snapshot == null ? 503 : 200,
                             snapshot == null ? "starting\n" : Metrics.render(snapshot) + controls.metrics());
                 }
                 case "/healthz" -> {
                     boolean live = snapshot != null && System.nanoTime() - snapshot.takenAtNs() < STALE_NS;
-                    reply(exchange, live ? 200 : 503, live ? "ok\n" : "the event loop has not run for 5 s\n");
+                    Replies.reply(exchange, live ? 200 : 503, live ? "ok\n" : "the event loop has not run for 5 s\n");
                 }
                 case "/readyz" -> {
                     boolean ready = controls.ready(snapshot, System.nanoTime());
-                    reply(
+                    Replies.reply(
                             exchange,
                             ready ? 200 : 503,
                             ready ? "ready\n" : controls.draining() ? "draining\n" : "not running\n");
                 }
-                case "/allocations", "/reload", "/drain" -> admin(exchange, path);
-                default -> reply(exchange, 404, "not found: try /metrics, /healthz, /readyz or /allocations\n");
+                default -> Replies.reply(exchange, 404, "not found: try /metrics, /healthz, /readyz or /allocations\n");
             }
         }
     }
@@ -119,53 +100,15 @@ public final class MetricsServer implements AutoCloseable {
         if (!admin.allows(
                 exchange.getRemoteAddress().getAddress(),
                 exchange.getRequestHeaders().getFirst("Authorization"))) {
-            reply(exchange, 403, "forbidden: " + path + " answers on loopback, or with the --admin-token-file token\n");
+            Replies.reply(
+                    exchange,
+                    403,
+                    "forbidden: " + path + " answers on loopback, or with the --admin-token-file token\n");
             return;
         }
-        switch (path) {
-            case "/allocations" -> allocations(exchange);
-            case "/reload" -> {
-                ReloadOutcome outcome = controls.reload("POST /reload");
-                reply(
-                        exchange,
-                        outcome.applied() ? 200 : 409,
-                        (outcome.applied() ? "reloaded: " : "refused: ") + outcome.message() + "\n");
-            }
-            default -> {
-                boolean started = controls.drain("POST /drain");
-                reply(exchange, 202, started ? "draining\n" : "already draining\n");
-            }
-        }
-    }
-
-    private void allocations(HttpExchange exchange) throws IOException {
-        List<AllocationSummary> all;
-        try {
-            all = allocations.get().get(2, TimeUnit.SECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            reply(exchange, 503, "the event loop did not answer within 2 s\n");
-            return;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            reply(exchange, 503, "interrupted\n");
-            return;
-        }
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        reply(exchange, 200, AllocationsJson.render(all));
-    }
-
-    private static void reply(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        if (exchange.getResponseHeaders().getFirst("Content-Type") == null) {
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        }
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
+        boolean token = exchange.getRequestHeaders().getFirst("Authorization") != null;
+        String by = exchange.getRemoteAddress().getAddress().getHostAddress() + (token ? " (token)" : " (loopback)");
+        endpoints.handle(exchange, path, by);
     }
 
     @Override

@@ -94,6 +94,14 @@ final class CoreInput implements DatagramTransport.Delivery, ClientInput {
         closedStreams.add(new Closed(listener, client));
     }
 
+    /** Runs {@code action} on the core now and carries out what it decided; answers what it answered. */
+    <T> T act(CoreAction<T> action) {
+        out.clear();
+        T answer = action.apply(relay, nowNs, epochSeconds, out);
+        courier.carry(spare, null, nowNs, 0);
+        return answer;
+    }
+
     /** The allocations of connections that closed end now, outside the handling of any other input. */
     int endClosedStreams() {
         int ended = 0;

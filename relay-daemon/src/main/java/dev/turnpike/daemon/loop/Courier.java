@@ -97,7 +97,7 @@ final class Courier {
         }
         switch (e.kind()) {
             case CREATED, REFRESHED -> line = line.addKeyValue("lifetime", e.lifetimeSeconds());
-            case DELETED, EXPIRED, CLOSED ->
+            case DELETED, EXPIRED, CLOSED, ENDED, REVOKED ->
                 line = line.addKeyValue("ageSeconds", e.ageSeconds())
                         .addKeyValue("packetsToPeers", e.packetsToPeers())
                         .addKeyValue("bytesToPeers", e.bytesToPeers())

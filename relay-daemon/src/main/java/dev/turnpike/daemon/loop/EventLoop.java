@@ -207,6 +207,14 @@ public final class EventLoop implements Runnable {
     }
 
     /**
+     * Runs {@code action} on the core at the loop's next iteration and carries out what it decided (relay sockets
+     * closed, lines logged); safe from any thread. Completes exceptionally if the core throws.
+     */
+    public <T> CompletableFuture<T> onCore(CoreAction<T> action) {
+        return control.submit(nowNs -> input.act(action));
+    }
+
+    /**
      * A reload: the core takes {@code next} at the loop's next iteration, between two datagrams; safe from any
      * thread. Completes exceptionally if the core refuses it (it changes what takes a restart).
      */

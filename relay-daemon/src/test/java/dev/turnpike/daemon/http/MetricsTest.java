@@ -127,11 +127,16 @@ class MetricsTest {
             java.util.function.Supplier<CompletableFuture<List<AllocationSummary>>> allocations)
             throws IOException {
         return new MetricsServer(
-                new InetSocketAddress("127.0.0.1", 0), snapshots, allocations, new AdminAccess(null), new Controls());
+                new InetSocketAddress("127.0.0.1", 0),
+                snapshots,
+                allocations,
+                new AdminAccess(null),
+                new Controls(),
+                new Actions());
     }
 
     /** The lifecycle as the endpoints see it, set by hand: what each endpoint does with it is under test here. */
-    private static final class Controls implements MetricsServer.Controls {
+    private static final class Controls implements RelayControls {
         volatile boolean draining;
         volatile boolean readyWhileDraining;
         final List<String> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -174,7 +179,105 @@ class MetricsTest {
                 () -> snapshot,
                 () -> CompletableFuture.completedFuture(List.of()),
                 new AdminAccess(null),
-                controls);
+                controls,
+                new Actions());
+    }
+
+    /** The operator's actions as the endpoints see them: what was asked is recorded, the answers set by hand. */
+    private static final class Actions implements OperatorActions {
+        final List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.Map<String, Long> revoked = new java.util.concurrent.ConcurrentSkipListMap<>();
+        volatile boolean failing;
+
+        @Override
+        public boolean end(long id, String by) throws Exception {
+            asked.add("end " + id + " by " + by);
+            if (failing) {
+                throw new java.util.concurrent.ExecutionException(new java.io.IOException("the loop is gone"));
+            }
+            return id == 7;
+        }
+
+        @Override
+        public int revoke(String name, long untilEpochSeconds, String by) throws Exception {
+            asked.add("revoke " + name + " " + untilEpochSeconds);
+            if (failing) {
+                throw new java.io.IOException("cannot write /state/revocations");
+            }
+            revoked.put(name, untilEpochSeconds);
+            return 2;
+        }
+
+        @Override
+        public boolean lift(String name, String by) {
+            return revoked.remove(name) != null;
+        }
+
+        @Override
+        public java.util.Map<String, Long> revocations() {
+            return revoked;
+        }
+
+        @Override
+        public boolean persistent() {
+            return true;
+        }
+    }
+
+    @Test
+    void theOperatorEndsAnAllocationAndRevokesAndLiftsACredentialByItsEndpoints() throws Exception {
+        Actions actions = new Actions();
+        try (MetricsServer server = new MetricsServer(
+                new InetSocketAddress("127.0.0.1", 0),
+                () -> null,
+                () -> CompletableFuture.completedFuture(List.of()),
+                new AdminAccess(null),
+                new Controls(),
+                actions)) {
+            HttpResponse<String> ended = get(server, "DELETE", "/allocations/7");
+            assertThat(ended.statusCode()).isEqualTo(200);
+            assertThat(ended.body()).isEqualTo("ended allocation 7\n");
+            assertThat(actions.asked).containsExactly("end 7 by 127.0.0.1 (loopback)");
+            assertThat(get(server, "DELETE", "/allocations/8").statusCode()).isEqualTo(404);
+            assertThat(get(server, "DELETE", "/allocations/seven").statusCode()).isEqualTo(400);
+            assertThat(get(server, "DELETE", "/allocations/").statusCode()).isEqualTo(400);
+            assertThat(get(server, "GET", "/allocations/7").statusCode()).isEqualTo(405);
+
+            HttpResponse<String> revoked = get(server, "PUT", "/revocations/1800000000:carol:customer-42");
+            assertThat(revoked.statusCode()).isEqualTo(200);
+            assertThat(revoked.body())
+                    .isEqualTo("revoked 1800000000:carol:customer-42 for good; 2 allocation(s) ended\n");
+            assertThat(get(server, "PUT", "/revocations/bob?until=2030-01-01T00:00:00Z")
+                            .body())
+                    .isEqualTo("revoked bob until 2030-01-01T00:00:00Z; 2 allocation(s) ended\n");
+            assertThat(actions.revoked).containsEntry("bob", 1_893_456_000L);
+            assertThat(get(server, "PUT", "/revocations/dave?until=1893456000").statusCode())
+                    .isEqualTo(200);
+            HttpResponse<String> badTime = get(server, "PUT", "/revocations/bob?until=soon");
+            assertThat(badTime.statusCode()).isEqualTo(400);
+            assertThat(badTime.body()).startsWith("until=soon (expected: an ISO-8601 time");
+            assertThat(get(server, "PUT", "/revocations/a%0Ab").statusCode())
+                    .as("a line break")
+                    .isEqualTo(400);
+            assertThat(get(server, "PUT", "/revocations/").statusCode())
+                    .as("no name")
+                    .isEqualTo(400);
+
+            HttpResponse<String> listed = get(server, "GET", "/revocations");
+            assertThat(listed.body())
+                    .contains("{\"name\":\"1800000000:carol:customer-42\",\"until\":null}")
+                    .contains("{\"name\":\"bob\",\"until\":\"2030-01-01T00:00:00Z\"}");
+            assertThat(get(server, "DELETE", "/revocations/bob").statusCode()).isEqualTo(200);
+            assertThat(get(server, "DELETE", "/revocations/bob").statusCode()).isEqualTo(404);
+            assertThat(get(server, "POST", "/revocations/bob").statusCode()).isEqualTo(405);
+
+            actions.failing = true;
+            HttpResponse<String> failed = get(server, "PUT", "/revocations/eve");
+            assertThat(failed.statusCode()).isEqualTo(500);
+            assertThat(failed.body()).isEqualTo("eve not revoked: cannot write /state/revocations\n");
+            assertThat(get(server, "DELETE", "/allocations/7").body())
+                    .isEqualTo("allocation 7 not ended: the loop is gone\n");
+        }
     }
 
     @Test
@@ -233,6 +336,7 @@ class MetricsTest {
     @Test
     void allocationsAreListedAsJsonFromTheCopyTheLoopTakes() throws Exception {
         AllocationSummary alice = new AllocationSummary(
+                7,
                 "1796025869:ali\"ce",
                 new InetSocketAddress("198.51.100.7", 40000),
                 new InetSocketAddress("203.0.113.10", 50000),
@@ -250,10 +354,21 @@ class MetricsTest {
             assertThat(listed.statusCode()).isEqualTo(200);
             assertThat(listed.headers().firstValue("Content-Type")).hasValue("application/json");
             assertThat(listed.body())
-                    .isEqualTo("[\n{\"user\":\"1796025869:ali\\\"ce\",\"client\":\"198.51.100.7:40000\","
+                    .isEqualTo("[\n{\"id\":7,\"user\":\"1796025869:ali\\\"ce\",\"client\":\"198.51.100.7:40000\","
                             + "\"relayedIpv4\":\"203.0.113.10:50000\",\"relayedIpv6\":null,\"ageSeconds\":12,"
                             + "\"lifetimeLeftSeconds\":588,\"permissions\":2,\"channels\":1,\"packetsToPeers\":5,"
                             + "\"bytesToPeers\":500,\"packetsToClient\":6,\"bytesToClient\":600}\n]\n");
+            HttpResponse<String> table = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    "http://127.0.0.1:" + server.address().getPort() + "/allocations"))
+                            .header("Accept", "text/plain")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(table.body())
+                    .startsWith("ID ")
+                    .containsPattern(
+                            "(?m)^7\\s+1796025869:ali\"ce\\s+198\\.51\\.100\\.7:40000\\s+203\\.0\\.113\\.10:50000\\s+12s\\s+588s")
+                    .endsWith("1 allocation(s)\n");
         }
         try (MetricsServer server = server(() -> null, CompletableFuture::new)) {
             assertThat(get(server, "GET", "/allocations").statusCode())
