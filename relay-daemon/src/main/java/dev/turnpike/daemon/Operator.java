@@ -1,6 +1,8 @@
 package dev.turnpike.daemon;
 
 import dev.turnpike.daemon.http.OperatorActions;
+import dev.turnpike.daemon.usage.UsageReport;
+import dev.turnpike.daemon.usage.UsageTable;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -15,10 +17,18 @@ final class Operator implements OperatorActions {
 
     private final Workers workers;
     private final RevocationFile revocations;
+    private final UsageTable usage;
 
-    Operator(Workers workers, RevocationFile revocations) {
+    Operator(Workers workers, RevocationFile revocations, UsageTable usage) {
         this.workers = workers;
         this.revocations = revocations;
+        this.usage = usage;
+    }
+
+    @Override
+    public String usage(boolean csv) throws Exception {
+        UsageReport report = usage.report(workers.allocations().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        return csv ? report.csv() : report.json();
     }
 
     @Override

@@ -28,6 +28,7 @@ import dev.turnpike.daemon.loop.SocketOptions;
 import dev.turnpike.daemon.sys.Addresses;
 import dev.turnpike.daemon.sys.SignalSetup;
 import dev.turnpike.daemon.sys.SystemdNotifier;
+import dev.turnpike.daemon.usage.UsageTable;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -218,7 +219,9 @@ public final class Turnpike implements Callable<Integer> {
                 workers,
                 lifecycle,
                 admin);
-        Operator operator = new Operator(workers, revocations(options, workers, log));
+        UsageTable usage = new UsageTable(options.usageTop);
+        workers.onAllocationEvents(usage::record);
+        Operator operator = new Operator(workers, revocations(options, workers, log), usage);
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {

@@ -117,6 +117,11 @@ public final class Workers {
         }
     }
 
+    /** {@code listener} hears of every worker's allocation events, on that worker's thread; before they start. */
+    void onAllocationEvents(java.util.function.Consumer<dev.turnpike.core.Command.AllocationEvent> listener) {
+        loops.forEach(loop -> loop.onAllocationEvents(listener));
+    }
+
     /**
      * The revocations the state file kept, for every worker's core before its thread starts (no allocation yet:
      * nothing to end, nothing to carry out).

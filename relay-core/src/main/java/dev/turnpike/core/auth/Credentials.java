@@ -95,7 +95,15 @@ public final class Credentials {
 
     /** Credentials for {@code name} that the relay accepts until {@code expiryEpochSeconds}: "EXPIRY:name". */
     public static TimeLimited timeLimited(String secret, String name, long expiryEpochSeconds) {
-        String username = expiryEpochSeconds + ":" + name;
+        return timeLimited(secret, name, null, expiryEpochSeconds);
+    }
+
+    /**
+     * The same, carrying {@code tag} (null: none) for usage by tag: "EXPIRY:name:tag". The tag is inside what the
+     * HMAC signs, so a client cannot change it.
+     */
+    public static TimeLimited timeLimited(String secret, String name, String tag, long expiryEpochSeconds) {
+        String username = expiryEpochSeconds + ":" + name + (tag == null ? "" : ":" + tag);
         return new TimeLimited(username, restPassword(secret.getBytes(StandardCharsets.UTF_8), username));
     }
 

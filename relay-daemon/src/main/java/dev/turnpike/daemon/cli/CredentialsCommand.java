@@ -41,6 +41,13 @@ public final class CredentialsCommand implements Callable<Integer> {
     String user;
 
     @Option(
+            names = "--tag",
+            paramLabel = "TAG",
+            description = "A tag the relay reports usage by (a customer, a team): the username becomes "
+                    + "EXPIRY:NAME:TAG, signed with the rest. Letters, digits, '.', '_' and '-', at most 64.")
+    String tag;
+
+    @Option(
             names = "--ttl",
             paramLabel = "DURATION",
             defaultValue = "1h",
@@ -60,10 +67,13 @@ public final class CredentialsCommand implements Callable<Integer> {
         if (user.isBlank() || user.contains(":")) {
             throw new StartupException("--user '" + user + "' (expected: a name without ':')", 2);
         }
+        if (tag != null && !tag.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new StartupException("--tag '" + tag + "' (expected: 1 to 64 letters, digits, '.', '_' or '-')", 2);
+        }
         String secret =
                 SecretFiles.read("--secret-file", secretFile, System.getenv()).get(0);
         Credentials.TimeLimited credentials =
-                Credentials.timeLimited(secret, user, System.currentTimeMillis() / 1000 + seconds);
+                Credentials.timeLimited(secret, user, tag, System.currentTimeMillis() / 1000 + seconds);
         String username = credentials.username();
         String password = credentials.password();
         PrintWriter out = spec.commandLine().getOut();

@@ -76,7 +76,9 @@ public final class HelpLayout {
                         "--tls-handshake-rate"));
         groups.put(
                 "Lifecycle", List.of("--drain-timeout", "--alternate-server", "--ready-while-draining", "--state-dir"));
-        groups.put("Observability", List.of("--metrics-listen", "--admin-token-file", "--log-level", "--log-format"));
+        groups.put(
+                "Observability",
+                List.of("--metrics-listen", "--admin-token-file", "--usage-top", "--log-level", "--log-format"));
         groups.put("General", List.of("--config", "--help", "--version"));
         return groups;
     }

@@ -395,6 +395,14 @@ public final class RelayOptions {
     public String adminTokenFile;
 
     @Option(
+            names = "--usage-top",
+            paramLabel = "N",
+            defaultValue = "100",
+            description = "GET /usage keeps usage (bytes, packets, allocation-seconds) by tag and by name for the N "
+                    + "that used the most bytes of each, the rest summed in an 'other' row. Default: ${DEFAULT-VALUE}.")
+    public int usageTop;
+
+    @Option(
             names = "--state-dir",
             paramLabel = "PATH",
             description = "A directory for what the relay keeps across restarts: the credentials revoked with "

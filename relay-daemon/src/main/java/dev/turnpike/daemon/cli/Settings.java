@@ -89,6 +89,9 @@ public final class Settings {
         if (flags.software != null && (flags.software.isBlank() || flags.software.length() > 127)) {
             throw bad("--software '" + flags.software + "' (expected: 1 to 127 characters)");
         }
+        if (flags.usageTop < 0 || flags.usageTop > 10_000) {
+            throw bad("--usage-top " + flags.usageTop + " (expected: 0..10000 rows)");
+        }
         atLeastZero("--max-connections", flags.maxConnections);
         atLeastZero("--connections-per-ip", flags.connectionsPerIp);
         atLeastZero("--tls-handshake-rate", flags.tlsHandshakeRate);

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * GET    /allocations              the live allocations: JSON, or a table for Accept: text/plain
  * DELETE /allocations/{id}         ends one now (its client's next request gets 437)
+ * GET    /usage                    usage by tag and by name: JSON, or CSV (?format=csv)
  * GET    /revocations              the revocations in force: JSON, or a table for Accept: text/plain
  * PUT    /revocations/{name}[?until=T]   revokes a username or a name until T (ISO-8601 or epoch seconds) or for good
  * DELETE /revocations/{name}       lifts a revocation
@@ -55,6 +56,7 @@ final class AdminEndpoints {
                 || path.startsWith("/allocations/")
                 || path.equals("/revocations")
                 || path.startsWith("/revocations/")
+                || path.equals("/usage")
                 || path.equals("/reload")
                 || path.equals("/drain");
     }
@@ -73,6 +75,10 @@ final class AdminEndpoints {
         } else if (path.startsWith("/allocations/")) {
             if (allowed(exchange, method, "DELETE")) {
                 end(exchange, path.substring("/allocations/".length()), by);
+            }
+        } else if (path.equals("/usage")) {
+            if (allowed(exchange, method, "GET", "HEAD")) {
+                usage(exchange);
             }
         } else if (path.equals("/revocations")) {
             if (allowed(exchange, method, "GET", "HEAD")) {
@@ -153,6 +159,19 @@ final class AdminEndpoints {
                     ended ? "ended allocation " + id + "\n" : "no allocation " + id + " (ended already, or never)\n");
         } catch (Exception e) {
             failed(exchange, "allocation " + id + " not ended", e);
+        }
+    }
+
+    /** Usage by tag and by name: JSON, or CSV for {@code ?format=csv} or {@code Accept: text/csv}. */
+    private void usage(HttpExchange exchange) throws IOException {
+        String accept = exchange.getRequestHeaders().getFirst("Accept");
+        boolean csv = "csv".equals(query(exchange, "format")) || (accept != null && accept.contains("text/csv"));
+        try {
+            String body = actions.usage(csv);
+            exchange.getResponseHeaders().set("Content-Type", csv ? "text/csv; charset=utf-8" : "application/json");
+            Replies.reply(exchange, 200, body);
+        } catch (Exception e) {
+            failed(exchange, "no usage", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.turnpike.daemon.http;
 
 import dev.turnpike.core.AllocationSummary;
+import dev.turnpike.daemon.log.JsonText;
 import dev.turnpike.daemon.sys.Addresses;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -79,19 +80,10 @@ final class AllocationsJson {
         return address == null ? "null" : string(Addresses.format(address));
     }
 
-    /** A JSON string: quotes, backslashes and control characters escaped (a username is the client's choice). */
+    /** A JSON string literal ({@link JsonText}). */
     static String string(String value) {
-        StringBuilder b = new StringBuilder(value.length() + 2).append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
+        StringBuilder b = new StringBuilder(value.length() + 2);
+        JsonText.string(b, value);
+        return b.toString();
     }
 }

@@ -23,6 +23,9 @@ public interface OperatorActions {
     /** The revocations in force, by name: when each ends (epoch seconds, or Revocations.FOREVER). */
     Map<String, Long> revocations();
 
+    /** Usage by tag and by name so far, live allocations included: JSON, or CSV when {@code csv}. */
+    String usage(boolean csv) throws Exception;
+
     /** Whether revocations outlive the process (--state-dir). */
     boolean persistent();
 }

@@ -13,54 +13,32 @@ public final class JsonLineEncoder extends LineEncoder {
     @Override
     void format(ILoggingEvent event, StringBuilder line) {
         line.append("{\"time\":");
-        string(line, Instant.ofEpochMilli(event.getTimeStamp()).toString());
+        JsonText.string(line, Instant.ofEpochMilli(event.getTimeStamp()).toString());
         line.append(",\"level\":");
-        string(line, event.getLevel().toString());
+        JsonText.string(line, event.getLevel().toString());
         line.append(",\"logger\":");
-        string(line, event.getLoggerName());
+        JsonText.string(line, event.getLoggerName());
         line.append(",\"thread\":");
-        string(line, event.getThreadName());
+        JsonText.string(line, event.getThreadName());
         line.append(",\"message\":");
-        string(line, event.getFormattedMessage());
+        JsonText.string(line, event.getFormattedMessage());
         if (event.getKeyValuePairs() != null) {
             for (KeyValuePair pair : event.getKeyValuePairs()) {
                 line.append(',');
-                string(line, pair.key);
+                JsonText.string(line, pair.key);
                 line.append(':');
                 if (pair.value instanceof Number || pair.value instanceof Boolean) {
                     line.append(pair.value);
                 } else {
-                    string(line, String.valueOf(pair.value));
+                    JsonText.string(line, String.valueOf(pair.value));
                 }
             }
         }
         IThrowableProxy error = event.getThrowableProxy();
         if (error != null) {
             line.append(",\"error\":");
-            string(line, error.getClassName() + ": " + error.getMessage());
+            JsonText.string(line, error.getClassName() + ": " + error.getMessage());
         }
         line.append('}');
-    }
-
-    static void string(StringBuilder out, String value) {
-        out.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

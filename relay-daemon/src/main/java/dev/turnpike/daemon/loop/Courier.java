@@ -2,6 +2,7 @@ package dev.turnpike.daemon.loop;
 
 import dev.turnpike.core.Command;
 import dev.turnpike.core.Outbox;
+import dev.turnpike.core.Usernames;
 import dev.turnpike.core.stun.StunMethod;
 import dev.turnpike.daemon.sys.Addresses;
 import java.net.InetSocketAddress;
@@ -24,6 +25,8 @@ final class Courier {
     private final Transports transports;
 
     private final LoopCounters counters;
+    /** Who else hears of allocations' events besides the log (usage by tag), or null; set before the loop runs. */
+    private java.util.function.Consumer<Command.AllocationEvent> listener;
 
     Courier(
             Outbox out,
@@ -81,12 +84,25 @@ final class Courier {
                             .send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()), false, null, 0, nowNs);
                 }
                 case Command.CloseRelay c -> relaySockets.release(c.relay());
-                case Command.AllocationEvent e -> logAllocation(e);
+                case Command.AllocationEvent e -> {
+                    logAllocation(e);
+                    if (listener != null) {
+                        listener.accept(e);
+                    }
+                }
             }
         }
     }
 
-    /** An allocation created, refreshed, deleted or expired: INFO, one line, nothing per packet. */
+    /** {@code listener} hears of every allocation's events from now on, on the loop's thread. */
+    void listen(java.util.function.Consumer<Command.AllocationEvent> listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * An allocation created, refreshed or ended: INFO, one line, nothing per packet. With --log-format json, the
+     * line at its end is what a log pipeline sums by user, name or tag.
+     */
     private static void logAllocation(Command.AllocationEvent e) {
         var line = log.atInfo().addKeyValue("user", e.user()).addKeyValue("client", Addresses.format(e.client()));
         if (e.relayedIpv4() != null) {
@@ -103,6 +119,14 @@ final class Courier {
                         .addKeyValue("bytesToPeers", e.bytesToPeers())
                         .addKeyValue("packetsToClient", e.packetsToClient())
                         .addKeyValue("bytesToClient", e.bytesToClient());
+        }
+        String name = Usernames.account(e.user());
+        if (!name.equals(e.user())) {
+            line = line.addKeyValue("name", name); // a time-limited credential's: what to sum by
+        }
+        String tag = Usernames.tag(e.user());
+        if (tag != null) {
+            line = line.addKeyValue("tag", tag);
         }
         line.log("allocation " + e.kind().name().toLowerCase(java.util.Locale.ROOT));
     }

@@ -47,6 +47,8 @@ public final class EventLoop implements Runnable {
     private final RelaySocketTable relaySockets;
     /** Each input to the core, and what it decided carried out (by the {@link Courier}). */
     private final CoreInput input;
+
+    private final Courier courier;
     /** Reads and sets TOS bytes (--dscp-preserve), or null. */
     private final TrafficClass marks;
 
@@ -97,7 +99,8 @@ public final class EventLoop implements Runnable {
         this.relaySockets = new RelaySocketTable(sockets, counters, reservedPorts);
         Outbox out = new Outbox();
         this.transports = new Transports();
-        this.input = new CoreInput(out, new Courier(out, sendQueue, relaySockets, transports, counters), counters);
+        this.courier = new Courier(out, sendQueue, relaySockets, transports, counters);
+        this.input = new CoreInput(out, courier, counters);
         this.datagrams = new DatagramTransport(socketOptions, marks != null, sendQueue, sockets, counters, input);
         transports.datagrams(datagrams);
         try {
@@ -204,6 +207,11 @@ public final class EventLoop implements Runnable {
      */
     public CompletableFuture<List<AllocationSummary>> allocations() {
         return control.submit(relay::allocations);
+    }
+
+    /** {@code listener} hears of every allocation's events on this loop's thread; set before it runs. */
+    public void onAllocationEvents(java.util.function.Consumer<dev.turnpike.core.Command.AllocationEvent> listener) {
+        courier.listen(listener);
     }
 
     /**

@@ -219,6 +219,11 @@ class MetricsTest {
         }
 
         @Override
+        public String usage(boolean csv) {
+            return csv ? "kind,key\n" : "{\"since\":\"x\"}\n";
+        }
+
+        @Override
         public boolean persistent() {
             return true;
         }
@@ -270,6 +275,14 @@ class MetricsTest {
             assertThat(get(server, "DELETE", "/revocations/bob").statusCode()).isEqualTo(200);
             assertThat(get(server, "DELETE", "/revocations/bob").statusCode()).isEqualTo(404);
             assertThat(get(server, "POST", "/revocations/bob").statusCode()).isEqualTo(405);
+
+            HttpResponse<String> usage = get(server, "GET", "/usage");
+            assertThat(usage.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(usage.body()).isEqualTo("{\"since\":\"x\"}\n");
+            HttpResponse<String> csv = get(server, "GET", "/usage?format=csv");
+            assertThat(csv.headers().firstValue("Content-Type")).hasValue("text/csv; charset=utf-8");
+            assertThat(csv.body()).isEqualTo("kind,key\n");
+            assertThat(get(server, "POST", "/usage").statusCode()).isEqualTo(405);
 
             actions.failing = true;
             HttpResponse<String> failed = get(server, "PUT", "/revocations/eve");
