@@ -6,6 +6,7 @@ import dev.turnpike.daemon.cli.ConfigDefaults;
 import dev.turnpike.daemon.cli.CredentialsCommand;
 import dev.turnpike.daemon.cli.DescriptorBudget;
 import dev.turnpike.daemon.cli.HelpLayout;
+import dev.turnpike.daemon.cli.ImportCoturnCommand;
 import dev.turnpike.daemon.cli.ParsedCommandLine;
 import dev.turnpike.daemon.cli.ProbeCommand;
 import dev.turnpike.daemon.cli.RelayOptions;
@@ -54,7 +55,7 @@ import picocli.CommandLine.Mixin;
         versionProvider = Turnpike.VersionProvider.class,
         sortOptions = false,
         abbreviateSynopsis = true,
-        subcommands = {CredentialsCommand.class, ProbeCommand.class, AdminCommand.class},
+        subcommands = {CredentialsCommand.class, ProbeCommand.class, AdminCommand.class, ImportCoturnCommand.class},
         description = "A TURN/STUN relay (RFC 8489, RFC 8656) for clients over UDP, TCP and TLS.",
         footer = {
             "",

@@ -112,6 +112,10 @@ public final class ManPageSections {
               turnpike probe turns:relay.example.org:443
               turnpike probe turn:127.0.0.1:3478
 
+            Move from coturn: print the equivalent configuration, and what does not map:
+
+              turnpike import-coturn /etc/turnserver.conf
+
             Stop a leaked credential now, on the relay's host (the admin endpoints of metrics-listen):
 
               turnpike admin list
