@@ -29,7 +29,6 @@ import dev.turnpike.daemon.loop.SocketOptions;
 import dev.turnpike.daemon.sys.Addresses;
 import dev.turnpike.daemon.sys.SignalSetup;
 import dev.turnpike.daemon.sys.SystemdNotifier;
-import dev.turnpike.daemon.usage.UsageTable;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -220,9 +219,13 @@ public final class Turnpike implements Callable<Integer> {
                 workers,
                 lifecycle,
                 admin);
-        UsageTable usage = new UsageTable(options.usageTop);
-        workers.onAllocationEvents(usage::record);
-        Operator operator = new Operator(workers, revocations(options, workers, log), usage);
+        Operator operator = Operator.create(
+                workers,
+                options,
+                listeners.bound(bound).all().stream()
+                        .map(l -> l.transport().label() + " " + Addresses.format(l.address()))
+                        .toList(),
+                log);
         MetricsServer metrics = null;
         if (options.metricsListen != null) {
             try {
@@ -242,7 +245,9 @@ public final class Turnpike implements Callable<Integer> {
                     .addKeyValue("metrics", "http://" + Addresses.format(metrics.address()) + "/metrics")
                     .addKeyValue("health", "http://" + Addresses.format(metrics.address()) + "/healthz")
                     .addKeyValue("ready", "http://" + Addresses.format(metrics.address()) + "/readyz")
+                    .addKeyValue("status", "http://" + Addresses.format(metrics.address()) + "/")
                     .log("metrics served");
+            operator.startHistory();
         }
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -326,30 +331,6 @@ public final class Turnpike implements Callable<Integer> {
         event = event.addKeyValue("droppedSEND_ERROR", l.sendErrors)
                 .addKeyValue("queuedBytesHighWater", l.queuedBytesHighWater);
         event.log("stopped");
-    }
-
-    /**
-     * The revocations kept in --state-dir (or systemd's $STATE_DIRECTORY), applied to every worker before it
-     * starts; one line says where they are kept and how many are in force.
-     */
-    private static RevocationFile revocations(RelayOptions options, Workers workers, Logger log) {
-        String systemd = System.getenv("STATE_DIRECTORY");
-        java.nio.file.Path dir = options.stateDir != null
-                ? options.stateDir
-                : systemd == null || systemd.isBlank() ? null : java.nio.file.Path.of(systemd.split(":")[0]);
-        RevocationFile file;
-        try {
-            file = RevocationFile.open(dir);
-        } catch (IOException | RuntimeException e) {
-            throw new StartupException("--state-dir " + dir + ": " + e.getMessage(), 2);
-        }
-        java.util.Map<String, Long> inForce = file.inForce(System.currentTimeMillis() / 1000);
-        workers.revokeBeforeStart(inForce);
-        log.atInfo()
-                .addKeyValue("kept", file.where())
-                .addKeyValue("inForce", inForce.size())
-                .log("revocations");
-        return file;
     }
 
     private static List<InetSocketAddress> everyLocalAddress() throws IOException {

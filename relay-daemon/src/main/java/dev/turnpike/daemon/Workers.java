@@ -117,9 +117,9 @@ public final class Workers {
         }
     }
 
-    /** {@code listener} hears of every worker's allocation events, on that worker's thread; before they start. */
-    void onAllocationEvents(java.util.function.Consumer<dev.turnpike.core.Command.AllocationEvent> listener) {
-        loops.forEach(loop -> loop.onAllocationEvents(listener));
+    /** {@code listener} hears of every worker's allocation events and refusals, on its thread; before they start. */
+    void onCarriedOut(java.util.function.Consumer<dev.turnpike.core.Command> listener) {
+        loops.forEach(loop -> loop.onCarriedOut(listener));
     }
 
     /**

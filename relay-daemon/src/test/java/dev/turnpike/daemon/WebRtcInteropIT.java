@@ -22,16 +22,10 @@ class WebRtcInteropIT {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "the first peer over {0}, {1} worker(s)")
-    @CsvSource({"udp, 1", "tcp, 1", "tls, 1", "udp, 2", "tcp, 2", "tls, 2"})
-    void chromiumRelaysADataChannelThroughTurnpikeWithRelayCandidatesOnly(String transport, int workers)
-            throws Exception {
-        Path node = Interop.tool("node", "nodejs");
-        Path npm = Interop.tool("npm", "npm");
-        Path chromium = Interop.tool("chromium", "chromium");
-        assertThat(chromium).isEqualTo(Path.of("/usr/bin/chromium"));
+    /** playwright-core only (no browser download), the version pinned in package-lock.json, once. */
+    static synchronized void installPlaywright() throws Exception {
         if (!Files.isDirectory(SCRIPT_DIR.resolve("node_modules/playwright-core"))) {
-            // playwright-core only (no browser download): the version pinned in package-lock.json.
+            Path npm = Interop.tool("npm", "npm");
             Interop.Result install = Interop.run(
                     300,
                     npm.toString(),
@@ -43,6 +37,16 @@ class WebRtcInteropIT {
                     "--loglevel=error");
             assertThat(install.exitCode()).as("npm ci: " + install.output()).isZero();
         }
+    }
+
+    @ParameterizedTest(name = "the first peer over {0}, {1} worker(s)")
+    @CsvSource({"udp, 1", "tcp, 1", "tls, 1", "udp, 2", "tcp, 2", "tls, 2"})
+    void chromiumRelaysADataChannelThroughTurnpikeWithRelayCandidatesOnly(String transport, int workers)
+            throws Exception {
+        Path node = Interop.tool("node", "nodejs");
+        Path chromium = Interop.tool("chromium", "chromium");
+        assertThat(chromium).isEqualTo(Path.of("/usr/bin/chromium"));
+        installPlaywright();
         int port = Interop.testPort("127.0.0.1");
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
                 "--listen",

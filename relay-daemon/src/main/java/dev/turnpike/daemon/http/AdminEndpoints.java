@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  * AdminAccess}):
  *
  * <pre>
+ * GET    /                         the status page: HTML for a person, no script, no other request
  * GET    /allocations              the live allocations: JSON, or a table for Accept: text/plain
  * DELETE /allocations/{id}         ends one now (its client's next request gets 437)
  * GET    /usage                    usage by tag and by name: JSON, or CSV (?format=csv)
@@ -38,21 +39,25 @@ final class AdminEndpoints {
     private static final Logger log = LoggerFactory.getLogger(AdminEndpoints.class);
 
     private final Supplier<CompletableFuture<List<AllocationSummary>>> allocations;
+    private final Supplier<dev.turnpike.daemon.loop.LoopSnapshot> snapshots;
     private final RelayControls controls;
     private final OperatorActions actions;
 
     AdminEndpoints(
+            Supplier<dev.turnpike.daemon.loop.LoopSnapshot> snapshots,
             Supplier<CompletableFuture<List<AllocationSummary>>> allocations,
             RelayControls controls,
             OperatorActions actions) {
         this.allocations = allocations;
+        this.snapshots = snapshots;
         this.controls = controls;
         this.actions = actions;
     }
 
     /** Whether {@code path} is one of these endpoints'. */
     static boolean serves(String path) {
-        return path.equals("/allocations")
+        return path.equals("/")
+                || path.equals("/allocations")
                 || path.startsWith("/allocations/")
                 || path.equals("/revocations")
                 || path.startsWith("/revocations/")
@@ -64,7 +69,11 @@ final class AdminEndpoints {
     /** Answers {@code exchange}, whose access {@link AdminAccess} has allowed; {@code by} is who asked. */
     void handle(HttpExchange exchange, String path, String by) throws IOException {
         String method = exchange.getRequestMethod();
-        if (path.equals("/reload") || path.equals("/drain")) {
+        if (path.equals("/")) {
+            if (allowed(exchange, method, "GET", "HEAD")) {
+                status(exchange);
+            }
+        } else if (path.equals("/reload") || path.equals("/drain")) {
             if (allowed(exchange, method, "POST")) {
                 lifecycle(exchange, path);
             }
@@ -115,6 +124,36 @@ final class AdminEndpoints {
         } else {
             boolean started = controls.drain("POST /drain");
             Replies.reply(exchange, 202, started ? "draining\n" : "already draining\n");
+        }
+    }
+
+    /** The status page ({@link StatusPage}). */
+    private void status(HttpExchange exchange) throws IOException {
+        try {
+            List<AllocationSummary> live = allocations.get().get(2, TimeUnit.SECONDS);
+            StatusFacts facts = actions.statusFacts(live);
+            long startedMs =
+                    java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            String page = StatusPage.render(new StatusPage.Status(
+                    BuildInfo.VERSION,
+                    java.time.Duration.ofMillis(Math.max(0, System.currentTimeMillis() - startedMs)),
+                    facts.workers(),
+                    facts.listeners(),
+                    controls.draining(),
+                    snapshots.get(),
+                    live,
+                    facts.history(),
+                    facts.topTags(),
+                    facts.refusals(),
+                    System.nanoTime()));
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            // nothing on the page is to be framed or scripted into another site's
+            exchange.getResponseHeaders()
+                    .set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+            exchange.getResponseHeaders().set("X-Frame-Options", "DENY");
+            Replies.reply(exchange, 200, page);
+        } catch (Exception e) {
+            failed(exchange, "no status", e);
         }
     }
 

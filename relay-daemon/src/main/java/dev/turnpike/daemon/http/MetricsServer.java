@@ -42,7 +42,7 @@ public final class MetricsServer implements AutoCloseable {
         this.snapshots = snapshots;
         this.admin = admin;
         this.controls = controls;
-        this.endpoints = new AdminEndpoints(allocations, controls, actions);
+        this.endpoints = new AdminEndpoints(snapshots, allocations, controls, actions);
         server = HttpServer.create(address, 16);
         executor = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "turnpike-metrics");

@@ -3,7 +3,7 @@ package dev.turnpike.daemon.http;
 import java.util.Map;
 
 /**
- * What the operator's admin endpoints do to the relay: end one allocation, revoke a credential or lift a
+ * What the operator's admin endpoints do to the relay (and the little they read of the process): end one allocation, revoke a credential or lift a
  * revocation. Each is applied by every worker before it returns, and a revocation is on disk (with {@code
  * --state-dir}) before any worker applies it.
  */
@@ -25,6 +25,9 @@ public interface OperatorActions {
 
     /** Usage by tag and by name so far, live allocations included: JSON, or CSV when {@code csv}. */
     String usage(boolean csv) throws Exception;
+
+    /** What the status page shows that only the process knows, with {@code live} the allocations as they stand. */
+    StatusFacts statusFacts(java.util.List<dev.turnpike.core.AllocationSummary> live) throws Exception;
 
     /** Whether revocations outlive the process (--state-dir). */
     boolean persistent();

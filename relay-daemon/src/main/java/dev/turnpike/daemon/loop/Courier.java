@@ -25,8 +25,11 @@ final class Courier {
     private final Transports transports;
 
     private final LoopCounters counters;
-    /** Who else hears of allocations' events besides the log (usage by tag), or null; set before the loop runs. */
-    private java.util.function.Consumer<Command.AllocationEvent> listener;
+    /**
+     * Who else hears of what was carried out besides the log: allocations' events (usage by tag) and refused
+     * requests (the status page); null for none. Set before the loop runs.
+     */
+    private java.util.function.Consumer<Command> listener;
 
     Courier(
             Outbox out,
@@ -76,8 +79,13 @@ final class Courier {
         for (Command command = out.poll(); command != null; command = out.poll()) {
             switch (command) {
                 case Command.SendToClient s -> {
-                    if (s.refusal() != null && log.isDebugEnabled()) {
-                        logRefusal(s.client(), s.refusal());
+                    if (s.refusal() != null) {
+                        if (log.isDebugEnabled()) {
+                            logRefusal(s.client(), s.refusal());
+                        }
+                        if (listener != null) {
+                            listener.accept(s);
+                        }
                     }
                     transports
                             .of(s.listener())
@@ -94,8 +102,8 @@ final class Courier {
         }
     }
 
-    /** {@code listener} hears of every allocation's events from now on, on the loop's thread. */
-    void listen(java.util.function.Consumer<Command.AllocationEvent> listener) {
+    /** {@code listener} hears of allocations' events and refused requests from now on, on the loop's thread. */
+    void listen(java.util.function.Consumer<Command> listener) {
         this.listener = listener;
     }
 

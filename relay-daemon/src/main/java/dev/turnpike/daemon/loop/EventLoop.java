@@ -209,8 +209,11 @@ public final class EventLoop implements Runnable {
         return control.submit(relay::allocations);
     }
 
-    /** {@code listener} hears of every allocation's events on this loop's thread; set before it runs. */
-    public void onAllocationEvents(java.util.function.Consumer<dev.turnpike.core.Command.AllocationEvent> listener) {
+    /**
+     * {@code listener} hears of allocations' events ({@code Command.AllocationEvent}) and of refused requests (a
+     * {@code Command.SendToClient} with its refusal) on this loop's thread; set before it runs.
+     */
+    public void onCarriedOut(java.util.function.Consumer<dev.turnpike.core.Command> listener) {
         courier.listen(listener);
     }
 

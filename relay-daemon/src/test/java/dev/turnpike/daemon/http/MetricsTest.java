@@ -219,6 +219,11 @@ class MetricsTest {
         }
 
         @Override
+        public StatusFacts statusFacts(List<AllocationSummary> live) {
+            return new StatusFacts(2, List.of("udp 127.0.0.1:3478"), List.of(), List.of(), List.of());
+        }
+
+        @Override
         public String usage(boolean csv) {
             return csv ? "kind,key\n" : "{\"since\":\"x\"}\n";
         }
@@ -283,6 +288,14 @@ class MetricsTest {
             assertThat(csv.headers().firstValue("Content-Type")).hasValue("text/csv; charset=utf-8");
             assertThat(csv.body()).isEqualTo("kind,key\n");
             assertThat(get(server, "POST", "/usage").statusCode()).isEqualTo(405);
+
+            HttpResponse<String> page = get(server, "GET", "/");
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+            assertThat(page.headers().firstValue("Content-Security-Policy"))
+                    .hasValue("default-src 'none'; style-src 'unsafe-inline'");
+            assertThat(page.body()).contains("<title>Turnpike status</title>", "2 workers", "udp 127.0.0.1:3478");
+            assertThat(get(server, "POST", "/").statusCode()).isEqualTo(405);
 
             actions.failing = true;
             HttpResponse<String> failed = get(server, "PUT", "/revocations/eve");
@@ -410,7 +423,10 @@ class MetricsTest {
             assertThat(metrics.body()).contains("turnpike_buffered_packets_total 7");
 
             assertThat(get(server, "GET", "/metricsx").statusCode()).isEqualTo(404);
-            assertThat(get(server, "GET", "/").statusCode()).isEqualTo(404);
+            assertThat(get(server, "GET", "/nothing-here").statusCode()).isEqualTo(404);
+            assertThat(get(server, "GET", "/").headers().firstValue("Content-Type"))
+                    .as("/ is the status page now")
+                    .hasValue("text/html; charset=utf-8");
             HttpResponse<String> post = get(server, "POST", "/metrics");
             assertThat(post.statusCode()).isEqualTo(405);
             assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
