@@ -9,8 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Dockerfile, read as text: no Docker engine runs where these tests run, so the image itself is not built here
- * (docs/operations.md says how to build and run it). What can be checked without one is checked.
+ * The Dockerfile, read as text, in every test run; the image itself is built and run with podman by {@code
+ * packaging/container/test.sh}, which CI runs after the tests (it makes its own base images, which takes minutes).
  */
 class DockerfileTest {
     private static final Path ROOT = Path.of("..");
