@@ -39,6 +39,7 @@ public final class LoopCounters {
     /** Released relay sockets whose close() failed (their descriptors are gone all the same). */
     public long closeErrors;
     /** The most bytes ever waiting in the send queue at once. */
+    @Highest
     public long queuedBytesHighWater;
     /** Times the rest of a read batch was held back because the queue reached --max-queued-bytes. */
     public long batchesHeld;
@@ -86,40 +87,41 @@ public final class LoopCounters {
     }
 
     /**
-     * Adds {@code other}'s counts to these, and answers these: the workers' counters summed for the process. The
-     * high water is the highest of them, since each worker's queue has a bound of its own.
+     * Adds {@code other}'s counts to these, and answers these: the workers' counters summed for the process. Every
+     * counter is a field above and a line in {@code http.MetricSeries}, no more: this sums each {@code long} field
+     * and each element of a {@code long[]} field by reflection (once a second a worker, off the data path), and
+     * keeps the highest of a field marked {@link Highest}, since each worker's queue has a bound of its own.
      */
     LoopCounters add(LoopCounters other) {
-        for (int i = 0; i < streamsClosed.length; i++) {
-            streamsClosed[i] += other.streamsClosed[i];
+        try {
+            for (java.lang.reflect.Field f : FIELDS) {
+                if (f.getType() == long[].class) {
+                    long[] mine = (long[]) f.get(this);
+                    long[] theirs = (long[]) f.get(other);
+                    for (int i = 0; i < mine.length; i++) {
+                        mine[i] += theirs[i];
+                    }
+                } else if (f.isAnnotationPresent(Highest.class)) {
+                    f.setLong(this, Math.max(f.getLong(this), f.getLong(other)));
+                } else {
+                    f.setLong(this, f.getLong(this) + f.getLong(other));
+                }
+            }
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("the loop's own fields", e);
         }
-        streamsAccepted += other.streamsAccepted;
-        streamsRefused += other.streamsRefused;
-        streamsOpen += other.streamsOpen;
-        streamMessagesReceived += other.streamMessagesReceived;
-        streamBytesWritten += other.streamBytesWritten;
-        tlsHandshakes += other.tlsHandshakes;
-        iterations += other.iterations;
-        datagramsReceived += other.datagramsReceived;
-        datagramsSent += other.datagramsSent;
-        sendsRequested += other.sendsRequested;
-        sentToPeers += other.sentToPeers;
-        sentToClients += other.sentToClients;
-        timerRuns += other.timerRuns;
-        timerRunsWhileSuspended += other.timerRunsWhileSuspended;
-        suspendedWaits += other.suspendedWaits;
-        suspendedWakeupsByWritability += other.suspendedWakeupsByWritability;
-        packetsBuffered += other.packetsBuffered;
-        suspendedNs += other.suspendedNs;
-        bufferedNs += other.bufferedNs;
-        receiveErrors += other.receiveErrors;
-        droppedFullBuffer += other.droppedFullBuffer;
-        droppedShed += other.droppedShed;
-        internalErrors += other.internalErrors;
-        sendErrors += other.sendErrors;
-        closeErrors += other.closeErrors;
-        batchesHeld += other.batchesHeld;
-        queuedBytesHighWater = Math.max(queuedBytesHighWater, other.queuedBytesHighWater);
         return this;
     }
+
+    /** A counter summed across workers as its highest, not its total. */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    @java.lang.annotation.Target(java.lang.annotation.ElementType.FIELD)
+    @interface Highest {}
+
+    /** The counters: every instance field of type long or long[]. */
+    private static final java.util.List<java.lang.reflect.Field> FIELDS = java.util.Arrays.stream(
+                    LoopCounters.class.getDeclaredFields())
+            .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers()))
+            .filter(f -> f.getType() == long.class || f.getType() == long[].class)
+            .toList();
 }
