@@ -75,12 +75,16 @@ step "run it: host network, defaults, port $PORT, the HEALTHCHECK's own command"
   --listen "127.0.0.1:$PORT" --realm example.org --user alice:wonderland --allow-peer 127.0.0.0/8 --drain-timeout 5 \
   > /dev/null
 trap '"${PODMAN[@]}" rm -f turnpike-ci > /dev/null 2>&1 || true' EXIT
+# the log read into a file, then searched: `podman logs | grep -q` under pipefail fails whenever grep stops
+# reading early and podman then writes to a closed pipe
+relay_log() { "${PODMAN[@]}" logs turnpike-ci > "$WORK/relay.log" 2>&1 || true; }
 for _ in $(seq 100); do
-  "${PODMAN[@]}" logs turnpike-ci 2>&1 | grep -q 'sockets ready' && break
+  relay_log
+  grep -q 'sockets ready' "$WORK/relay.log" && break
   sleep 0.2
 done
-"${PODMAN[@]}" logs turnpike-ci 2>&1 | tail -n 12
-"${PODMAN[@]}" logs turnpike-ci 2>&1 | grep -q 'open-files limit (1024)' || fail "no line about the open-files limit"
+tail -n 12 "$WORK/relay.log"
+grep -q 'open-files limit (1024)' "$WORK/relay.log" || fail "no line about the open-files limit"
 pid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' turnpike-ci)
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$uid" != 0 ] || fail "the relay runs as root"
@@ -96,7 +100,9 @@ JAR=relay-daemon/target/turnpike.jar
 step "podman stop: SIGTERM drains, then exit 0"
 "${PODMAN[@]}" stop turnpike-ci > /dev/null
 code=$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' turnpike-ci)
-"${PODMAN[@]}" logs turnpike-ci 2>&1 | grep -Eq 'drain(ed| timed out)' || fail "no drain in the log"
+relay_log
+tail -n 8 "$WORK/relay.log"
+grep -Eq 'drain(ed| timed out)' "$WORK/relay.log" || fail "no drain in the log (exit code $code)"
 [ "$code" = 0 ] || fail "exit code $code after podman stop"
 echo "stopped: drained, exit code 0"
 echo "container test: passed (image $(( size / 1000000 )) MB)"
