@@ -22,16 +22,7 @@ import java.nio.channels.DatagramChannel;
  */
 @SuppressWarnings("restricted")
 public final class TosProbe implements AutoCloseable {
-    private static final MethodHandle SETSOCKOPT = Libc.downcall(
-            "setsockopt",
-            FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS,
-                    ValueLayout.JAVA_INT),
-            false);
+    private static final MethodHandle SETSOCKOPT = Libc.downcall("setsockopt", Libc.SETSOCKOPT, false);
     private static final MethodHandle RECVMSG = Libc.downcall(
             "recvmsg",
             FunctionDescriptor.of(

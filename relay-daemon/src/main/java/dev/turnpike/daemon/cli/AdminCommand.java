@@ -95,17 +95,28 @@ public final class AdminCommand {
         return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "The live allocations, one line each.")
-    static final class ListAllocations implements Callable<Integer> {
+    /** A listing for a person, or JSON for scripts. */
+    abstract static class Listing implements Callable<Integer> {
         @ParentCommand
         AdminCommand admin;
 
         @Option(names = "--json", description = "JSON, for scripts, instead of a table.")
         boolean json;
 
+        /** The admin endpoint that answers it. */
+        abstract String path();
+
         @Override
         public Integer call() {
-            return admin.call("GET", "/allocations", json ? "application/json" : "text/plain");
+            return admin.call("GET", path(), json ? "application/json" : "text/plain");
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "The live allocations, one line each.")
+    static final class ListAllocations extends Listing {
+        @Override
+        String path() {
+            return "/allocations";
         }
     }
 
@@ -170,16 +181,10 @@ public final class AdminCommand {
     }
 
     @Command(name = "revocations", mixinStandardHelpOptions = true, description = "The revocations in force.")
-    static final class ListRevocations implements Callable<Integer> {
-        @ParentCommand
-        AdminCommand admin;
-
-        @Option(names = "--json", description = "JSON, for scripts, instead of a table.")
-        boolean json;
-
+    static final class ListRevocations extends Listing {
         @Override
-        public Integer call() {
-            return admin.call("GET", "/revocations", json ? "application/json" : "text/plain");
+        String path() {
+            return "/revocations";
         }
     }
 }

@@ -72,7 +72,8 @@ final class AllocationsJson {
         return b.append(allocations.size()).append(" allocation(s)\n").toString();
     }
 
-    private static String bytes(long count) {
+    /** A byte count for a person: B, kB or MB, whole numbers (the admin table, the status page). */
+    static String bytes(long count) {
         return count < 10_000 ? count + " B" : count < 10_000_000 ? count / 1000 + " kB" : count / 1_000_000 + " MB";
     }
 

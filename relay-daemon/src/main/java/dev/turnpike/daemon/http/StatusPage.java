@@ -147,9 +147,9 @@ final class StatusPage {
                     .append("</td><td class=\"n\">")
                     .append(duration(Duration.ofSeconds(a.ageSeconds())))
                     .append("</td><td class=\"n\">")
-                    .append(bytes(a.bytesToPeers()))
+                    .append(AllocationsJson.bytes(a.bytesToPeers()))
                     .append("</td><td class=\"n\">")
-                    .append(bytes(a.bytesToClient()))
+                    .append(AllocationsJson.bytes(a.bytesToClient()))
                     .append("</td></tr>");
         }
         b.append("</table></div>");
@@ -201,7 +201,7 @@ final class StatusPage {
                     .append("</td><td class=\"n\">")
                     .append(r.usage().allocations())
                     .append("</td><td class=\"n\">")
-                    .append(bytes(r.usage().bytes()))
+                    .append(AllocationsJson.bytes(r.usage().bytes()))
                     .append("</td></tr>");
         }
         b.append("</table>");
@@ -258,9 +258,5 @@ final class StatusPage {
                 : perSecond < 1e6
                         ? String.format(Locale.ROOT, "%.1f kbit/s", perSecond / 1e3)
                         : String.format(Locale.ROOT, "%.1f Mbit/s", perSecond / 1e6);
-    }
-
-    private static String bytes(long count) {
-        return count < 10_000 ? count + " B" : count < 10_000_000 ? count / 1000 + " kB" : count / 1_000_000 + " MB";
     }
 }

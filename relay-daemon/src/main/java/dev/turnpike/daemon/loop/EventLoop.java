@@ -358,7 +358,7 @@ public final class EventLoop implements Runnable {
 
     /** A datagram socket or a stream's key is ready: a stream waits while the loop may not read. */
     private void onReady(SelectionKey key) {
-        transports.onReady(key, nowNs, datagrams.mayRead());
+        transports.onReady(key, nowNs);
     }
 
     /** Closes every socket; the loop's own end does it, and {@code Workers} for a loop that never ran. */

@@ -69,17 +69,7 @@ public final class TrafficClass {
                 // every selectable socket of the JDK's implements it, TCP ones included
                 fdVal = Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal");
                 fdVal.setAccessible(true);
-                // int setsockopt(int fd, int level, int name, const void *value, socklen_t length)
-                setsockopt = Libc.downcall(
-                        "setsockopt",
-                        FunctionDescriptor.of(
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.ADDRESS,
-                                ValueLayout.JAVA_INT),
-                        true);
+                setsockopt = Libc.downcall("setsockopt", Libc.SETSOCKOPT, true);
             } catch (ReflectiveOperationException | RuntimeException e) {
                 reason = e.getMessage();
             }

@@ -71,13 +71,14 @@ final class Transports {
     }
 
     /**
-     * A key is ready: a datagram socket's always (a batch already read is never what stops reading), another
-     * transport's only while the loop {@code mayRead}.
+     * A key is ready: a datagram socket's always (the datagram transport itself passes over a socket while reading
+     * is stopped, so that it is read first later), another transport's only while the loop may read ({@link
+     * DatagramTransport#mayRead}: no batch held, the send queue not at its bound).
      */
-    void onReady(SelectionKey key, long nowNs, boolean mayRead) {
+    void onReady(SelectionKey key, long nowNs) {
         if (datagrams.owns(key)) {
             datagrams.onReady(key, nowNs);
-        } else if (mayRead) {
+        } else if (datagrams.mayRead()) {
             for (Transport t : others) {
                 if (t.owns(key)) {
                     t.onReady(key, nowNs);

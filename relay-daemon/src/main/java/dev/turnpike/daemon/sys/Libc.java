@@ -20,6 +20,15 @@ public final class Libc {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
 
+    /** {@code int setsockopt(int fd, int level, int name, const void *value, socklen_t length)}. */
+    public static final FunctionDescriptor SETSOCKOPT = FunctionDescriptor.of(
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT);
+
     /** ssize_t sendto(int sockfd, const void *buf, size_t len, int flags, const struct sockaddr *dest, socklen_t n) */
     public static final FunctionDescriptor SENDTO = FunctionDescriptor.of(
             ValueLayout.JAVA_LONG,
