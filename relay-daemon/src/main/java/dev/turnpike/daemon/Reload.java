@@ -47,6 +47,7 @@ public final class Reload {
             "--public-address",
             "--metrics-listen",
             "--state-dir",
+            "--usage-top",
             "--receive-buffer",
             "--send-buffer",
             "--max-queued-bytes",

@@ -124,6 +124,11 @@ class LifecycleIT {
             assertThat(Scrape.http(base, "GET", "/metrics").body())
                     .contains("turnpike_reloads_total{result=\"applied\"} 2\n")
                     .contains("turnpike_reloads_total{result=\"refused\"} 2\n");
+            // the usage table is sized at start: a new --usage-top takes a restart
+            write(config, append(settings, "user-quota = 50", "usage-top = 5"));
+            HttpResponse<String> usageTop = Scrape.http(base, "POST", "/reload");
+            assertThat(usageTop.statusCode()).isEqualTo(409);
+            assertThat(usageTop.body()).contains("--usage-top changed, which takes a restart");
             assertThat(daemon.terminate()).isZero();
             assertThat(daemon.output()).doesNotContain("wonderland", "c4rol-pw", "d4ve-pw", "builder");
         }
