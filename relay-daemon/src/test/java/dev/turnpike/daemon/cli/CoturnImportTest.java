@@ -99,6 +99,14 @@ class CoturnImportTest {
                 .isEmpty();
         assertThat(CoturnImport.read("cert=/c\n").notMapped()).anyMatch(l -> l.contains("needs both cert and pkey"));
         assertThat(CoturnImport.read("no-udp\n").notMapped()).containsExactly("no-udp: Turnpike always listens on UDP");
+        assertThat(CoturnImport.read("\n\n# only comments\n   \n").config())
+                .containsExactly("listen-tcp = 0.0.0.0:3478");
+        assertThat(CoturnImport.read("realm=" + "r".repeat(100_000) + "\n").config())
+                .as("a value as long as it comes")
+                .contains("realm = " + "r".repeat(100_000));
+        assertThat(CoturnImport.read("=\n\"\"\n--\nmax-bps=lots\n").notMapped())
+                .as("lines that are no option, and a value that is no number")
+                .contains("max-bps=lots: not a number");
     }
 
     @Test

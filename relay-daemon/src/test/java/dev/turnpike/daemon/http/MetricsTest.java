@@ -251,6 +251,13 @@ class MetricsTest {
             assertThat(get(server, "DELETE", "/allocations/8").statusCode()).isEqualTo(404);
             assertThat(get(server, "DELETE", "/allocations/seven").statusCode()).isEqualTo(400);
             assertThat(get(server, "DELETE", "/allocations/").statusCode()).isEqualTo(400);
+            assertThat(get(server, "DELETE", "/allocations/" + Long.MAX_VALUE).statusCode())
+                    .as("the largest id: no such allocation")
+                    .isEqualTo(404);
+            assertThat(get(server, "DELETE", "/allocations/99999999999999999999")
+                            .statusCode())
+                    .as("past a long")
+                    .isEqualTo(400);
             assertThat(get(server, "GET", "/allocations/7").statusCode()).isEqualTo(405);
 
             HttpResponse<String> revoked = get(server, "PUT", "/revocations/1800000000:carol:customer-42");
@@ -271,6 +278,18 @@ class MetricsTest {
                     .isEqualTo(400);
             assertThat(get(server, "PUT", "/revocations/").statusCode())
                     .as("no name")
+                    .isEqualTo(400);
+            assertThat(get(server, "PUT", "/revocations/" + "n".repeat(513)).statusCode())
+                    .as("the longest USERNAME")
+                    .isEqualTo(200);
+            assertThat(get(server, "PUT", "/revocations/" + "n".repeat(514)).statusCode())
+                    .isEqualTo(400);
+            assertThat(get(server, "PUT", "/revocations/bob?until=99999999999999999999")
+                            .statusCode())
+                    .as("a time past a long")
+                    .isEqualTo(400);
+            assertThat(get(server, "PUT", "/revocations/bob?until=").statusCode())
+                    .as("an empty time")
                     .isEqualTo(400);
 
             HttpResponse<String> listed = get(server, "GET", "/revocations");
