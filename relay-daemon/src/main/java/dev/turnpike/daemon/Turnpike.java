@@ -160,6 +160,7 @@ public final class Turnpike implements Callable<Integer> {
                     tls,
                     settings.streamLimits(),
                     settings.proxyProtocol(),
+                    settings.httpsBackend(),
                     PooledByteBufAllocator.DEFAULT,
                     new SocketOptions(
                             options.receiveBuffer,

@@ -12,6 +12,7 @@ import dev.turnpike.daemon.loop.KernelTransmitter;
 import dev.turnpike.daemon.loop.Listeners;
 import dev.turnpike.daemon.loop.LoopSnapshot;
 import dev.turnpike.daemon.loop.SocketOptions;
+import dev.turnpike.daemon.stream.HttpsBackend;
 import dev.turnpike.daemon.stream.ProxyProtocol;
 import dev.turnpike.daemon.stream.StreamLimits;
 import dev.turnpike.daemon.stream.StreamTransport;
@@ -68,6 +69,7 @@ public final class Workers {
             SSLContext context,
             StreamLimits limits,
             ProxyProtocol proxy,
+            HttpsBackend backend,
             ByteBufAllocator allocator,
             SocketOptions options)
             throws IOException {
@@ -82,8 +84,8 @@ public final class Workers {
                 EventLoop loop = new EventLoop(
                         each.addresses(Listeners.Kind.UDP), allocator, options, new KernelTransmitter(), reservedPorts);
                 loops.add(loop);
-                streams.add((StreamTransport)
-                        loop.listen(each, STREAMS, parts -> new StreamTransport(parts, limits, proxy, context)));
+                streams.add((StreamTransport) loop.listen(
+                        each, STREAMS, parts -> new StreamTransport(parts, limits, proxy, context, backend)));
                 if (i == 0) {
                     each = each.bound(loop.boundListeners()); // the others join the ports the first was given
                 }

@@ -55,6 +55,9 @@ class CommandLineIT {
             {"--workers", "0"},
             {"--workers", "many"},
             {"--workers", "1025"},
+            {"--https-backend", "127.0.0.1:8080"},
+            {"--https-backend-h2", "127.0.0.1:8081"},
+            {"--https-backend-idle-timeout", "0"},
         };
         for (String[] flag : cases) {
             Interop.Result result = java("--listen", "127.0.0.1:0", flag[0], flag[1]);

@@ -52,6 +52,7 @@ class WorkersTest {
                 null,
                 new StreamLimits(0, 0, 10_000_000_000L, 1 << 20, 0),
                 ProxyProtocol.NONE,
+                null,
                 PooledByteBufAllocator.DEFAULT,
                 new SocketOptions(0, 0, false, true, SocketOptions.DEFAULT_MAX_QUEUED_BYTES, false, count > 1, true));
         List<InetSocketAddress> bound = workers.first().boundListeners();

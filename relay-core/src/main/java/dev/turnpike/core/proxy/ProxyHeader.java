@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
 /**
  * The PROXY protocol version 2 header (HAProxy's proxy-protocol.txt, section 2.2) that a load balancer puts in
  * front of a TCP connection's first bytes to tell the server who the client really is. Binary only: version 1's
- * text form is not accepted. Reads a buffer, never a socket.
+ * text form is not accepted. Reads and writes a buffer, never a socket: the relay reads the header from a load
+ * balancer in front of it, and writes one to a web server behind it (--https-backend-proxy-protocol).
  */
 public final class ProxyHeader {
     /** Not all of the header has arrived yet. */
@@ -28,7 +29,43 @@ public final class ProxyHeader {
     private static final int FAMILY_INET = 0x1;
     private static final int FAMILY_INET6 = 0x2;
 
+    /** The longest header {@link #write} writes: two IPv6 addresses and ports, no TLV. */
+    public static final int MAX_WRITTEN = FIXED + 36;
+
+    private static final int TCP_OVER_INET = 0x11;
+    private static final int TCP_OVER_INET6 = 0x21;
+
     private ProxyHeader() {}
+
+    /**
+     * Writes the header of a TCP connection from {@code source} to {@code destination} at {@code b}'s position, and
+     * moves the position past it: TCP over IPv4 when both addresses are IPv4, else TCP over IPv6, an IPv4 address
+     * written in its IPv4-mapped form (the format has one family for both ends).
+     */
+    public static void write(ByteBuffer b, InetSocketAddress source, InetSocketAddress destination) {
+        byte[] from = source.getAddress().getAddress();
+        byte[] to = destination.getAddress().getAddress();
+        boolean inet = from.length == 4 && to.length == 4;
+        b.put(SIGNATURE);
+        b.put((byte) COMMAND_PROXY);
+        b.put((byte) (inet ? TCP_OVER_INET : TCP_OVER_INET6));
+        b.putShort((short) addressBytes(inet ? FAMILY_INET : FAMILY_INET6));
+        b.put(inet ? from : mapped(from));
+        b.put(inet ? to : mapped(to));
+        b.putShort((short) source.getPort());
+        b.putShort((short) destination.getPort());
+    }
+
+    private static byte[] mapped(byte[] address) {
+        if (address.length == 16) {
+            return address;
+        }
+        byte[] v6 = new byte[16];
+        v6[10] = (byte) 0xFF;
+        v6[11] = (byte) 0xFF;
+        System.arraycopy(address, 0, v6, 12, 4);
+        return v6;
+    }
 
     /**
      * The length of the header at {@code offset}, with {@code available} bytes there: {@link #NEED_MORE} until

@@ -142,4 +142,36 @@ class ProxyHeaderTest {
             ProxyHeader.source(b, 0); // reads only within the header: no exception
         }
     }
+
+    @Test
+    void aWrittenIpv4HeaderIsHaproxysExampleByteForByte() throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(ProxyHeader.MAX_WRITTEN);
+        ProxyHeader.write(
+                b,
+                new InetSocketAddress(InetAddress.getByName("192.0.2.7"), 40000),
+                new InetSocketAddress(InetAddress.getByName("198.51.100.1"), 3478));
+        assertThat(HexFormat.of().formatHex(b.array(), 0, b.position()))
+                .isEqualTo(HexFormat.of().formatHex(ipv4()));
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void aWrittenHeaderReadsBackAsTheClientItNames(long seed) throws Exception {
+        Gen g = new Gen(seed);
+        InetSocketAddress source =
+                new InetSocketAddress(InetAddress.getByAddress(g.bytes(g.bool() ? 4 : 16)), g.between(0, 65_535));
+        InetSocketAddress destination =
+                new InetSocketAddress(InetAddress.getByAddress(g.bytes(g.bool() ? 4 : 16)), g.between(0, 65_535));
+        ByteBuffer b = ByteBuffer.allocate(ProxyHeader.MAX_WRITTEN + 4);
+        ProxyHeader.write(b, source, destination);
+        int written = b.position();
+        assertThat(written).isBetween(28, ProxyHeader.MAX_WRITTEN);
+        assertThat(ProxyHeader.length(b, 0, written + 4)).isEqualTo(written);
+        InetSocketAddress read = ProxyHeader.source(b, 0);
+        assertThat(read.getPort()).isEqualTo(source.getPort());
+        byte[] expected = source.getAddress().getAddress();
+        byte[] got = read.getAddress().getAddress();
+        // an IPv4 client beside an IPv6 destination travels IPv4-mapped, which the JDK reads back as IPv4
+        assertThat(got).isEqualTo(expected);
+    }
 }

@@ -66,6 +66,40 @@ public final class RelayOptions {
     public String tlsKey;
 
     @Option(
+            names = "--https-backend",
+            paramLabel = "ADDR:PORT",
+            converter = HostPortConverter.class,
+            description = "Share the --listen-tls port with a web site: a connection whose first bytes after the "
+                    + "handshake are not a STUN message is passed, byte for byte both ways, to this HTTP/1.1 web "
+                    + "server in plain text (TLS ends at the relay). Default: none (such a connection is closed as "
+                    + "malformed).")
+    InetSocketAddress httpsBackend;
+
+    @Option(
+            names = "--https-backend-proxy-protocol",
+            description = "Start each connection to --https-backend with a PROXY protocol v2 header naming the real "
+                    + "client (nginx: listen ... proxy_protocol). Default: off.")
+    boolean httpsBackendProxyProtocol;
+
+    @Option(
+            names = "--https-backend-h2",
+            paramLabel = "ADDR:PORT",
+            converter = HostPortConverter.class,
+            description = "Where connections that chose HTTP/2 by ALPN go, in plain HTTP/2 ('prior knowledge': nginx "
+                    + "listen ... http2). Only with it is h2 offered; the same address as --https-backend if that "
+                    + "port takes both. Default: none (HTTP/1.1 only).")
+    InetSocketAddress httpsBackendH2;
+
+    @Option(
+            names = "--https-backend-idle-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "120",
+            description = "A connection passed to --https-backend on which no byte moves either way this long is "
+                    + "closed (a backend that accepts and never reads, a client that never reads). 1 to 86400 "
+                    + "seconds. Default: ${DEFAULT-VALUE}.")
+    long httpsBackendIdleTimeout;
+
+    @Option(
             names = "--proxy-protocol",
             paramLabel = "ADDR:PORT",
             split = ",",

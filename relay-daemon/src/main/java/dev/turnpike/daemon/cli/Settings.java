@@ -5,6 +5,7 @@ import dev.turnpike.core.auth.Credentials;
 import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.policy.PeerPolicy;
 import dev.turnpike.daemon.loop.Listeners;
+import dev.turnpike.daemon.stream.HttpsBackend;
 import dev.turnpike.daemon.stream.ProxyProtocol;
 import dev.turnpike.daemon.stream.StreamLimits;
 import dev.turnpike.daemon.stream.TlsCertificates;
@@ -47,6 +48,7 @@ public final class Settings {
     private final List<Cidr> allow = new ArrayList<>();
     private final List<Cidr> deny = new ArrayList<>();
     private final List<Cidr> proxyFrom = new ArrayList<>();
+    private HttpsBackend httpsBackend;
 
     private Settings(RelayOptions flags) {
         this.flags = flags;
@@ -124,6 +126,7 @@ public final class Settings {
         for (String cidr : flags.denyPeers) {
             s.deny.add(cidr("--deny-peer", cidr));
         }
+        s.httpsBackend = HttpsBackendFlags.from(flags);
         s.addresses = RelayAddresses.from(flags, listen);
         return s;
     }
@@ -150,6 +153,7 @@ public final class Settings {
         long range = relayPortHigh - relayPortLow + 1L;
         int families = (addresses.relayIpv4() != null ? 1 : 0) + (addresses.relayIpv6() != null ? 1 : 0);
         long connections = flags.listenTcp.isEmpty() && flags.listenTls.isEmpty() ? 0 : flags.maxConnections;
+        connections *= httpsBackend == null ? 1 : 2; // a connection passed to the web backend holds a second socket
         // each worker binds every listener, and has its selectors (an epoll descriptor each, and the JDK's pipe)
         DescriptorBudget budget = new DescriptorBudget(
                 limit, (long) workers * (listeners + 4) + connections + RESERVED_DESCRIPTORS, families);
@@ -351,6 +355,11 @@ public final class Settings {
     /** Where a PROXY v2 load balancer may connect from (which listeners take its header: {@link #listeners}). */
     public ProxyProtocol proxyProtocol() {
         return new ProxyProtocol(List.copyOf(proxyFrom));
+    }
+
+    /** The web server behind the TLS port (--https-backend), or null. */
+    public HttpsBackend httpsBackend() {
+        return httpsBackend;
     }
 
     /** The listeners: {@code udp} (--listen, or every local address), --listen-tcp, --listen-tls. */

@@ -147,6 +147,19 @@ public record MetricSeries(
                     s -> s.loop().streamBytesWritten),
             counter("turnpike_tls_handshakes_total", "TLS handshakes completed.", s -> s.loop().tlsHandshakes),
             counter(
+                    "turnpike_https_backend_connections_total",
+                    "TLS connections whose first bytes were not STUN, passed to --https-backend (how they ended: "
+                            + "turnpike_connections_closed_total, reasons backend_*).",
+                    s -> s.loop().webPassages),
+            labelled(
+                    "turnpike_https_backend_bytes_total",
+                    "counter",
+                    "Plaintext bytes carried between clients and --https-backend.",
+                    "direction",
+                    List.of(
+                            new Sample("to_backend", s -> s.loop().webBytesToBackend),
+                            new Sample("from_backend", s -> s.loop().webBytesFromBackend))),
+            counter(
                     "turnpike_allocations_closed_with_connection_total",
                     "Allocations that ended because their client's TCP or TLS connection closed.",
                     s -> s.relay().allocationsClosedWithConnection()),

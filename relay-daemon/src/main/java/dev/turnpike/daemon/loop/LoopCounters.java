@@ -64,7 +64,13 @@ public final class LoopCounters {
          */
         PROXY_HEADER,
         /** The relay stopped. */
-        SHUTDOWN
+        SHUTDOWN,
+        /** Passed to --https-backend, which refused the connection or did not accept it in time. */
+        BACKEND_UNREACHABLE,
+        /** Passed to --https-backend, which closed its side (or reset it): the exchange is over. */
+        BACKEND_CLOSED,
+        /** Passed to --https-backend, and no byte moved either way for --https-backend-idle-timeout. */
+        BACKEND_IDLE
     }
 
     /** Connections accepted; refused at once for a limit (--max-connections, --connections-per-ip). */
@@ -81,6 +87,11 @@ public final class LoopCounters {
     public long streamBytesWritten;
     /** TLS handshakes completed. */
     public long tlsHandshakes;
+    /** TLS connections passed to --https-backend, and the plaintext bytes carried each way. */
+    public long webPassages;
+
+    public long webBytesToBackend;
+    public long webBytesFromBackend;
 
     public LoopCounters copy() {
         return new LoopCounters().add(this);

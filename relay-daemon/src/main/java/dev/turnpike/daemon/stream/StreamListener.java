@@ -55,14 +55,17 @@ final class StreamListener {
         return new StreamListener(server, index, context, proxied);
     }
 
-    /** A TLS session for a connection just accepted, with the certificates of now; null on a TCP listener. */
-    TlsSession newTlsSession() {
+    /**
+     * A TLS session for a connection just accepted, with the certificates of now, offering the web backend's ALPN
+     * protocols {@code web} beside stun.turn; null on a TCP listener.
+     */
+    TlsSession newTlsSession(java.util.List<String> web) {
         if (!tls) {
             return null;
         }
         SSLEngine engine = context.createSSLEngine();
         engine.setEnabledProtocols(TlsCertificates.PROTOCOLS);
-        Alpn.offer(engine);
+        Alpn.offer(engine, web);
         return new TlsSession(engine);
     }
 }

@@ -1,6 +1,5 @@
 package dev.turnpike.daemon.stream;
 
-import dev.turnpike.core.proxy.ProxyHeader;
 import dev.turnpike.core.stun.StreamFraming;
 import dev.turnpike.daemon.log.RepeatedWarnings;
 import dev.turnpike.daemon.loop.ClientInput;
@@ -59,9 +58,22 @@ public final class StreamTransport implements Transport {
     /** Reads each connection's DSCP (--dscp-preserve), or null. */
     private final TrafficClass marks;
 
-    /** On the loop of {@code loop}: TLS listeners with {@code context}'s certificates, PROXY headers from {@code proxy}. */
+    private final ProxyHeaderReader proxyHeaders;
+    /** The port shared with a web site: TLS connections that do not start as TURN go to the backend. */
+    private final WebPassages passages;
+    /** The backend's ALPN protocols, offered beside stun.turn; none without a backend. */
+    private final List<String> webProtocols;
+
+    /**
+     * On the loop of {@code loop}: TLS listeners with {@code context}'s certificates, PROXY headers from {@code
+     * proxy}, a web site behind the TLS port at {@code backend} (or null).
+     */
     public StreamTransport(
-            TransportContext loop, StreamLimits limits, ProxyProtocol proxyProtocol, SSLContext context) {
+            TransportContext loop,
+            StreamLimits limits,
+            ProxyProtocol proxyProtocol,
+            SSLContext context,
+            HttpsBackend backend) {
         this.marks = loop.marks();
         this.context = context;
         this.reusePort = loop.reusePort();
@@ -70,6 +82,9 @@ public final class StreamTransport implements Transport {
         this.limits = limits;
         this.delivery = loop.input();
         this.admission = new ConnectionAdmission(limits, proxyProtocol, System.nanoTime());
+        this.proxyHeaders = new ProxyHeaderReader(admission, counters);
+        this.passages = new WebPassages(backend, selector, counters, this::close);
+        this.webProtocols = backend == null ? List.of() : backend.protocols();
     }
 
     @Override
@@ -83,7 +98,9 @@ public final class StreamTransport implements Transport {
 
     @Override
     public boolean owns(SelectionKey key) {
-        return key.attachment() instanceof StreamListener || key.attachment() instanceof StreamConnection;
+        return key.attachment() instanceof StreamListener
+                || key.attachment() instanceof StreamConnection
+                || key.attachment() instanceof WebPassage;
     }
 
     @Override
@@ -146,11 +163,15 @@ public final class StreamTransport implements Transport {
                         close(c, LoopCounters.StreamClose.ERROR);
                         return;
                     }
+                    if (c.pending.isEmpty()) {
+                        passages.clientDrained(c);
+                    }
                 }
                 if (key.isValid() && key.isReadable()) {
-                    read(c);
+                    read(c, nowNs);
                 }
             }
+            case WebPassage p -> passages.onReady(key, nowNs, limits.maxQueuedBytes());
             default -> throw new IllegalStateException("not a stream key: " + key.attachment());
         }
     }
@@ -209,6 +230,7 @@ public final class StreamTransport implements Transport {
     /** Closes connections that sent no STUN message within the first-message timeout (slowloris, TLS or not). */
     @Override
     public void sweep(long nowNs) {
+        passages.sweep(nowNs, limits.firstMessageTimeoutNs());
         List<StreamConnection> late = new ArrayList<>();
         for (HashMap<InetSocketAddress, StreamConnection> connections : byListener.values()) {
             for (StreamConnection c : connections.values()) {
@@ -261,8 +283,8 @@ public final class StreamTransport implements Transport {
                 }
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                StreamConnection c =
-                        new StreamConnection(channel, listener.index, client, nowNs, listener.newTlsSession());
+                StreamConnection c = new StreamConnection(
+                        channel, listener.index, client, nowNs, listener.newTlsSession(webProtocols));
                 if (marks != null) {
                     c.followTrafficClass(marks);
                 }
@@ -287,13 +309,21 @@ public final class StreamTransport implements Transport {
         }
     }
 
-    private void read(StreamConnection c) {
+    private void read(StreamConnection c, long nowNs) {
         for (int round = 0; round < READS_PER_READINESS && !c.closed; round++) {
             int n;
             try {
                 if (c.awaitingProxyHeader) {
-                    n = readProxyHeader(c);
-                    if (c.closed || n == 0) {
+                    n = proxyHeaders.read(c, byListener.get(c.listener), limits.maxQueuedBytes());
+                    if (n == ProxyHeaderReader.REFUSED || n == ProxyHeaderReader.TLS_CLOSED) {
+                        close(
+                                c,
+                                n == ProxyHeaderReader.REFUSED
+                                        ? LoopCounters.StreamClose.PROXY_HEADER
+                                        : LoopCounters.StreamClose.CLIENT);
+                        return;
+                    }
+                    if (n == 0) {
                         return;
                     }
                 } else if (c.tls == null) {
@@ -323,60 +353,14 @@ public final class StreamTransport implements Transport {
             if (n > 0 && marks != null) {
                 c.afterRead(marks);
             }
-            if (c.frame(delivery, counters) == StreamConnection.MALFORMED) {
+            if (!passages.takes(c, nowNs) && c.frame(delivery, counters) == StreamConnection.MALFORMED) {
                 close(c, LoopCounters.StreamClose.MALFORMED);
                 return;
             }
-            if (c.closed || n == 0) {
-                return;
+            if (c.closed || n == 0 || (c.key.interestOps() & SelectionKey.OP_READ) == 0) {
+                return; // closed, read dry, or held until a web backend has taken the bytes
             }
         }
-    }
-
-    /**
-     * Reads toward the PROXY v2 header of a connection from a load balancer and, once it is whole, takes the
-     * client it names: the bytes after it stay in the plaintext buffer, or go to the TLS engine. Answers the bytes
-     * read (0 while more is needed, -1 at the end of the stream); closes the connection if the header is bad.
-     */
-    private int readProxyHeader(StreamConnection c) throws IOException {
-        c.ensureCapacity(ProxyHeader.MAX_LENGTH);
-        ByteBuffer in = c.in;
-        in.limit(in.capacity()).position(c.filled);
-        int n = c.channel.read(in);
-        if (n <= 0) {
-            return n;
-        }
-        c.filled = in.position();
-        int length = ProxyHeader.length(in, 0, c.filled);
-        if (length == ProxyHeader.NEED_MORE) {
-            return 0;
-        }
-        if (length == ProxyHeader.MALFORMED) {
-            close(c, LoopCounters.StreamClose.PROXY_HEADER);
-            return 0;
-        }
-        InetSocketAddress client = ProxyHeader.source(in, 0);
-        HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(c.listener);
-        if (client != null && !client.equals(c.client)) {
-            if (admission.overPerIpLimit(client.getAddress()) || connections.containsKey(client)) {
-                close(c, LoopCounters.StreamClose.PROXY_HEADER);
-                return 0;
-            }
-            connections.remove(c.client);
-            c.client = client;
-            connections.put(client, c);
-        }
-        c.awaitingProxyHeader = false;
-        admission.countPerIp(c);
-        c.consume(length);
-        if (c.tls != null && c.filled > 0) {
-            c.handReadBytesToTls(); // a TLS client's first records came in the same read: the engine's, not plaintext
-            if (!c.tls.decrypt(c, limits.maxQueuedBytes(), counters)) {
-                close(c, LoopCounters.StreamClose.CLIENT);
-                return 0;
-            }
-        }
-        return n;
     }
 
     /** Closes {@code c}, counted by {@code reason}; its allocation ends with it (the loop is told). */
@@ -389,6 +373,7 @@ public final class StreamTransport implements Transport {
             c.tls.close(c, counters);
         }
         c.key.cancel();
+        passages.closed(c);
         try {
             c.channel.close();
         } catch (IOException e) {

@@ -48,6 +48,11 @@ final class TlsSession {
         this.netOut = ByteBuffer.allocate(packet);
     }
 
+    /** The protocol ALPN chose: null before the handshake is done, "" when none was. */
+    String applicationProtocol() {
+        return engine.getApplicationProtocol();
+    }
+
     /** The buffer the socket's bytes are read into. */
     ByteBuffer readBuffer() {
         if (!netIn.hasRemaining()) {
