@@ -436,4 +436,49 @@ class StreamIT {
             assertThat(daemon.terminate()).isZero();
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "over {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"tcp", "tls"})
+    void aBurstOfChannelDataGatheredIntoFewWritesArrivesWholeAndInOrderWhateverTheSizes(String transport)
+            throws Exception {
+        TestCertificate certificate = transport.equals("tls") ? TestCertificate.make(dir) : null;
+        String[] listener = certificate == null
+                ? new String[] {"--listen-tcp", "127.0.0.1:0"}
+                : certificate.tlsListener("127.0.0.1:0");
+        try (DaemonProcess daemon = DaemonProcess.startRelay(0, listener);
+                TurnClient client = certificate == null
+                        ? TurnClient.overTcp(daemon.listener("tcp"), "alice", "wonderland", "example.org", 5_000)
+                        : TurnClient.overTls(
+                                daemon.listener("tls"), null, false, "alice", "wonderland", "example.org", 5_000);
+                java.nio.channels.DatagramChannel peer =
+                        java.nio.channels.DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            InetSocketAddress relayed = client.allocate(600);
+            client.channelBind(0x4000, (InetSocketAddress) peer.getLocalAddress());
+            client.receiveBuffer(4 << 20);
+            // empty, tiny, around the gathering buffer's 16 KiB (a message that no longer fits beside others, one
+            // that fits no buffer) and the largest a datagram carries, sent back to back so that the relay reads
+            // many in one pass; each payload filled with its index, so that order and content both show
+            int[] lengths = {0, 1, 3, 1_000, 16_380, 2, 16_384, 16_381, 0, 65_000, 5, 0, 40_000, 7, 16_000, 16_000, 1};
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < lengths.length; i++) {
+                    byte[] payload = new byte[lengths[i]];
+                    java.util.Arrays.fill(payload, (byte) (round * lengths.length + i));
+                    peer.send(ByteBuffer.wrap(payload), relayed);
+                }
+                for (int i = 0; i < lengths.length; i++) {
+                    ByteBuffer message = client.receive(5_000);
+                    assertThat(message).as("message %d of round %d", i, round).isNotNull();
+                    assertThat(message.getShort(0) & 0xFFFF).isEqualTo(0x4000);
+                    assertThat(message.getShort(2) & 0xFFFF)
+                            .as("message %d of round %d", i, round)
+                            .isEqualTo(lengths[i]);
+                    for (int at = 4; at < 4 + lengths[i]; at++) {
+                        assertThat(message.get(at)).isEqualTo((byte) (round * lengths.length + i));
+                    }
+                }
+            }
+            assertThat(client.binding(5_000)).as("a STUN message after them").isNotNull();
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
 }

@@ -329,6 +329,7 @@ public final class EventLoop implements Runnable {
             nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
         }
         work += input.endClosedStreams();
+        transports.endOfPass(nowNs); // what timers and other threads' tasks sent to stream clients
         int queued = sendQueue.queuedPackets();
         sendQueue.flush(nowNs);
         work += queued - sendQueue.queuedPackets();
@@ -345,6 +346,7 @@ public final class EventLoop implements Runnable {
         if (poll) {
             work += readSelector.selectNow(this::onReady);
             work += input.endClosedStreams();
+            transports.endOfPass(nowNs);
         }
         return work;
     }
@@ -353,6 +355,7 @@ public final class EventLoop implements Runnable {
     private boolean idle() throws IOException {
         boolean read = idle.await(nowNs, drain.earlier(relay.nextDeadlineNs()), this::onReady);
         input.endClosedStreams();
+        transports.endOfPass(nowNs);
         return read;
     }
 

@@ -39,6 +39,13 @@ public interface Transport {
             int trafficClass,
             long nowNs);
 
+    /**
+     * Writes what the transport gathered for its clients during the pass (a stream writes a connection's messages
+     * of one pass together): called after each round of ready keys and at the top of every pass, so that nothing
+     * waits past the pass it was sent in.
+     */
+    default void endOfPass(long nowNs) {}
+
     /** Time-outs and whatever else a transport checks about once a second. */
     void sweep(long nowNs);
 

@@ -88,6 +88,13 @@ final class Transports {
         }
     }
 
+    /** Lets every transport write what it gathered this pass ({@link Transport#endOfPass}). */
+    void endOfPass(long nowNs) {
+        for (Transport t : others) {
+            t.endOfPass(nowNs);
+        }
+    }
+
     /** Sweeps every transport once. */
     void sweep(long nowNs) {
         datagrams.sweep(nowNs);

@@ -50,6 +50,13 @@ final class StreamConnection implements TlsSession.Connection {
     ByteBuffer in = ByteBuffer.allocate(INITIAL_READ_BUFFER);
 
     int filled;
+    /**
+     * Messages sent to this client during the current pass of the loop, not yet written (plaintext, for TLS): they
+     * go out together at the pass's end, in one write (one TLS record). Null when none; the buffer is the
+     * transport's, lent for the pass.
+     */
+    ByteBuffer gathered;
+
     /** Bytes (TLS records, for TLS) the socket has not taken yet, in order. */
     final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
 

@@ -59,6 +59,8 @@ public final class StreamTransport implements Transport {
     private final TrafficClass marks;
 
     private final ProxyHeaderReader proxyHeaders;
+    /** Messages to clients: gathered for a pass, then written (or queued). */
+    private final StreamWrites writes;
     /** The port shared with a web site: TLS connections that do not start as TURN go to the backend. */
     private final WebPassages passages;
     /** The backend's ALPN protocols, offered beside stun.turn; none without a backend. */
@@ -84,6 +86,7 @@ public final class StreamTransport implements Transport {
         this.admission = new ConnectionAdmission(limits, proxyProtocol, System.nanoTime());
         this.proxyHeaders = new ProxyHeaderReader(admission, counters);
         this.passages = new WebPassages(backend, selector, counters, this::close);
+        this.writes = new StreamWrites(counters, this::close);
         this.webProtocols = backend == null ? List.of() : backend.protocols();
     }
 
@@ -215,16 +218,13 @@ public final class StreamTransport implements Transport {
             counters.sendErrors++;
             return;
         }
-        try {
-            boolean queued = c.tls == null
-                    ? c.write(bytes, limits.maxQueuedBytes(), counters)
-                    : c.tls.encrypt(bytes, c, limits.maxQueuedBytes(), counters);
-            if (!queued) {
-                close(c, LoopCounters.StreamClose.WRITE_QUEUE_FULL);
-            }
-        } catch (IOException e) {
-            close(c, LoopCounters.StreamClose.ERROR);
-        }
+        writes.send(c, bytes, limits.maxQueuedBytes());
+    }
+
+    /** Writes the messages each connection gathered this pass: one write (one TLS record) a connection. */
+    @Override
+    public void endOfPass(long nowNs) {
+        writes.endOfPass(limits.maxQueuedBytes());
     }
 
     /** Closes connections that sent no STUN message within the first-message timeout (slowloris, TLS or not). */
@@ -374,6 +374,7 @@ public final class StreamTransport implements Transport {
         }
         c.key.cancel();
         passages.closed(c);
+        writes.dropped(c);
         try {
             c.channel.close();
         } catch (IOException e) {

@@ -25,11 +25,6 @@ import java.util.List;
  * only.
  */
 final class WebPassages {
-    /** How a passage ends its client connection: the transport closes it, with the reason counted. */
-    interface Closer {
-        void close(StreamConnection c, LoopCounters.StreamClose reason);
-    }
-
     /** Bytes read from a backend at a time; also what a client may have queued before the backend is held. */
     private static final int READ_SIZE = 16 * 1024;
 
@@ -38,7 +33,7 @@ final class WebPassages {
     private final HttpsBackend backend;
     private final Selector selector;
     private final LoopCounters counters;
-    private final Closer closer;
+    private final StreamCloser closer;
     /** The backend's bytes on their way to a client, encrypted at once: one buffer serves every passage. */
     private final ByteBuffer fromBackend = ByteBuffer.allocateDirect(READ_SIZE);
 
@@ -46,7 +41,7 @@ final class WebPassages {
     private final IdentityHashMap<StreamConnection, WebPassage> open = new IdentityHashMap<>();
 
     /** With no {@code backend} (null), no connection is ever passed. */
-    WebPassages(HttpsBackend backend, Selector selector, LoopCounters counters, Closer closer) {
+    WebPassages(HttpsBackend backend, Selector selector, LoopCounters counters, StreamCloser closer) {
         this.backend = backend;
         this.selector = selector;
         this.counters = counters;

@@ -1,0 +1,73 @@
+package dev.turnpike.daemon.stream;
+
+import dev.turnpike.daemon.loop.LoopCounters;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * What the relay sends stream clients, written as the loop's passes end: a connection's messages of one pass
+ * gathered ({@link Gathering}) and written together, in one {@code write} and for TLS one record, where each was a
+ * {@code write} (and a record) of its own. What the socket does not take waits in the connection's bounded queue;
+ * past the bound the connection is closed. Loop thread only.
+ */
+final class StreamWrites {
+    private final LoopCounters counters;
+    private final StreamCloser closer;
+    private final Gathering gathering = new Gathering();
+
+    StreamWrites(LoopCounters counters, StreamCloser closer) {
+        this.counters = counters;
+        this.closer = closer;
+    }
+
+    /** Sends {@code bytes} (a whole message, position to limit) to {@code c} by the pass's end, in order. */
+    void send(StreamConnection c, ByteBuffer bytes, long maxQueued) {
+        if (c.gathered != null && c.gathered.remaining() < bytes.remaining()) {
+            writeGathered(c, maxQueued); // full: what it holds goes first, in order
+        }
+        if (c.closed || (c.gathered == null && !gathering.lend(c, bytes.remaining()))) {
+            writeNow(c, bytes, maxQueued); // larger than a buffer, or every buffer lent: written at once
+            return;
+        }
+        c.gathered.put(bytes);
+    }
+
+    /** The pass is over: each connection's gathered messages are written. */
+    void endOfPass(long maxQueued) {
+        for (StreamConnection c = gathering.next(); c != null; c = gathering.next()) {
+            if (c.gathered != null) {
+                writeGathered(c, maxQueued);
+            }
+        }
+    }
+
+    /** {@code c} is closing: what it gathered is lost with it, and its buffer is free. */
+    void dropped(StreamConnection c) {
+        if (c.gathered != null) {
+            gathering.reuse(gathering.takeBack(c));
+        }
+    }
+
+    private void writeGathered(StreamConnection c, long maxQueued) {
+        ByteBuffer bytes = gathering.takeBack(c);
+        writeNow(c, bytes, maxQueued);
+        gathering.reuse(bytes);
+    }
+
+    /** Writes {@code bytes} (plaintext, for TLS) or queues what the socket will not take; closes {@code c} past the bound. */
+    private void writeNow(StreamConnection c, ByteBuffer bytes, long maxQueued) {
+        if (c.closed) {
+            counters.sendErrors++;
+            return;
+        }
+        try {
+            boolean queued =
+                    c.tls == null ? c.write(bytes, maxQueued, counters) : c.tls.encrypt(bytes, c, maxQueued, counters);
+            if (!queued) {
+                closer.close(c, LoopCounters.StreamClose.WRITE_QUEUE_FULL);
+            }
+        } catch (IOException e) {
+            closer.close(c, LoopCounters.StreamClose.ERROR);
+        }
+    }
+}
