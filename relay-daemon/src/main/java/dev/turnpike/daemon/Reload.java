@@ -39,6 +39,7 @@ public final class Reload {
             "--listen",
             "--listen-tcp",
             "--listen-tls",
+            "--listen-dtls",
             "--proxy-protocol",
             "--proxy-protocol-from",
             "--https-backend",
@@ -163,19 +164,21 @@ public final class Reload {
             changed.add("--admin-token-file (its token)");
         }
         javax.net.ssl.SSLContext tls;
+        dev.turnpike.daemon.dtls.DtlsSettings dtls;
         try {
             tls = settings.tlsContext(env);
+            dtls = settings.dtls(env);
         } catch (StartupException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         String tlsFiles = tlsFiles(options);
-        if (tls != null && !tlsFiles.equals(runningTlsFiles) && !changed.contains("--tls-cert")) {
+        if ((tls != null || dtls != null) && !tlsFiles.equals(runningTlsFiles) && !changed.contains("--tls-cert")) {
             changed.add("--tls-cert (its certificate)");
         }
         try {
             loop.reconfigure(settings.relayConfigs(settings.listeners(listen).bound(bound)))
                     .get(5, TimeUnit.SECONDS);
-            loop.reconfigureStreams(tls, settings.streamLimits()).get(5, TimeUnit.SECONDS);
+            loop.reconfigureStreams(tls, dtls, settings.streamLimits()).get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IllegalArgumentException(e.getCause().getMessage());
         } catch (IOException | TimeoutException e) {
@@ -221,7 +224,8 @@ public final class Reload {
         runningTlsFiles = files;
         try {
             javax.net.ssl.SSLContext tls = runningSettings.tlsContext(env);
-            loop.reconfigureStreams(tls, runningSettings.streamLimits()).get(5, TimeUnit.SECONDS);
+            loop.reconfigureStreams(tls, runningSettings.dtls(env), runningSettings.streamLimits())
+                    .get(5, TimeUnit.SECONDS);
             log.atInfo().log("reloaded: --tls-cert and --tls-key changed on disk; new connections get the new pair");
         } catch (StartupException | ExecutionException | TimeoutException e) {
             log.atError().log("TLS certificate not reloaded, new connections keep the old one: " + e.getMessage());
@@ -232,7 +236,9 @@ public final class Reload {
 
     /** What --tls-cert and --tls-key hold now, as a digest (never the key itself); "" without TLS. */
     private String tlsFiles(RelayOptions options) {
-        if (options.listenTls.isEmpty() || options.tlsCert == null || options.tlsKey == null) {
+        if ((options.listenTls.isEmpty() && options.listenDtls.isEmpty())
+                || options.tlsCert == null
+                || options.tlsKey == null) {
             return "";
         }
         try {

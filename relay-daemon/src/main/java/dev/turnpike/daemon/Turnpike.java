@@ -158,6 +158,7 @@ public final class Turnpike implements Callable<Integer> {
                     settings.workers(),
                     listeners,
                     tls,
+                    settings.dtls(System.getenv()),
                     settings.streamLimits(),
                     settings.proxyProtocol(),
                     settings.httpsBackend(),
@@ -274,7 +275,7 @@ public final class Turnpike implements Callable<Integer> {
         // SIGTERM drains (the second stops at once), SIGHUP reloads; where the JVM cannot take them, SIGTERM
         // keeps its default (the hook above: stop at once) and there is no SIGHUP reload.
         SignalSetup.install(log, lifecycle::terminate, () -> reload.reload("SIGHUP"), options.metricsListen != null);
-        if (tls != null) {
+        if (tls != null || !options.listenDtls.isEmpty()) {
             reload.watchCertificates();
         }
         workers.start(failure, log);

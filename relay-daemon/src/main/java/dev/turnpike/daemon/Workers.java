@@ -6,6 +6,8 @@ import dev.turnpike.core.LiveRelayPorts;
 import dev.turnpike.core.Relay;
 import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.Reservations;
+import dev.turnpike.daemon.dtls.DtlsSettings;
+import dev.turnpike.daemon.dtls.DtlsTransport;
 import dev.turnpike.daemon.loop.EventLoop;
 import dev.turnpike.daemon.loop.HeldPorts;
 import dev.turnpike.daemon.loop.KernelTransmitter;
@@ -40,19 +42,23 @@ import org.slf4j.Logger;
  */
 public final class Workers {
     private static final List<Listeners.Kind> STREAMS = List.of(Listeners.Kind.TCP, Listeners.Kind.TLS);
+    private static final List<Listeners.Kind> DTLS = List.of(Listeners.Kind.DTLS);
 
     private final List<EventLoop> loops;
     /** Each worker's TCP and TLS transport, by worker (null without a stream listener). */
     private final List<StreamTransport> streams;
+    /** Each worker's DTLS transport, by worker (null without a DTLS listener). */
+    private final List<DtlsTransport> dtls;
 
     private final List<Thread> threads = new ArrayList<>();
     private final AllocationQuotas quotas;
     private final Reservations reservations;
     private final LiveRelayPorts livePorts;
 
-    private Workers(List<EventLoop> loops, List<StreamTransport> streams) {
+    private Workers(List<EventLoop> loops, List<StreamTransport> streams, List<DtlsTransport> dtls) {
         this.loops = List.copyOf(loops);
         this.streams = java.util.Collections.unmodifiableList(new ArrayList<>(streams));
+        this.dtls = java.util.Collections.unmodifiableList(new ArrayList<>(dtls));
         boolean alone = loops.size() == 1;
         this.quotas = alone ? AllocationQuotas.local() : AllocationQuotas.shared();
         this.reservations = alone ? Reservations.local() : Reservations.shared();
@@ -67,6 +73,7 @@ public final class Workers {
             int count,
             Listeners listeners,
             SSLContext context,
+            DtlsSettings dtlsSettings,
             StreamLimits limits,
             ProxyProtocol proxy,
             HttpsBackend backend,
@@ -76,6 +83,7 @@ public final class Workers {
         HeldPorts.refuse(listeners);
         List<EventLoop> loops = new ArrayList<>(count);
         List<StreamTransport> streams = new ArrayList<>(count);
+        List<DtlsTransport> dtls = new ArrayList<>(count);
         // a RESERVATION-TOKEN may come to another worker than the one that reserved the port: it adopts the socket
         ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts = new ConcurrentHashMap<>();
         try {
@@ -86,6 +94,8 @@ public final class Workers {
                 loops.add(loop);
                 streams.add((StreamTransport) loop.listen(
                         each, STREAMS, parts -> new StreamTransport(parts, limits, proxy, context, backend)));
+                dtls.add((DtlsTransport)
+                        loop.listen(each, DTLS, parts -> new DtlsTransport(parts, dtlsSettings, limits)));
                 if (i == 0) {
                     each = each.bound(loop.boundListeners()); // the others join the ports the first was given
                 }
@@ -94,7 +104,7 @@ public final class Workers {
             loops.forEach(EventLoop::close);
             throw e;
         }
-        return new Workers(loops, streams);
+        return new Workers(loops, streams, dtls);
     }
 
     int count() {
@@ -179,10 +189,13 @@ public final class Workers {
      * A reload: new TLS certificates for connections accepted from now on (those open keep theirs), and new stream
      * limits, each worker's on its own thread.
      */
-    CompletableFuture<Void> reconfigureStreams(SSLContext context, StreamLimits limits) {
+    CompletableFuture<Void> reconfigureStreams(SSLContext context, DtlsSettings dtlsSettings, StreamLimits limits) {
         return each(i -> loops.get(i).submit(nowNs -> {
             if (streams.get(i) != null) {
                 streams.get(i).reconfigure(context, limits, nowNs);
+            }
+            if (dtls.get(i) != null) {
+                dtls.get(i).reconfigure(dtlsSettings, limits, nowNs);
             }
             return null;
         }));

@@ -56,6 +56,7 @@ class CommandLineIT {
             {"--workers", "many"},
             {"--workers", "1025"},
             {"--https-backend", "127.0.0.1:8080"},
+            {"--listen-dtls", "127.0.0.1:5349"},
             {"--https-backend-h2", "127.0.0.1:8081"},
             {"--https-backend-idle-timeout", "0"},
         };

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * coturn's turnutils_uclient through the packaged Turnpike to a turnutils_peer echo peer: channels and Send
- * indications, static users and the shared secret, IPv4 and IPv6, the client over UDP, TCP and TLS (the relayed
+ * indications, static users and the shared secret, IPv4 and IPv6, the client over UDP, TCP, TLS and DTLS (the relayed
  * side UDP throughout). Every message sent must come back, and Turnpike's own counters must show what was
  * relayed and no drop. All of it with one worker and with two (--workers 2), where sixteen clients must land on
  * both workers.
@@ -50,7 +50,9 @@ class TurnClientInteropIT {
         "127.0.0.1, channels, user, tcp, 2",
         "127.0.0.1, send-indications, secret, tcp, 2",
         "127.0.0.1, channels, secret, tls, 2",
-        "::1, send-indications, user, tls, 2"
+        "::1, send-indications, user, tls, 2",
+        "127.0.0.1, channels, user, dtls, 1",
+        "::1, send-indications, secret, dtls, 2"
     })
     void uclientRelaysThroughTurnpikeToAnEchoPeerWithoutLoss(
             String ip, String mode, String credentials, String transport, int workers) throws Exception {
@@ -59,10 +61,14 @@ class TurnClientInteropIT {
         Path uclient = Interop.tool("turnutils_uclient", "coturn");
         Path peerTool = Interop.tool("turnutils_peer", "coturn");
         int port = Interop.testPort(ip);
+        // DTLS is UDP too: its listener takes a port of its own, which the client is given; drawn before the echo
+        // peer's, since turnutils_peer also listens on the port after its own, and echoes a ClientHello sent there
+        int clientPort = transport.equals("dtls") ? Interop.testPort(ip) : port;
         int peerPort = Interop.testPort(ip);
         String listen = ip.contains(":") ? "[" + ip + "]:" + port : ip + ":" + port;
         Interop.PortRange relayPorts = Interop.relayPorts(1000);
         List<String> listenFlags = new ArrayList<>(List.of("--listen", listen));
+
         switch (transport) {
             case "tcp" -> listenFlags.addAll(List.of("--listen-tcp", listen));
             case "tls" -> {
@@ -70,6 +76,16 @@ class TurnClientInteropIT {
                 listenFlags.addAll(List.of(
                         "--listen-tls",
                         listen,
+                        "--tls-cert",
+                        certificate.cert().toString(),
+                        "--tls-key",
+                        certificate.key().toString()));
+            }
+            case "dtls" -> {
+                TestCertificate certificate = TestCertificate.make(dir);
+                listenFlags.addAll(List.of(
+                        "--listen-dtls",
+                        ip.contains(":") ? "[" + ip + "]:" + clientPort : ip + ":" + clientPort,
                         "--tls-cert",
                         certificate.cert().toString(),
                         "--tls-key",
@@ -110,6 +126,7 @@ class TurnClientInteropIT {
             switch (transport) {
                 case "tcp" -> command.add("-t");
                 case "tls" -> command.addAll(List.of("-t", "-S"));
+                case "dtls" -> command.add("-S"); // over UDP: DTLS
                 default -> {}
             }
             command.addAll(List.of(
@@ -124,7 +141,7 @@ class TurnClientInteropIT {
                     "-l",
                     "170",
                     "-p",
-                    String.valueOf(port),
+                    String.valueOf(clientPort),
                     ip));
             Interop.Result result = Interop.run(120, command.toArray(String[]::new));
             assertThat(peer.alive())

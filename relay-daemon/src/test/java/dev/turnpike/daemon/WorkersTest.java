@@ -50,6 +50,7 @@ class WorkersTest {
                 count,
                 Listeners.of(List.of(new InetSocketAddress("127.0.0.1", 0)), List.of(), List.of(), Set.of()),
                 null,
+                null,
                 new StreamLimits(0, 0, 10_000_000_000L, 1 << 20, 0),
                 ProxyProtocol.NONE,
                 null,

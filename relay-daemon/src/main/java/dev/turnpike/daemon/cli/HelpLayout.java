@@ -28,6 +28,7 @@ public final class HelpLayout {
                         "--listen",
                         "--listen-tcp",
                         "--listen-tls",
+                        "--listen-dtls",
                         "--tls-cert",
                         "--tls-key",
                         "--https-backend",

@@ -52,6 +52,16 @@ public final class RelayOptions {
     public List<InetSocketAddress> listenTls = new ArrayList<>();
 
     @Option(
+            names = "--listen-dtls",
+            paramLabel = "ADDR:PORT",
+            split = ",",
+            converter = HostPortConverter.class,
+            description = "Also listen for TURN over DTLS 1.2 here (RFC 7350: native clients that want their TURN "
+                    + "to look like other DTLS), e.g. 0.0.0.0:5349 (UDP); needs --tls-cert and --tls-key; repeatable. "
+                    + "Default: off.")
+    public List<InetSocketAddress> listenDtls = new ArrayList<>();
+
+    @Option(
             names = "--tls-cert",
             paramLabel = "PATH",
             description = "The certificate chain for --listen-tls, PEM (Let's Encrypt's fullchain.pem). Read again on "

@@ -4,11 +4,11 @@ import dev.turnpike.core.RelayConfig;
 import dev.turnpike.core.auth.Credentials;
 import dev.turnpike.core.policy.Cidr;
 import dev.turnpike.core.policy.PeerPolicy;
+import dev.turnpike.daemon.dtls.DtlsSettings;
 import dev.turnpike.daemon.loop.Listeners;
 import dev.turnpike.daemon.stream.HttpsBackend;
 import dev.turnpike.daemon.stream.ProxyProtocol;
 import dev.turnpike.daemon.stream.StreamLimits;
-import dev.turnpike.daemon.stream.TlsCertificates;
 import dev.turnpike.daemon.sys.Addresses;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -104,10 +104,7 @@ public final class Settings {
             throw bad("--max-connection-queued-bytes " + flags.maxConnectionQueuedBytes
                     + " (expected: 65536 or more bytes)");
         }
-        if (!flags.listenTls.isEmpty() && (flags.tlsCert == null || flags.tlsKey == null)) {
-            throw bad("--listen-tls " + Addresses.format(flags.listenTls.get(0))
-                    + " (expected: with --tls-cert and --tls-key)");
-        }
+        Certificates.check(flags);
         if (flags.drainTimeout < 0 || flags.drainTimeout > 86_400) {
             throw bad("--drain-timeout " + flags.drainTimeout + " (expected: 0..86400 seconds)");
         }
@@ -325,8 +322,8 @@ public final class Settings {
                 .maxLifetimeSeconds(flags.maxLifetime)
                 .nonceLifetimeSeconds(flags.nonceLifetime)
                 .rfc5766ChannelNumbers(flags.rfc5766ChannelNumbers)
-                // the UDP listeners only: a peer may use the port of a TCP or TLS listener, which takes no datagrams
-                .policy(new PeerPolicy(allow, deny, own, Set.copyOf(bound.addresses(Listeners.Kind.UDP))));
+                // the listeners that take datagrams: a peer may use the port of a TCP or TLS listener, which takes none
+                .policy(new PeerPolicy(allow, deny, own, datagramListeners(bound)));
     }
 
     public RelayOptions options() {
@@ -364,20 +361,23 @@ public final class Settings {
 
     /** The listeners: {@code udp} (--listen, or every local address), --listen-tcp, --listen-tls. */
     public Listeners listeners(List<InetSocketAddress> udp) {
-        return Listeners.of(udp, flags.listenTcp, flags.listenTls, Set.copyOf(flags.proxyProtocol));
+        return Listeners.of(udp, flags.listenTcp, flags.listenTls, flags.listenDtls, Set.copyOf(flags.proxyProtocol));
     }
 
     /** The TLS context of --tls-cert and --tls-key, or null without --listen-tls; one line when they will not do. */
     public javax.net.ssl.SSLContext tlsContext(java.util.Map<String, String> environment) {
-        if (flags.listenTls.isEmpty()) {
-            return null;
-        }
-        try {
-            return TlsCertificates.load(
-                    java.nio.file.Path.of(flags.tlsCert), SecretFiles.resolve(flags.tlsKey, environment));
-        } catch (java.security.GeneralSecurityException | IOException e) {
-            throw bad(e.getMessage());
-        }
+        return Certificates.tls(flags, environment);
+    }
+
+    /** What the DTLS listeners serve (the same certificate), or null without --listen-dtls. */
+    public DtlsSettings dtls(java.util.Map<String, String> environment) {
+        return Certificates.dtls(flags, environment);
+    }
+
+    private static Set<InetSocketAddress> datagramListeners(Listeners bound) {
+        Set<InetSocketAddress> datagrams = new HashSet<>(bound.addresses(Listeners.Kind.UDP));
+        datagrams.addAll(bound.addresses(Listeners.Kind.DTLS));
+        return Set.copyOf(datagrams);
     }
 
     /** The users of --user and --users-file, by name: for a reload to tell whether they changed. */

@@ -146,6 +146,27 @@ public record MetricSeries(
                     "Bytes written to TCP and TLS connections (TLS records for TLS).",
                     s -> s.loop().streamBytesWritten),
             counter("turnpike_tls_handshakes_total", "TLS handshakes completed.", s -> s.loop().tlsHandshakes),
+            gauge("turnpike_dtls_sessions", "DTLS sessions open now.", s -> s.loop().dtlsSessionsOpen),
+            counter("turnpike_dtls_handshakes_total", "DTLS handshakes completed.", s -> s.loop().dtlsHandshakes),
+            counter(
+                    "turnpike_dtls_hello_verify_requests_total",
+                    "ClientHellos without a cookie answered with a HelloVerifyRequest, nothing kept for them.",
+                    s -> s.loop().dtlsVerifyRequests),
+            counter(
+                    "turnpike_dtls_refused_total",
+                    "ClientHellos refused: over --max-connections, --connections-per-ip or --tls-handshake-rate "
+                            + "(HelloVerifyRequests: ten times that rate).",
+                    s -> s.loop().dtlsRefused),
+            counter(
+                    "turnpike_dtls_datagrams_dropped_total",
+                    "Datagrams on a DTLS listener from a source without a session that start no handshake.",
+                    s -> s.loop().dtlsDropped),
+            labelled(
+                    "turnpike_dtls_sessions_closed_total",
+                    "counter",
+                    "DTLS sessions ended, by reason.",
+                    "reason",
+                    byEnum(LoopCounters.DtlsClose.values(), (s, reason) -> s.loop().dtlsClosed[reason.ordinal()])),
             counter(
                     "turnpike_https_backend_connections_total",
                     "TLS connections whose first bytes were not STUN, passed to --https-backend (how they ended: "

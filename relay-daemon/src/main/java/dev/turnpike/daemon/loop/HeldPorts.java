@@ -27,7 +27,7 @@ public final class HeldPorts {
             probe(
                     address,
                     l.transport().label(),
-                    l.transport() == Listeners.Kind.UDP
+                    l.transport().datagrams()
                             ? DatagramChannel.open(family(address))
                             : ServerSocketChannel.open(family(address)));
         }

@@ -16,7 +16,13 @@ public record Listeners(List<Listener> all) {
     public enum Kind {
         UDP,
         TCP,
-        TLS;
+        TLS,
+        DTLS;
+
+        /** Whether its sockets take datagrams (UDP, DTLS), not connections. */
+        public boolean datagrams() {
+            return this == UDP || this == DTLS;
+        }
 
         /** As the start-up log and the flags write it. */
         public String label() {
@@ -37,6 +43,16 @@ public record Listeners(List<Listener> all) {
             List<InetSocketAddress> tcp,
             List<InetSocketAddress> tls,
             Set<InetSocketAddress> proxyProtocol) {
+        return of(udp, tcp, tls, List.of(), proxyProtocol);
+    }
+
+    /** The listeners of --listen, --listen-tcp, --listen-tls and --listen-dtls, those of --proxy-protocol marked. */
+    public static Listeners of(
+            List<InetSocketAddress> udp,
+            List<InetSocketAddress> tcp,
+            List<InetSocketAddress> tls,
+            List<InetSocketAddress> dtls,
+            Set<InetSocketAddress> proxyProtocol) {
         List<Listener> all = new ArrayList<>();
         for (InetSocketAddress address : udp) {
             all.add(new Listener(all.size(), address, Kind.UDP, false));
@@ -46,6 +62,9 @@ public record Listeners(List<Listener> all) {
         }
         for (InetSocketAddress address : tls) {
             all.add(new Listener(all.size(), address, Kind.TLS, proxyProtocol.contains(address)));
+        }
+        for (InetSocketAddress address : dtls) {
+            all.add(new Listener(all.size(), address, Kind.DTLS, false));
         }
         return new Listeners(all);
     }

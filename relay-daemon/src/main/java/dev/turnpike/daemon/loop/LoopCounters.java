@@ -73,6 +73,36 @@ public final class LoopCounters {
         BACKEND_IDLE
     }
 
+    /** Why a DTLS session ended. */
+    public enum DtlsClose {
+        /** The client said goodbye (close_notify). */
+        CLIENT,
+        /** The handshake did not finish within --first-message-timeout. */
+        HANDSHAKE_TIMEOUT,
+        /** Nothing heard from the client for --max-lifetime. */
+        IDLE,
+        /** The handshake failed, or a record did not decrypt. */
+        FAILED,
+        /** A bug, counted as an internal error too. */
+        ERROR,
+        /** The relay stopped. */
+        SHUTDOWN
+    }
+
+    /** DTLS sessions open now, handshakes finished, and sessions ended by reason. */
+    public long dtlsSessionsOpen;
+
+    public long dtlsHandshakes;
+    public final long[] dtlsClosed = new long[DtlsClose.values().length];
+    /**
+     * HelloVerifyRequests sent (each to a ClientHello without a cookie, nothing kept); ClientHellos refused for a
+     * limit; datagrams from sources without a session that start no handshake.
+     */
+    public long dtlsVerifyRequests;
+
+    public long dtlsRefused;
+    public long dtlsDropped;
+
     /** Connections accepted; refused at once for a limit (--max-connections, --connections-per-ip). */
     public long streamsAccepted;
 

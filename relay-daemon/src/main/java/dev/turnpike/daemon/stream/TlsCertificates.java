@@ -36,6 +36,12 @@ public final class TlsCertificates {
 
     /** The context for {@code certFile} and {@code keyFile}; throws with a message for the operator. */
     public static SSLContext load(Path certFile, Path keyFile) throws GeneralSecurityException, IOException {
+        return load(certFile, keyFile, "TLS");
+    }
+
+    /** As {@link #load(Path, Path)}, for {@code protocol}: "TLS", or "DTLS" for the DTLS listeners. */
+    public static SSLContext load(Path certFile, Path keyFile, String protocol)
+            throws GeneralSecurityException, IOException {
         List<X509Certificate> chain = certificates(certFile);
         PrivateKey key = privateKey(keyFile);
         matches(chain.get(0), key, certFile, keyFile);
@@ -45,7 +51,7 @@ public final class TlsCertificates {
         store.setKeyEntry("turnpike", key, password, chain.toArray(Certificate[]::new));
         KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(store, password);
-        SSLContext context = SSLContext.getInstance("TLS");
+        SSLContext context = SSLContext.getInstance(protocol);
         context.init(keys.getKeyManagers(), null, new SecureRandom());
         return context;
     }
