@@ -118,4 +118,20 @@ final class ClientHello {
         out.put((byte) 70); // protocol_version
         out.flip();
     }
+
+    /**
+     * Whether the ClientHello {@code d} (classified as one) carries {@code random}: the same handshake's hello sent
+     * again, not a new handshake from the same address and port.
+     */
+    static boolean hasRandom(ByteBuffer d, byte[] random) {
+        int at = d.position() + RECORD_HEADER + HANDSHAKE_HEADER + 2;
+        return random != null && d.slice(at, random.length).equals(ByteBuffer.wrap(random));
+    }
+
+    /** The 32-byte random of the ClientHello {@code d} (classified as one). */
+    static byte[] random(ByteBuffer d) {
+        byte[] random = new byte[32];
+        d.get(d.position() + RECORD_HEADER + HANDSHAKE_HEADER + 2, random);
+        return random;
+    }
 }

@@ -41,6 +41,8 @@ final class DtlsSession {
     boolean counted;
     /** Packets sent for it: a new session whose first ClientHello got no answer at all proved nothing. */
     int packetsOut;
+    /** The random of the ClientHello it began with: the same hello again is a retransmission, not a new start. */
+    byte[] clientRandom;
     /** The engine answered a ClientHello with a HelloVerifyRequest: its cookie was not the relay's. */
     boolean cookieRefused;
 

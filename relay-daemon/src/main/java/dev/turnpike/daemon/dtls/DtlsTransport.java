@@ -141,13 +141,15 @@ public final class DtlsTransport implements Transport, DtlsSession.Output {
 
     private void datagram(DtlsListener listener, InetSocketAddress source, long nowNs) {
         DtlsSession session = sessions.get(source);
-        if (session != null && ClientHello.classify(in) != ClientHello.NOT_CLIENT_HELLO) {
-            // the client began again from the same address and port (coturn's client retries on one socket): a
-            // handshake under way is dropped for the new one; an open session ends once a cookie comes back, and
-            // until then a ClientHello gets its HelloVerifyRequest without touching it (RFC 6347 §4.2.8)
-            if (!session.established || ClientHello.classify(in) == ClientHello.WITH_COOKIE) {
-                end(session, LoopCounters.DtlsClose.CLIENT);
-            }
+        int hello = session == null ? ClientHello.NOT_CLIENT_HELLO : ClientHello.classify(in);
+        if (hello == ClientHello.WITHOUT_COOKIE || hello == ClientHello.TOO_OLD) {
+            begin(listener, source, nowNs); // answered without touching the session (RFC 6347 §4.2.8)
+            return;
+        }
+        if (hello == ClientHello.WITH_COOKIE && !ClientHello.hasRandom(in, session.clientRandom)) {
+            // a new handshake from the same address and port (the client began again): the old session ends
+            // once the new one has shown its cookie; the same hello again is the engine's to answer
+            end(session, LoopCounters.DtlsClose.CLIENT);
             session = null;
         }
         boolean fresh = session == null;
@@ -223,6 +225,7 @@ public final class DtlsTransport implements Transport, DtlsSession.Output {
                     counters.dtlsDropped++;
                     return null;
                 }
+                session.clientRandom = ClientHello.random(in);
                 sessions.put(source, session);
                 counters.dtlsSessionsOpen = sessions.size();
                 return session;

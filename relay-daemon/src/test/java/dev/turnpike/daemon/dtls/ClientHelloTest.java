@@ -87,6 +87,19 @@ class ClientHelloTest {
     }
 
     @Test
+    void theSameHelloAgainIsToldFromANewHandshakeByItsRandom() {
+        byte[] hello = clientHello(0xFEFD, new byte[8], 1, 1);
+        byte[] random = ClientHello.random(ByteBuffer.wrap(hello));
+        assertThat(ClientHello.hasRandom(ByteBuffer.wrap(hello), random)).isTrue();
+        byte[] again = clientHello(0xFEFD, new byte[8], 1, 2); // retransmitted: a later record, the same random
+        assertThat(ClientHello.hasRandom(ByteBuffer.wrap(again), random)).isTrue();
+        byte[] fresh = hello.clone();
+        fresh[13 + 12 + 2 + 5] ^= 1; // a new handshake: another random
+        assertThat(ClientHello.hasRandom(ByteBuffer.wrap(fresh), random)).isFalse();
+        assertThat(ClientHello.hasRandom(ByteBuffer.wrap(hello), null)).isFalse();
+    }
+
+    @Test
     void aFragmentIsNotRebuilt() {
         byte[] fragment = clientHello(0xFEFD, new byte[8], 1, 1);
         fragment[13 + 11] -= 1; // the fragment is one byte short of the message
