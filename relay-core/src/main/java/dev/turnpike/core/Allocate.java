@@ -73,7 +73,8 @@ final class Allocate {
         if (draining()) {
             return refuseDraining(t.client);
         }
-        AllocateAttributes asked = AllocateAttributes.decode(request, sockets.supportsDontFragment(), refusal);
+        AllocateAttributes asked = AllocateAttributes.decode(
+                request, sockets.supportsDontFragment(), config.tcpRelay, config.isStream(t.listener), refusal);
         if (asked == null) {
             return refusal[0];
         }
@@ -93,6 +94,7 @@ final class Allocate {
                     "over a quota: --max-allocations, --user-quota or --client-quota (user " + account + ")");
         }
         Allocation allocation = new Allocation(t.listener, t.client, t.who.key(), account);
+        allocation.tcp = asked.tcp();
         if (config.maxBps > 0) {
             allocation.bandwidth = TokenBucket.forBitsPerSecond(config.maxBps, t.nowNs);
         }
@@ -146,10 +148,10 @@ final class Allocate {
             boolean wantIpv4 = asked.wantIpv4();
             boolean wantIpv6 = asked.wantIpv6() && !ipv6Unavailable;
             if (wantIpv4) {
-                allocation.ipv4 = allocations.open(allocation, false, asked.even(), dontFragment);
+                allocation.ipv4 = allocations.open(allocation, false, asked.even(), dontFragment, asked.tcp());
             }
             if (wantIpv6) {
-                allocation.ipv6 = allocations.open(allocation, true, asked.even(), dontFragment);
+                allocation.ipv6 = allocations.open(allocation, true, asked.even(), dontFragment, asked.tcp());
             }
             if ((wantIpv4 && allocation.ipv4 == null) || (wantIpv6 && allocation.ipv6 == null)) {
                 allocations.releaseEndpoints(allocation, t.out);

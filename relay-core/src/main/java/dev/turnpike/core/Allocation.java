@@ -26,6 +26,10 @@ final class Allocation {
     long expiresAtNs;
     /** Deleted or expired and swept: its relay sockets are closing. */
     boolean released;
+    /** RFC 6062: a TCP allocation, whose relayed address is a listening socket and which carries no datagrams. */
+    boolean tcp;
+    /** A TCP allocation's connections to peers, by peer (one each: RFC 6062 §5.2's 446), opening or open. */
+    final HashMap<InetSocketAddress, TcpConnection> connections = new HashMap<>(2);
 
     final HashMap<InetAddress, Permission> permissions = new HashMap<>(4);
     /** The same permissions in an array, for matching a peer address still in the wire format (Send). */

@@ -24,13 +24,16 @@ final class AllocationRequests {
     private final SameRelay sameRelay;
     private final Responses responses;
     private final RelayCounters counters;
+    private final TcpRelaying tcp;
 
     AllocationRequests(
             RelayConfig config,
             AllocationTable allocations,
             SameRelay sameRelay,
             Responses responses,
-            RelayCounters counters) {
+            RelayCounters counters,
+            TcpRelaying tcp) {
+        this.tcp = tcp;
         this.config = config;
         this.allocations = allocations;
         this.sameRelay = sameRelay;
@@ -43,7 +46,7 @@ final class AllocationRequests {
     }
 
     /**
-     * Answers {@code t}, a Refresh, CreatePermission or ChannelBind ({@code method}), on the caller's allocation;
+     * Answers {@code t}, a Refresh, CreatePermission, ChannelBind or Connect ({@code method}), on the caller's allocation;
      * returns why not.
      */
     Refused answer(int method, Transaction t) {
@@ -56,6 +59,7 @@ final class AllocationRequests {
             case StunMethod.REFRESH -> refresh(t, allocation);
             case StunMethod.CREATE_PERMISSION -> createPermission(t, allocation);
             case StunMethod.CHANNEL_BIND -> channelBind(t, allocation);
+            case StunMethod.CONNECT -> tcp.connect(t, allocation);
             default -> throw new IllegalArgumentException("not a request on an allocation: " + method);
         };
     }
@@ -133,6 +137,9 @@ final class AllocationRequests {
     }
 
     private Refused channelBind(Transaction t, Allocation allocation) {
+        if (allocation.tcp) {
+            return Refused.with(ErrorCode.BAD_REQUEST, "ChannelBind on a TCP allocation (RFC 6062 §5.1)");
+        }
         StunMessage request = t.request;
         int maxChannel = config.rfc5766ChannelNumbers ? ChannelData.MAX_CHANNEL_RFC5766 : ChannelData.MAX_CHANNEL;
         int number = TurnAttributes.channelNumber(request);

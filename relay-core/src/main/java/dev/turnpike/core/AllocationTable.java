@@ -244,14 +244,14 @@ final class AllocationTable {
     // Relay ports
 
     /** A bound relay port from the pool (an even one if asked), or null after a few ports proved taken. */
-    RelayEndpoint open(Allocation allocation, boolean ipv6, boolean even, boolean dontFragment) {
+    RelayEndpoint open(Allocation allocation, boolean ipv6, boolean even, boolean dontFragment, boolean tcp) {
         RelayPortPool pool = pool(ipv6);
         for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
             int port = pool.acquire(config.random, even, false);
             if (port < 0) {
                 return null;
             }
-            RelayEndpoint endpoint = endpoint(ipv6, port, allocation, dontFragment);
+            RelayEndpoint endpoint = endpoint(ipv6, port, allocation, dontFragment, tcp);
             if (sockets.open(endpoint)) {
                 return endpoint;
             }
@@ -274,8 +274,8 @@ final class AllocationTable {
                 return null;
             }
             pool.take(port + 1);
-            RelayEndpoint even = endpoint(ipv6, port, allocation, dontFragment);
-            RelayEndpoint held = endpoint(ipv6, port + 1, null, false);
+            RelayEndpoint even = endpoint(ipv6, port, allocation, dontFragment, false);
+            RelayEndpoint held = endpoint(ipv6, port + 1, null, false, false);
             if (sockets.open(even)) {
                 if (sockets.open(held)) {
                     token[0] = config.random.nextLong();
@@ -344,11 +344,15 @@ final class AllocationTable {
         return port >= 0 && port < 65_536 ? (ipv6 ? liveIpv6 : liveIpv4)[port] : null;
     }
 
-    private RelayEndpoint endpoint(boolean ipv6, int port, Allocation allocation, boolean dontFragment) {
+    private RelayEndpoint endpoint(boolean ipv6, int port, Allocation allocation, boolean dontFragment, boolean tcp) {
         InetSocketAddress local = new InetSocketAddress(ipv6 ? config.relayIpv6 : config.relayIpv4, port);
         InetAddress advertised = ipv6 ? config.publicIpv6 : config.publicIpv4;
         return new RelayEndpoint(
-                local, advertised != null ? new InetSocketAddress(advertised, port) : local, allocation, dontFragment);
+                local,
+                advertised != null ? new InetSocketAddress(advertised, port) : local,
+                allocation,
+                dontFragment,
+                tcp);
     }
 
     private RelayPortPool pool(boolean ipv6) {

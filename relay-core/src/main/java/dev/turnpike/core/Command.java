@@ -49,6 +49,37 @@ public sealed interface Command {
         }
     }
 
-    /** The relay socket is no longer used: deregister and close it; its port returns to the pool. */
+    /**
+     * The relay socket is no longer used: deregister and close it; its port returns to the pool. For a TCP relayed
+     * address (RFC 6062) its listening socket closes, and every connection to a peer it holds with the client's
+     * data connection paired to it.
+     */
     record CloseRelay(RelayEndpoint relay) implements Command {}
+
+    /**
+     * RFC 6062 Connect: open a TCP connection to {@code peer} from {@code relay}'s address, without waiting for it;
+     * tell the core how it went ({@link Relay#onPeerConnected}) under {@code connectionId}. The core times it out.
+     */
+    record ConnectPeer(RelayEndpoint relay, InetSocketAddress peer, int connectionId) implements Command {}
+
+    /**
+     * RFC 6062 ConnectionBind succeeded: from the response on (it is already queued), the connection of {@code
+     * client} on {@code listener} carries raw bytes both ways to the peer connection {@code connectionId} of
+     * {@code relay}. Nothing it sends is read as STUN any more.
+     */
+    record BindConnection(int listener, InetSocketAddress client, RelayEndpoint relay, int connectionId)
+            implements Command {}
+
+    /**
+     * The peer connection {@code connectionId} of {@code relay} is done with (no ConnectionBind in time, or timed
+     * out connecting): close it, and the client's data connection paired with it if any.
+     */
+    record CloseConnection(RelayEndpoint relay, int connectionId) implements Command {}
+
+    /**
+     * A ConnectionBind for a peer connection that another worker of the process holds ({@code worker}, counted as
+     * the relay ports are shared): the connection of {@code client} on {@code listener}, with the request still
+     * unread, goes to that worker, whose core answers it. Nothing was answered here.
+     */
+    record PassConnection(int listener, InetSocketAddress client, int worker) implements Command {}
 }

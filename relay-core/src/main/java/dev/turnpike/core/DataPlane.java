@@ -129,6 +129,10 @@ final class DataPlane {
             counters.drop(RelayCounters.Drop.NO_ALLOCATION);
             return;
         }
+        if (allocation.tcp) {
+            counters.drop(RelayCounters.Drop.NO_PERMISSION); // a TCP allocation relays no datagrams (RFC 6062)
+            return;
+        }
         int peerIndex = request.indexOf(StunAttribute.XOR_PEER_ADDRESS);
         int dataIndex = request.indexOf(StunAttribute.DATA);
         if (peerIndex < 0 || dataIndex < 0 || request.valueLength(peerIndex) < 8) {

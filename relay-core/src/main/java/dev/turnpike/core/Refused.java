@@ -5,7 +5,7 @@ import java.net.InetSocketAddress;
 
 /**
  * Why a request is refused, as a handler returns it: the error, the reason phrase the client reads, and why, for
- * the operator's DEBUG line (never sent). {@code Relay} writes every such answer in one place ({@code refuse}).
+ * the operator's DEBUG line (never sent). {@code Responses.refuse} writes every such answer in one place.
  *
  * @param reasonPhrase what the client reads: the RFC's phrase unless a person checking the relay needs more (a
  *     drain), never a detail of policy

@@ -19,8 +19,8 @@ import java.util.List;
  * <p>It is the dispatcher: it decodes, hands the data plane to {@link DataPlane}, authenticates requests through
  * {@link RequestAuthentication}, and gives each TURN method its handler ({@link Allocate}; {@link
  * AllocationRequests} for Refresh, CreatePermission and ChannelBind) with the request's {@link Transaction}. A
- * handler answers success itself or returns why not ({@link Refused}); this class writes every such error response
- * and its DEBUG line in one place, {@link #refuse}. (A challenge, 401 or 438 with a fresh NONCE, is the
+ * handler answers success itself or returns why not ({@link Refused}); {@link Responses#refuse} writes every such
+ * error response and its DEBUG line in one place. (A challenge, 401 or 438 with a fresh NONCE, is the
  * authentication's to write.)
  */
 public final class Relay {
@@ -42,6 +42,7 @@ public final class Relay {
     private final AllocationQuotas quotas;
     private final Allocate allocate;
     private final AllocationRequests allocationRequests;
+    private final TcpRelaying tcpRelaying;
 
     private final int[] unknownAttributes = new int[16];
     /** What the operator revoked: refused at authentication, and their allocations ended when revoked. */
@@ -81,7 +82,9 @@ public final class Relay {
         SameRelay sameRelay = new SameRelay(config, livePorts);
         this.allocations = new AllocationTable(config, sockets, counters, quotas, reservations, livePorts);
         this.allocate = new Allocate(config, sockets, allocations, responses, counters);
-        this.allocationRequests = new AllocationRequests(config, allocations, sameRelay, responses, counters);
+        this.tcpRelaying = new TcpRelaying(config, allocations, sameRelay, responses, counters);
+        this.allocationRequests =
+                new AllocationRequests(config, allocations, sameRelay, responses, counters, tcpRelaying);
         this.dataPlane = new DataPlane(
                 config,
                 allocations,
@@ -111,6 +114,7 @@ public final class Relay {
         responses.software(next.software);
         allocate.reconfigure(next);
         allocationRequests.reconfigure(next);
+        tcpRelaying.reconfigure(next);
         authentication.reconfigure(next);
         allocations.reconfigure(next, nowNs);
         dataPlane.reconfigure(next, total);
@@ -242,7 +246,7 @@ public final class Relay {
         if (method == StunMethod.BINDING) {
             Refused unknown = unknownAttributes();
             if (unknown != null) {
-                refuse(t, unknown);
+                responses.refuse(t, unknown);
             } else {
                 onBinding(t);
             }
@@ -251,11 +255,22 @@ public final class Relay {
         if (method != StunMethod.ALLOCATE
                 && method != StunMethod.REFRESH
                 && method != StunMethod.CREATE_PERMISSION
-                && method != StunMethod.CHANNEL_BIND) {
-            refuse(t, Refused.with(ErrorCode.BAD_REQUEST, "not a TURN method this relay serves"));
+                && method != StunMethod.CHANNEL_BIND
+                && method != StunMethod.CONNECT
+                && method != StunMethod.CONNECTION_BIND) {
+            responses.refuse(t, Refused.with(ErrorCode.BAD_REQUEST, "not a TURN method this relay serves"));
             return;
         }
-        t.who = authentication.authenticate(request, nowNs, epochSeconds, listener, client, out);
+        if (method == StunMethod.CONNECTION_BIND) {
+            int worker = tcpRelaying.elsewhere(request, listener);
+            if (worker >= 0) {
+                out.add(new Command.PassConnection(listener, client, worker)); // its worker answers it
+                return;
+            }
+        }
+        InetSocketAddress nonceAlso =
+                method == StunMethod.CONNECTION_BIND ? tcpRelaying.controlConnection(request, client) : null;
+        t.who = authentication.authenticate(request, nowNs, epochSeconds, listener, client, nonceAlso, out);
         if (authentication.remembersSources()) {
             scheduleSweep(nowNs); // so that the reply-rate limiter forgets sources that went quiet
         }
@@ -267,13 +282,14 @@ public final class Relay {
         if (refused == null) {
             refused = switch (method) {
                 case StunMethod.ALLOCATE -> allocate.answer(t);
+                case StunMethod.CONNECTION_BIND -> tcpRelaying.connectionBind(t);
                 default -> allocationRequests.answer(method, t);
             };
         }
         if (refused != null) {
-            refuse(t, refused);
-        } else if (method == StunMethod.ALLOCATE) {
-            scheduleSweep(nowNs); // the new allocation expires
+            responses.refuse(t, refused);
+        } else if (method == StunMethod.ALLOCATE || method == StunMethod.CONNECT) {
+            scheduleSweep(nowNs); // the new allocation expires; the connect times out
         }
     }
 
@@ -285,18 +301,6 @@ public final class Relay {
                 : Refused.unknownAttributes(
                         java.util.Arrays.copyOf(unknownAttributes, unknown),
                         "comprehension-required attributes unknown");
-    }
-
-    /** The one place an error response is written, with the DEBUG line that says why (through the outbox). */
-    private void refuse(Transaction t, Refused refused) {
-        if (refused.alternateServer() != null) {
-            responses.tryAlternate(t.listener, t.client, refused.alternateServer(), refused.why(), t.out);
-        } else if (refused.unknownAttributes() != null) {
-            int[] types = refused.unknownAttributes();
-            responses.unknownAttributes(t.listener, t.client, types, types.length, refused.why(), t.out);
-        } else {
-            responses.error(t.listener, t.client, refused.code(), refused.reasonPhrase(), refused.why(), t.out);
-        }
     }
 
     // RFC 8489 §7.3.1: the success response carries the request's source as XOR-MAPPED-ADDRESS.
@@ -323,6 +327,36 @@ public final class Relay {
     }
 
     // ---------------------------------------------------------------------------------------------------
+    // TCP relaying (RFC 6062): what the loop reports of the connections the core asked for
+
+    /**
+     * The connect to the peer of Connect {@code connectionId} from {@code relay} succeeded ({@code ok}) or failed;
+     * the client gets its answer (the CONNECTION-ID, or 447). Answers whether the loop keeps the connection (false:
+     * close it; the Connect timed out meanwhile, or its allocation ended).
+     */
+    public boolean onPeerConnected(long nowNs, RelayEndpoint relay, int connectionId, boolean ok, Outbox out) {
+        return tcpRelaying.onPeerConnected(nowNs, relay, connectionId, ok, out);
+    }
+
+    /**
+     * A peer at {@code peer} connected to TCP relayed address {@code relay}: answers its CONNECTION-ID, with a
+     * ConnectionAttempt on its way to the client, or 0 when refused (no permission for the peer's IP, one
+     * connection from it already, over the limit): the loop closes it.
+     */
+    public int onPeerAccepted(long nowNs, RelayEndpoint relay, InetSocketAddress peer, Outbox out) {
+        int id = tcpRelaying.onPeerAccepted(nowNs, relay, peer, out);
+        if (id != 0) {
+            scheduleSweep(nowNs); // unbound, it is closed after 30 s
+        }
+        return id;
+    }
+
+    /** The loop closed connection {@code connectionId} of {@code relay}, peer side or client side: forgotten. */
+    public void onTcpConnectionClosed(RelayEndpoint relay, int connectionId) {
+        tcpRelaying.onClosed(relay, connectionId);
+    }
+
+    // ---------------------------------------------------------------------------------------------------
     // Time
 
     /** Expires what is due: allocations (their relay sockets are closed), permissions, channels, reservations. */
@@ -331,8 +365,9 @@ public final class Relay {
             return;
         }
         allocations.sweep(nowNs, out);
+        tcpRelaying.sweep(nowNs, out);
         boolean rateLimiting = authentication.sweep(nowNs);
-        sweepScheduled = allocations.hasExpiries() || rateLimiting;
+        sweepScheduled = allocations.hasExpiries() || rateLimiting || tcpRelaying.any();
         nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
     }
 

@@ -68,6 +68,10 @@ public final class RelayConfig {
     final long totalBps;
     final long challengeRate;
     final long challengeBurst;
+    /** RFC 6062: Allocate with REQUESTED-TRANSPORT TCP is served (from a TCP or TLS listener); else 442. */
+    final boolean tcpRelay;
+    /** The listeners whose clients arrive on a TCP or TLS connection: only they may ask for TCP relaying. */
+    final java.util.BitSet streamListeners;
 
     private RelayConfig(Builder b) {
         this.listeners = List.copyOf(b.listeners);
@@ -103,6 +107,13 @@ public final class RelayConfig {
         this.totalBps = b.totalBps;
         this.challengeRate = b.challengeRate;
         this.challengeBurst = b.challengeBurst;
+        this.tcpRelay = b.tcpRelay;
+        this.streamListeners = (java.util.BitSet) b.streamListeners.clone();
+    }
+
+    /** Whether listener {@code index} takes clients over TCP or TLS (a connection, not datagrams). */
+    boolean isStream(int index) {
+        return streamListeners.get(index);
     }
 
     /** The lowest relay port this relay hands out: the start of its share of the range. */
@@ -178,6 +189,8 @@ public final class RelayConfig {
         private long totalBps;
         private long challengeRate = DEFAULT_CHALLENGE_RATE;
         private long challengeBurst = DEFAULT_CHALLENGE_BURST;
+        private boolean tcpRelay = true;
+        private final java.util.BitSet streamListeners = new java.util.BitSet();
 
         private Builder(List<InetSocketAddress> listeners) {
             this.listeners = listeners;
@@ -281,6 +294,21 @@ public final class RelayConfig {
         public Builder challengeRate(long perSecond, long burst) {
             this.challengeRate = perSecond;
             this.challengeBurst = burst;
+            return this;
+        }
+
+        /**
+         * RFC 6062 TCP relaying for clients over TCP or TLS (on by default, as coturn's): what a client may ask of
+         * it is bounded like datagram relaying (the peer policy, --max-permissions connections an allocation).
+         */
+        public Builder tcpRelay(boolean value) {
+            this.tcpRelay = value;
+            return this;
+        }
+
+        /** Listener {@code index} (of the list given) takes clients over TCP or TLS connections. */
+        public Builder streamListener(int index) {
+            this.streamListeners.set(index);
             return this;
         }
 

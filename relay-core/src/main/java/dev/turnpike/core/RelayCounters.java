@@ -35,7 +35,24 @@ public final class RelayCounters {
         REVOKED
     }
 
+    /** RFC 6062 TCP relaying, what happened to connections to peers. */
+    public enum TcpRelay {
+        /** Connect asked, and a connect to the peer begun. */
+        CONNECTS,
+        /** A Connect answered 447: the peer refused, was unreachable, or did not answer within 30 s. */
+        CONNECTS_FAILED,
+        /** A peer connected to a TCP relayed address with a permission: a ConnectionAttempt sent. */
+        ACCEPTED,
+        /** A ConnectionBind answered: a client data connection paired with a peer connection. */
+        BINDS,
+        /** A ConnectionBind refused: an unknown, expired or bound CONNECTION-ID, or another user's. */
+        BINDS_REFUSED,
+        /** A peer connection closed because no ConnectionBind came within 30 s. */
+        BIND_TIMEOUTS
+    }
+
     private final long[] drops = new long[Drop.values().length];
+    private final long[] tcpRelay = new long[TcpRelay.values().length];
     private final long[] authFailures = new long[AuthFailure.values().length];
     long bindingRequests;
     long stunRequests;
@@ -74,6 +91,9 @@ public final class RelayCounters {
         for (int i = 0; i < authFailures.length; i++) {
             authFailures[i] += other.authFailures[i];
         }
+        for (int i = 0; i < tcpRelay.length; i++) {
+            tcpRelay[i] += other.tcpRelay[i];
+        }
         bindingRequests += other.bindingRequests;
         stunRequests += other.stunRequests;
         indicationsIgnored += other.indicationsIgnored;
@@ -110,6 +130,14 @@ public final class RelayCounters {
 
     public long authFailures(AuthFailure reason) {
         return authFailures[reason.ordinal()];
+    }
+
+    void count(TcpRelay event) {
+        tcpRelay[event.ordinal()]++;
+    }
+
+    public long tcpRelay(TcpRelay event) {
+        return tcpRelay[event.ordinal()];
     }
 
     public long dropped(Drop reason) {

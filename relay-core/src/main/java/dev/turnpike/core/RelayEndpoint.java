@@ -14,6 +14,8 @@ public final class RelayEndpoint {
     final Allocation allocation;
 
     final boolean dontFragment;
+    /** RFC 6062: a TCP relayed address (a listening socket, and connections to peers), not a UDP socket. */
+    final boolean tcp;
     /**
      * The last peer transport address a datagram came from, with its permission and channel (null: none then),
      * so that a peer sending again (the same object, from the loop's address cache) is not looked up in two maps
@@ -26,6 +28,16 @@ public final class RelayEndpoint {
     ChannelBinding lastChannel;
 
     RelayEndpoint(InetSocketAddress local, InetSocketAddress advertised, Allocation allocation, boolean dontFragment) {
+        this(local, advertised, allocation, dontFragment, false);
+    }
+
+    RelayEndpoint(
+            InetSocketAddress local,
+            InetSocketAddress advertised,
+            Allocation allocation,
+            boolean dontFragment,
+            boolean tcp) {
+        this.tcp = tcp;
         this.local = local;
         this.advertised = advertised;
         this.allocation = allocation;
@@ -43,6 +55,14 @@ public final class RelayEndpoint {
     /** True when the client asked for DONT-FRAGMENT: the socket should set the IP DF bit. */
     public boolean dontFragment() {
         return dontFragment;
+    }
+
+    /**
+     * True for an RFC 6062 TCP allocation's relayed address: the loop listens there for peers, connects to peers
+     * from it when asked ({@link Command.ConnectPeer}), and it carries no datagrams.
+     */
+    public boolean tcp() {
+        return tcp;
     }
 
     /** The address the socket binds. */

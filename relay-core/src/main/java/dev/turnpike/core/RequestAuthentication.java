@@ -80,6 +80,21 @@ final class RequestAuthentication {
      */
     Authenticated authenticate(
             StunMessage request, long nowNs, long epochSeconds, int listener, InetSocketAddress client, Outbox out) {
+        return authenticate(request, nowNs, epochSeconds, listener, client, null, out);
+    }
+
+    /**
+     * As above, and a nonce issued to {@code nonceAlso} (or null) is good too: an RFC 6062 ConnectionBind comes on
+     * a new connection with the nonce of the control connection it belongs to.
+     */
+    Authenticated authenticate(
+            StunMessage request,
+            long nowNs,
+            long epochSeconds,
+            int listener,
+            InetSocketAddress client,
+            InetSocketAddress nonceAlso,
+            Outbox out) {
         boolean sha1 = request.integrityIndex() >= 0;
         boolean sha256 = request.integritySha256Index() >= 0;
         if (!sha1 && !sha256) {
@@ -104,6 +119,9 @@ final class RequestAuthentication {
             return null;
         }
         NonceIssuer.Check check = nonces.check(nonce, client, nowNs);
+        if (check == NonceIssuer.Check.INVALID && nonceAlso != null) {
+            check = nonces.check(nonce, nonceAlso, nowNs);
+        }
         if (check != NonceIssuer.Check.VALID) {
             counters.authFailure(
                     check == NonceIssuer.Check.STALE

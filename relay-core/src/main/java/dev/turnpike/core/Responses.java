@@ -56,6 +56,13 @@ final class Responses {
 
     /** Closes the response, queues it to {@code client} and answers its bytes. */
     byte[] finish(int listener, InetSocketAddress client, Outbox out) {
+        byte[] bytes = build();
+        out.add(new Command.SendToClient(listener, client, bytes, refusal));
+        return bytes;
+    }
+
+    /** Closes the response and answers its bytes, sent later (an answer that waits on the loop: RFC 6062 Connect). */
+    byte[] build() {
         if (software != null) {
             writer.addString(StunAttribute.SOFTWARE, software);
         }
@@ -69,9 +76,7 @@ final class Responses {
         if (request.fingerprintIndex() >= 0) {
             writer.addFingerprint();
         }
-        byte[] bytes = writer.toBytes();
-        out.add(new Command.SendToClient(listener, client, bytes, refusal));
-        return bytes;
+        return writer.toBytes();
     }
 
     void success(int listener, InetSocketAddress client, Outbox out) {
@@ -118,5 +123,17 @@ final class Responses {
         begin(StunMethod.CLASS_ERROR).addErrorCode(error.code, error.reason).addUnknownAttributes(types, count);
         refusing(error, why);
         finish(listener, client, out);
+    }
+
+    /** The one place a handler's refusal is written, with the DEBUG line that says why (through the outbox). */
+    void refuse(Transaction t, Refused refused) {
+        if (refused.alternateServer() != null) {
+            tryAlternate(t.listener, t.client, refused.alternateServer(), refused.why(), t.out);
+        } else if (refused.unknownAttributes() != null) {
+            int[] types = refused.unknownAttributes();
+            unknownAttributes(t.listener, t.client, types, types.length, refused.why(), t.out);
+        } else {
+            error(t.listener, t.client, refused.code(), refused.reasonPhrase(), refused.why(), t.out);
+        }
     }
 }

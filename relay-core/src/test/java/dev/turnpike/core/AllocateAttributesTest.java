@@ -15,11 +15,61 @@ class AllocateAttributesTest {
     private final Refused[] refusal = new Refused[1];
 
     private AllocateAttributes decode(Req request, boolean dontFragmentSupported) {
+        return decode(request, dontFragmentSupported, false, false);
+    }
+
+    private AllocateAttributes decode(Req request, boolean dontFragmentSupported, boolean tcpRelay, boolean stream) {
         byte[] bytes = request.bytes();
         StunMessage message = new StunMessage();
         assertThat(message.wrap(ByteBuffer.wrap(bytes), 0, bytes.length)).isEqualTo(DecodeStatus.OK);
         refusal[0] = null;
-        return AllocateAttributes.decode(message, dontFragmentSupported, refusal);
+        return AllocateAttributes.decode(message, dontFragmentSupported, tcpRelay, stream, refusal);
+    }
+
+    private static Req tcpAllocate() {
+        return Req.request(dev.turnpike.core.stun.StunMethod.ALLOCATE).transport(6);
+    }
+
+    @Test
+    void aTcpAllocationOverAConnectionAsksForOneAddressOfTheFamilyAsked() {
+        AllocateAttributes ipv4 = decode(tcpAllocate(), true, true, true);
+        assertThat(ipv4.tcp()).isTrue();
+        assertThat(ipv4.wantIpv4()).isTrue();
+        assertThat(ipv4.wantIpv6()).isFalse();
+        AllocateAttributes ipv6 = decode(tcpAllocate().family(TurnAttributes.FAMILY_IPV6), true, true, true);
+        assertThat(ipv6.tcp()).isTrue();
+        assertThat(ipv6.wantIpv4()).isFalse();
+        assertThat(ipv6.wantIpv6()).isTrue();
+    }
+
+    @Test
+    void aTcpAllocationIsRefusedOverDatagramsWithUdpOnlyAttributesAndWhenTurnedOff() {
+        assertThat(decode(tcpAllocate(), true, true, false)).isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(decode(tcpAllocate().with(w -> w.addEmpty(StunAttribute.DONT_FRAGMENT)), true, true, true))
+                .isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(decode(tcpAllocate().with(w -> w.addByteAndReserved(StunAttribute.EVEN_PORT, 0)), true, true, true))
+                .isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(decode(
+                        tcpAllocate().with(w -> w.addBytes(StunAttribute.RESERVATION_TOKEN, new byte[8])),
+                        true,
+                        true,
+                        true))
+                .isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(decode(
+                        tcpAllocate().with(w -> w.addByteAndReserved(StunAttribute.ADDITIONAL_ADDRESS_FAMILY, 2)),
+                        true,
+                        true,
+                        true))
+                .isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(decode(tcpAllocate().family(3), true, true, true)).isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED);
+        assertThat(decode(tcpAllocate(), true, false, true)).isNull();
+        assertThat(refusal[0].code()).isEqualTo(ErrorCode.UNSUPPORTED_TRANSPORT_PROTOCOL);
     }
 
     @Test
@@ -33,7 +83,8 @@ class AllocateAttributesTest {
                         true,
                         false,
                         false,
-                        RelayConfig.DEFAULT_LIFETIME_SECONDS));
+                        RelayConfig.DEFAULT_LIFETIME_SECONDS,
+                        false));
     }
 
     @Test

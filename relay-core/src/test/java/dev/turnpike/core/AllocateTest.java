@@ -48,10 +48,14 @@ class AllocateTest {
     }
 
     @Test
-    void aTransportOtherThanUdpIs442() {
+    void aTransportOtherThanUdpOrTcpIs442AndTcpOverDatagramsIs400() {
         StunMessage response =
-                h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.ALLOCATE).transport(6)));
+                h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.ALLOCATE).transport(132)));
         assertThat(response.errorCode()).isEqualTo(442);
+        // RFC 6062 §5.1: TCP relaying is asked for over a TCP or TLS connection; over UDP, 400
+        StunMessage tcp =
+                h.send(CLIENT, h.signed(CLIENT, Req.request(StunMethod.ALLOCATE).transport(6)));
+        assertThat(tcp.errorCode()).isEqualTo(400);
     }
 
     @Test

@@ -332,6 +332,14 @@ public final class Turnpike implements Callable<Integer> {
         }
         event = event.addKeyValue("droppedSEND_ERROR", l.sendErrors)
                 .addKeyValue("queuedBytesHighWater", l.queuedBytesHighWater);
+        if (c.tcpRelay(RelayCounters.TcpRelay.CONNECTS) + c.tcpRelay(RelayCounters.TcpRelay.ACCEPTED) > 0) {
+            for (RelayCounters.TcpRelay e : RelayCounters.TcpRelay.values()) {
+                event = event.addKeyValue("tcpRelay" + e.name(), c.tcpRelay(e));
+            }
+            event = event.addKeyValue("tcpRelayBytesToPeers", l.tcpRelayBytesToPeers)
+                    .addKeyValue("tcpRelayBytesFromPeers", l.tcpRelayBytesFromPeers)
+                    .addKeyValue("connectionsPassed", l.streamsPassed);
+        }
         event.log("stopped");
     }
 

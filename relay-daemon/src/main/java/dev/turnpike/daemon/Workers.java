@@ -14,6 +14,7 @@ import dev.turnpike.daemon.loop.KernelTransmitter;
 import dev.turnpike.daemon.loop.Listeners;
 import dev.turnpike.daemon.loop.LoopSnapshot;
 import dev.turnpike.daemon.loop.SocketOptions;
+import dev.turnpike.daemon.stream.HandOff;
 import dev.turnpike.daemon.stream.HttpsBackend;
 import dev.turnpike.daemon.stream.ProxyProtocol;
 import dev.turnpike.daemon.stream.StreamLimits;
@@ -86,14 +87,19 @@ public final class Workers {
         List<DtlsTransport> dtls = new ArrayList<>(count);
         // a RESERVATION-TOKEN may come to another worker than the one that reserved the port: it adopts the socket
         ConcurrentHashMap<InetSocketAddress, DatagramChannel> reservedPorts = new ConcurrentHashMap<>();
+        // a ConnectionBind (RFC 6062) may come to another worker than the one holding its peer connection
+        HandOff handOff = new HandOff(count);
         try {
             Listeners each = listeners;
             for (int i = 0; i < count; i++) {
+                int worker = i;
                 EventLoop loop = new EventLoop(
                         each.addresses(Listeners.Kind.UDP), allocator, options, new KernelTransmitter(), reservedPorts);
                 loops.add(loop);
                 streams.add((StreamTransport) loop.listen(
-                        each, STREAMS, parts -> new StreamTransport(parts, limits, proxy, context, backend)));
+                        each,
+                        STREAMS,
+                        parts -> new StreamTransport(parts, limits, proxy, context, backend, handOff, worker)));
                 dtls.add((DtlsTransport)
                         loop.listen(each, DTLS, parts -> new DtlsTransport(parts, dtlsSettings, limits)));
                 if (i == 0) {

@@ -120,6 +120,12 @@ public final class Interop {
         return new PortRange(low, low + size - 1);
     }
 
+    /** turnutils_uclient's running totals (the last line is the final count): messages sent, received. */
+    static final java.util.regex.Pattern UCLIENT_TOTALS = java.util.regex.Pattern.compile(
+            "tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", java.util.regex.Pattern.MULTILINE);
+    /** turnutils_uclient's count of messages that did not come back. */
+    static final java.util.regex.Pattern UCLIENT_LOST = java.util.regex.Pattern.compile("Total lost packets (\\d+)");
+
     public record Result(int exitCode, String output) {}
 
     /** Arguments from several parts, in order. */

@@ -20,8 +20,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class SameRelayIT {
     private static final int MESSAGES = 50;
-    private static final Pattern TOTALS =
-            Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
     private static final Pattern INSIDE = Pattern.compile("sameRelayInside=(\\d+) sameRelayThroughHost=(\\d+)");
 
     @ParameterizedTest(name = "{0}, {1} worker(s)")
@@ -94,7 +92,7 @@ class SameRelayIT {
         Interop.Result result = Interop.run(120, command.toArray(String[]::new));
         assertThat(daemon.terminate()).isZero();
         String transcript = "turnutils_uclient:\n" + result.output() + "\nturnpike:\n" + daemon.output();
-        Matcher totals = TOTALS.matcher(result.output());
+        Matcher totals = Interop.UCLIENT_TOTALS.matcher(result.output());
         String sent = null;
         String received = null;
         while (totals.find()) {

@@ -24,9 +24,6 @@ class TurnClientInteropIT {
 
     private static final Pattern BY_WORKER = Pattern.compile("allocationsByWorker=\\[(\\d+), (\\d+)\\]");
     private static final int MESSAGES = 100;
-    private static final Pattern TOTALS =
-            Pattern.compile("tot_send_msgs=(\\d+), tot_recv_msgs=(\\d+)\\s*$", Pattern.MULTILINE);
-    private static final Pattern LOST = Pattern.compile("Total lost packets (\\d+)");
 
     @TempDir
     Path dir;
@@ -150,7 +147,7 @@ class TurnClientInteropIT {
             // On failure, show both sides: the client's transcript and the relay's log (debug: bind failures).
             String transcript = "turnutils_uclient:\n" + result.output() + "\nturnpike:\n" + daemon.output();
 
-            Matcher totals = TOTALS.matcher(result.output());
+            Matcher totals = Interop.UCLIENT_TOTALS.matcher(result.output());
             String last = null;
             String lastReceived = null;
             while (totals.find()) {
@@ -159,7 +156,7 @@ class TurnClientInteropIT {
             }
             assertThat(last).as(transcript).isEqualTo(String.valueOf(clients * MESSAGES));
             assertThat(lastReceived).as(transcript).isEqualTo(String.valueOf(clients * MESSAGES));
-            Matcher lost = LOST.matcher(result.output());
+            Matcher lost = Interop.UCLIENT_LOST.matcher(result.output());
             assertThat(lost.find()).as(transcript).isTrue();
             assertThat(lost.group(1)).isEqualTo("0");
 

@@ -13,6 +13,10 @@ public enum ErrorCode {
     WRONG_CREDENTIALS(441, "Wrong Credentials"),
     UNSUPPORTED_TRANSPORT_PROTOCOL(442, "Unsupported Transport Protocol"),
     PEER_ADDRESS_FAMILY_MISMATCH(443, "Peer Address Family Mismatch"),
+    /** RFC 6062 §6.3: a Connect to a peer this allocation has a connection to, or is connecting to. */
+    CONNECTION_ALREADY_EXISTS(446, "Connection Already Exists"),
+    /** RFC 6062 §6.3: the relay could not connect to the peer, or not in time. */
+    CONNECTION_TIMEOUT_OR_FAILURE(447, "Connection Timeout or Failure"),
     ALLOCATION_QUOTA_REACHED(486, "Allocation Quota Reached"),
     INSUFFICIENT_CAPACITY(508, "Insufficient Capacity");
 

@@ -26,6 +26,8 @@ public final class StunAttribute {
     public static final int USERHASH = 0x001E;
     public static final int XOR_MAPPED_ADDRESS = 0x0020;
     public static final int RESERVATION_TOKEN = 0x0022;
+    /** RFC 6062 §6.2: a TCP relay's peer data connection, 32 bits. */
+    public static final int CONNECTION_ID = 0x002A;
 
     public static final int ADDITIONAL_ADDRESS_FAMILY = 0x8000;
     public static final int ADDRESS_ERROR_CODE = 0x8001;
@@ -65,7 +67,8 @@ public final class StunAttribute {
                     PASSWORD_ALGORITHM,
                     USERHASH,
                     XOR_MAPPED_ADDRESS,
-                    RESERVATION_TOKEN -> true;
+                    RESERVATION_TOKEN,
+                    CONNECTION_ID -> true;
             default -> !isComprehensionRequired(type);
         };
     }

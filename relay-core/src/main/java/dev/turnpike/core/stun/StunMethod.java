@@ -9,6 +9,11 @@ public final class StunMethod {
     public static final int DATA = 0x007;
     public static final int CREATE_PERMISSION = 0x008;
     public static final int CHANNEL_BIND = 0x009;
+    /** RFC 6062 §6.1: TCP relaying. */
+    public static final int CONNECT = 0x00A;
+
+    public static final int CONNECTION_BIND = 0x00B;
+    public static final int CONNECTION_ATTEMPT = 0x00C;
 
     /** The method's name as the RFCs spell it, for logs; "0x..." for one this relay does not know. */
     public static String name(int method) {
@@ -20,6 +25,9 @@ public final class StunMethod {
             case DATA -> "Data";
             case CREATE_PERMISSION -> "CreatePermission";
             case CHANNEL_BIND -> "ChannelBind";
+            case CONNECT -> "Connect";
+            case CONNECTION_BIND -> "ConnectionBind";
+            case CONNECTION_ATTEMPT -> "ConnectionAttempt";
             default -> "0x" + Integer.toHexString(method);
         };
     }

@@ -37,7 +37,6 @@ final class CoturnImport {
                     "lt-cred-mech", "the default: the long-term mechanism is on whenever there is a user or a secret"),
             Map.entry("no-loopback-peers", "the default: loopback peers are refused unless --allow-peer"),
             Map.entry("no-multicast-peers", "the default: multicast peers are refused"),
-            Map.entry("no-tcp-relay", "the default: RFC 6062 TCP relaying is not supported yet"),
             Map.entry("no-stun-backward-compatibility", "the default: only RFC 5389/8489 STUN is answered"),
             Map.entry("no-software-attribute", "the default: no SOFTWARE attribute unless --software"),
             Map.entry("no-cli", "the default: there is no telnet CLI (turnpike admin instead)"),
@@ -245,6 +244,9 @@ final class CoturnImport {
                 put("metrics-listen", "127.0.0.1:" + (prometheusPort == null ? "9641" : prometheusPort));
                 notMapped.add(
                         "prometheus: served on loopback only (coturn: every address); set metrics-listen to widen it");
+            }
+            if (flag("no-tcp-relay")) {
+                put("tcp-relay", "false");
             }
             if (flag("verbose") | flag("Verbose")) {
                 put("log-level", "debug");

@@ -47,6 +47,7 @@ public final class HelpLayout {
                         "--public-address",
                         "--max-lifetime",
                         "--rfc5766-channel-numbers",
+                        "--tcp-relay",
                         "--max-queued-bytes",
                         "--suspend",
                         "--dscp-preserve",

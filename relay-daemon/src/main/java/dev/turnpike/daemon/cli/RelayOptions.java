@@ -221,6 +221,17 @@ public final class RelayOptions {
     List<String> denyPeers = new ArrayList<>();
 
     @Option(
+            names = "--tcp-relay",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "RFC 6062 TCP relaying for clients over TCP or TLS: an Allocate for REQUESTED-TRANSPORT TCP, "
+                    + "then Connect, ConnectionAttempt and ConnectionBind, bounded like UDP relaying (the peer policy, "
+                    + "--max-permissions connections an allocation). --no-tcp-relay answers such an Allocate 442, "
+                    + "as coturn's no-tcp-relay. Default: on.")
+    boolean tcpRelay;
+
+    @Option(
             names = "--rfc5766-channel-numbers",
             description = "Also accept channel numbers 0x5000-0x7FFF (RFC 5766), for legacy clients.")
     boolean rfc5766ChannelNumbers;

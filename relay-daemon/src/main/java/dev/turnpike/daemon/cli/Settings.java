@@ -287,6 +287,11 @@ public final class Settings {
         byte[] nonceKey = new byte[32];
         seed.nextBytes(nonceKey);
         RelayConfig.Builder builder = relayConfig(bound).nonceKey(nonceKey);
+        for (Listeners.Listener l : bound.all()) {
+            if (l.transport() == Listeners.Kind.TCP || l.transport() == Listeners.Kind.TLS) {
+                builder.streamListener(l.index()); // RFC 6062 is asked for over these only
+            }
+        }
         long totalBps = flags.totalBps == 0 ? 0 : Math.max(1, flags.totalBps / workers);
         for (int i = 0; i < workers; i++) {
             configs.add(builder.relayPortShare(i, workers)
@@ -322,6 +327,7 @@ public final class Settings {
                 .maxLifetimeSeconds(flags.maxLifetime)
                 .nonceLifetimeSeconds(flags.nonceLifetime)
                 .rfc5766ChannelNumbers(flags.rfc5766ChannelNumbers)
+                .tcpRelay(flags.tcpRelay)
                 // the listeners that take datagrams: a peer may use the port of a TCP or TLS listener, which takes none
                 .policy(new PeerPolicy(allow, deny, own, datagramListeners(bound)));
     }

@@ -181,6 +181,36 @@ public record MetricSeries(
                             new Sample("to_backend", s -> s.loop().webBytesToBackend),
                             new Sample("from_backend", s -> s.loop().webBytesFromBackend))),
             counter(
+                    "turnpike_connections_passed_total",
+                    "Client connections passed to another worker: a ConnectionBind for that worker's peer connection.",
+                    s -> s.loop().streamsPassed),
+            labelled(
+                    "turnpike_tcp_relay_events_total",
+                    "counter",
+                    "RFC 6062 TCP relaying: Connects begun and failed (447), peers accepted, ConnectionBinds answered "
+                            + "and refused, peer connections closed unbound after 30 s.",
+                    "event",
+                    byEnum(
+                            RelayCounters.TcpRelay.values(),
+                            (s, event) -> s.relay().tcpRelay(event))),
+            labelled(
+                    "turnpike_tcp_relay_peer_connections_total",
+                    "counter",
+                    "RFC 6062 connections to peers the loop opened (connect), accepted with an id, or refused.",
+                    "way",
+                    List.of(
+                            new Sample("connect", s -> s.loop().tcpRelayConnects),
+                            new Sample("accepted", s -> s.loop().tcpRelayAccepted),
+                            new Sample("refused", s -> s.loop().tcpRelayPeersRefused))),
+            labelled(
+                    "turnpike_tcp_relay_bytes_total",
+                    "counter",
+                    "Bytes carried between RFC 6062 data connections and their peers.",
+                    "direction",
+                    List.of(
+                            new Sample("to_peers", s -> s.loop().tcpRelayBytesToPeers),
+                            new Sample("from_peers", s -> s.loop().tcpRelayBytesFromPeers))),
+            counter(
                     "turnpike_allocations_closed_with_connection_total",
                     "Allocations that ended because their client's TCP or TLS connection closed.",
                     s -> s.relay().allocationsClosedWithConnection()),

@@ -1,5 +1,6 @@
 package dev.turnpike.daemon.loop;
 
+import dev.turnpike.core.RelayEndpoint;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
@@ -13,4 +14,13 @@ public interface ClientInput {
 
     /** {@code client}'s connection on {@code listener} has closed; its allocation ends with it. */
     void closed(int listener, InetSocketAddress client);
+
+    /** RFC 6062: the connect to a peer for {@code connectionId} finished; answers whether to keep the connection. */
+    boolean peerConnected(RelayEndpoint relay, int connectionId, boolean ok);
+
+    /** RFC 6062: a peer connected to {@code relay}; answers its CONNECTION-ID, or 0 to close it. */
+    int peerAccepted(RelayEndpoint relay, InetSocketAddress peer);
+
+    /** RFC 6062: the loop closed connection {@code connectionId} (either side): the core forgets it. */
+    void connectionClosed(RelayEndpoint relay, int connectionId);
 }

@@ -28,6 +28,8 @@ final class CoreInput implements DatagramTransport.Delivery, ClientInput {
 
     /** Connections closed while their commands were being carried out: their allocations end at a safe point. */
     private final ArrayDeque<Closed> closedStreams = new ArrayDeque<>();
+    /** RFC 6062 connections closed, told to the core at the same safe point. */
+    private final ArrayDeque<Runnable> closedConnections = new ArrayDeque<>();
     /** A buffer with headroom for inputs that are not datagrams: the datagram transport's receive buffer. */
     private ByteBuffer spare;
 
@@ -94,6 +96,37 @@ final class CoreInput implements DatagramTransport.Delivery, ClientInput {
         closedStreams.add(new Closed(listener, client));
     }
 
+    @Override
+    public boolean peerConnected(dev.turnpike.core.RelayEndpoint endpoint, int connectionId, boolean ok) {
+        try {
+            out.clear();
+            boolean keep = relay.onPeerConnected(nowNs, endpoint, connectionId, ok, out);
+            courier.carry(spare, null, nowNs, 0);
+            return keep;
+        } catch (RuntimeException e) {
+            failed("internal error handling a peer connection", e);
+            return false;
+        }
+    }
+
+    @Override
+    public int peerAccepted(dev.turnpike.core.RelayEndpoint endpoint, InetSocketAddress peer) {
+        try {
+            out.clear();
+            int id = relay.onPeerAccepted(nowNs, endpoint, peer, out);
+            courier.carry(spare, null, nowNs, 0);
+            return id;
+        } catch (RuntimeException e) {
+            failed("internal error handling a peer connection", e);
+            return 0;
+        }
+    }
+
+    @Override
+    public void connectionClosed(dev.turnpike.core.RelayEndpoint endpoint, int connectionId) {
+        closedConnections.add(() -> relay.onTcpConnectionClosed(endpoint, connectionId));
+    }
+
     /** Runs {@code action} on the core now and carries out what it decided; answers what it answered. */
     <T> T act(CoreAction<T> action) {
         out.clear();
@@ -105,6 +138,10 @@ final class CoreInput implements DatagramTransport.Delivery, ClientInput {
     /** The allocations of connections that closed end now, outside the handling of any other input. */
     int endClosedStreams() {
         int ended = 0;
+        for (Runnable r = closedConnections.poll(); r != null; r = closedConnections.poll()) {
+            ended++;
+            r.run(); // nothing to carry out: the core forgets
+        }
         for (Closed c = closedStreams.poll(); c != null; c = closedStreams.poll()) {
             ended++;
             try {
@@ -121,6 +158,7 @@ final class CoreInput implements DatagramTransport.Delivery, ClientInput {
     /** The relay is stopping: nothing to end but the sockets. */
     void forgetClosedStreams() {
         closedStreams.clear();
+        closedConnections.clear();
     }
 
     /** The core's timers, due now; {@code suspended}: while packets wait in the send queue (counted). */

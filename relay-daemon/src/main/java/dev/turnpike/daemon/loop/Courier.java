@@ -25,6 +25,7 @@ final class Courier {
     private final Transports transports;
 
     private final LoopCounters counters;
+    private TcpRelaySockets tcp;
     /**
      * Who else hears of what was carried out besides the log: allocations' events (usage by tag) and refused
      * requests (the status page); null for none. Set before the loop runs.
@@ -92,6 +93,10 @@ final class Courier {
                             .send(s.listener(), s.client(), ByteBuffer.wrap(s.bytes()), false, null, 0, nowNs);
                 }
                 case Command.CloseRelay c -> relaySockets.release(c.relay());
+                case Command.ConnectPeer c -> tcp.connect(c.relay(), c.peer(), c.connectionId());
+                case Command.BindConnection b -> tcp.bind(b.listener(), b.client(), b.relay(), b.connectionId());
+                case Command.CloseConnection c -> tcp.close(c.relay(), c.connectionId());
+                case Command.PassConnection p -> tcp.pass(p.listener(), p.client(), p.worker());
                 case Command.AllocationEvent e -> {
                     logAllocation(e);
                     if (listener != null) {
@@ -100,6 +105,14 @@ final class Courier {
                 }
             }
         }
+    }
+
+    /**
+     * RFC 6062's sockets, from now on: set with the stream transport, before the loop runs. (The core asks for them
+     * only of a client over TCP or TLS, so there is always one when asked.)
+     */
+    void tcp(TcpRelaySockets tcp) {
+        this.tcp = tcp;
     }
 
     /** {@code listener} hears of allocations' events and refused requests from now on, on the loop's thread. */

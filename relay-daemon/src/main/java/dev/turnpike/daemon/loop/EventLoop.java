@@ -119,11 +119,16 @@ public final class EventLoop implements Runnable {
     public Transport listen(Listeners listeners, List<Listeners.Kind> kinds, Function<TransportContext, Transport> make)
             throws IOException {
         try {
-            return transports.listen(
+            Transport made = transports.listen(
                     listeners,
                     kinds,
                     () -> make.apply(
                             new TransportContext(readSelector, counters, socketOptions.reusePort(), marks, input)));
+            if (made != null && made.tcpRelaySockets() != null) {
+                relaySockets.tcp(made.tcpRelaySockets());
+                courier.tcp(made.tcpRelaySockets());
+            }
+            return made;
         } catch (IOException | RuntimeException e) {
             close();
             throw e;

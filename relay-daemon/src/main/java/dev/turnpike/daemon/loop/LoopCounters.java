@@ -70,7 +70,11 @@ public final class LoopCounters {
         /** Passed to --https-backend, which closed its side (or reset it): the exchange is over. */
         BACKEND_CLOSED,
         /** Passed to --https-backend, and no byte moved either way for --https-backend-idle-timeout. */
-        BACKEND_IDLE
+        BACKEND_IDLE,
+        /** An RFC 6062 data connection whose peer closed its side (or was never there to bind to). */
+        PEER_CLOSED,
+        /** An RFC 6062 data connection whose allocation ended. */
+        ALLOCATION_ENDED
     }
 
     /** Why a DTLS session ended. */
@@ -122,6 +126,18 @@ public final class LoopCounters {
 
     public long webBytesToBackend;
     public long webBytesFromBackend;
+    /** Client connections passed to another worker (a ConnectionBind for that worker's peer connection). */
+    public long streamsPassed;
+    /**
+     * RFC 6062: connects to peers begun, peer connections accepted (with an id) and refused (no permission, a
+     * limit), and the bytes carried to and from peers on bound data connections.
+     */
+    public long tcpRelayConnects;
+
+    public long tcpRelayAccepted;
+    public long tcpRelayPeersRefused;
+    public long tcpRelayBytesToPeers;
+    public long tcpRelayBytesFromPeers;
 
     public LoopCounters copy() {
         return new LoopCounters().add(this);

@@ -38,6 +38,14 @@ final class RelaySocketTable implements RelaySockets {
      */
     private final ConcurrentHashMap<InetSocketAddress, DatagramChannel> reserved;
 
+    /** RFC 6062's TCP relayed addresses, kept by the stream transport; null without a TCP or TLS listener. */
+    private TcpRelaySockets tcp;
+
+    /** TCP relayed addresses open and close by {@code tcp} from now on; set once, before the loop runs. */
+    void tcp(TcpRelaySockets tcp) {
+        this.tcp = tcp;
+    }
+
     RelaySocketTable(UdpSockets sockets, LoopCounters counters) {
         this(sockets, counters, new ConcurrentHashMap<>());
     }
@@ -69,6 +77,9 @@ final class RelaySocketTable implements RelaySockets {
 
     @Override
     public boolean open(RelayEndpoint endpoint) {
+        if (endpoint.tcp()) {
+            return tcp != null && tcp.open(endpoint);
+        }
         DatagramChannel channel = null;
         try {
             channel = sockets.open(endpoint.local());
@@ -136,6 +147,12 @@ final class RelaySocketTable implements RelaySockets {
      * closed from inside a select.
      */
     void release(RelayEndpoint endpoint) {
+        if (endpoint.tcp()) {
+            if (tcp != null) {
+                tcp.release(endpoint);
+            }
+            return;
+        }
         if (endpoint.reserved()) {
             // never registered with a selector: it closes now, unless a claim took it first
             DatagramChannel channel = reserved.remove(endpoint.local());

@@ -46,6 +46,11 @@ public interface Transport {
      */
     default void endOfPass(long nowNs) {}
 
+    /** RFC 6062's TCP relayed addresses, for the transport that keeps client connections (TCP, TLS); else null. */
+    default TcpRelaySockets tcpRelaySockets() {
+        return null;
+    }
+
     /** Time-outs and whatever else a transport checks about once a second. */
     void sweep(long nowNs);
 

@@ -46,6 +46,15 @@ final class StreamConnection implements TlsSession.Connection {
     boolean established;
 
     boolean closed;
+    /**
+     * RFC 6062: a client data connection, bound to a peer connection ({@code TcpRelays} knows which); from the
+     * ConnectionBind on, what it reads goes there as it is, never framed.
+     */
+    boolean bound;
+    /** Passed to another worker (its ConnectionBind is that worker's): framing stops, the request stays unread. */
+    boolean handedOff;
+
+    int passedTo;
     /** Plaintext read: bytes [0, filled) of it, not yet framed. */
     ByteBuffer in = ByteBuffer.allocate(INITIAL_READ_BUFFER);
 
@@ -229,7 +238,13 @@ final class StreamConnection implements TlsSession.Connection {
             counters.streamMessagesReceived++;
             delivery.message(c.listener, c.client, c.in, start, length, c.trafficClass);
             c.in.limit(c.in.capacity()); // forwarding moved it; framing reads by absolute index up to the capacity
+            if (c.handedOff) {
+                break; // the request, and all after it, is for the worker it went to
+            }
             start += frame;
+            if (c.bound) {
+                break; // a ConnectionBind answered: what follows is the peer's, as it is
+            }
         }
         if (!c.closed) {
             c.consume(start);

@@ -1,21 +1,19 @@
 package dev.turnpike.daemon.stream;
 
-import dev.turnpike.core.stun.StreamFraming;
 import dev.turnpike.daemon.log.RepeatedWarnings;
 import dev.turnpike.daemon.loop.ClientInput;
 import dev.turnpike.daemon.loop.Listeners;
 import dev.turnpike.daemon.loop.LoopCounters;
+import dev.turnpike.daemon.loop.TcpRelaySockets;
 import dev.turnpike.daemon.loop.TrafficClass;
 import dev.turnpike.daemon.loop.Transport;
 import dev.turnpike.daemon.loop.TransportContext;
 import dev.turnpike.daemon.loop.UdpSocket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * TURN over TCP and TLS (RFC 8656 §3.1) on the loop's own selector: listening sockets that accept, and client
- * connections read into messages by {@link StreamFraming} and handed to the core exactly as datagrams are. The
+ * connections read into messages by {@code StreamFraming} and handed to the core exactly as datagrams are. The
  * relayed side stays UDP. Loop thread only.
  *
  * <p>Backpressure: a connection whose socket will not take more keeps what it was sent in a queue of its own, up
@@ -36,8 +34,8 @@ public final class StreamTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(StreamTransport.class);
     /** Reads a connection gets per readiness before the loop moves on: fairness between clients. */
     private static final int READS_PER_READINESS = 8;
-
-    private static final int ACCEPTS_PER_READINESS = 64;
+    /** {@link #framed}: the connection went to another worker. */
+    private static final int HANDED_OVER = -2;
 
     private final Selector selector;
     private final LoopCounters counters;
@@ -65,17 +63,24 @@ public final class StreamTransport implements Transport {
     private final WebPassages passages;
     /** The backend's ALPN protocols, offered beside stun.turn; none without a backend. */
     private final List<String> webProtocols;
+    /** RFC 6062: TCP relayed addresses and the connections to peers, paired with client data connections. */
+    private final TcpRelays tcpRelays;
+    /** Connections accepted, or passed between workers (a ConnectionBind for another's peer connection). */
+    private final Arrivals arrivals;
 
     /**
      * On the loop of {@code loop}: TLS listeners with {@code context}'s certificates, PROXY headers from {@code
-     * proxy}, a web site behind the TLS port at {@code backend} (or null).
+     * proxy}, a web site behind the TLS port at {@code backend} (or null); worker {@code worker} of those {@code
+     * handOff} passes connections between.
      */
     public StreamTransport(
             TransportContext loop,
             StreamLimits limits,
             ProxyProtocol proxyProtocol,
             SSLContext context,
-            HttpsBackend backend) {
+            HttpsBackend backend,
+            HandOff handOff,
+            int worker) {
         this.marks = loop.marks();
         this.context = context;
         this.reusePort = loop.reusePort();
@@ -85,9 +90,13 @@ public final class StreamTransport implements Transport {
         this.delivery = loop.input();
         this.admission = new ConnectionAdmission(limits, proxyProtocol, System.nanoTime());
         this.proxyHeaders = new ProxyHeaderReader(admission, counters);
-        this.passages = new WebPassages(backend, selector, counters, this::close);
+        Pipe pipe = new Pipe(counters, this::close);
+        this.passages = new WebPassages(backend, selector, counters, this::close, pipe);
+        this.tcpRelays = new TcpRelays(selector, counters, delivery, pipe, this::close, this::connection);
         this.writes = new StreamWrites(counters, this::close);
         this.webProtocols = backend == null ? List.of() : backend.protocols();
+        this.arrivals = new Arrivals(selector, counters, admission, byListener, marks, webProtocols, handOff, worker);
+        tcpRelays.passBy(arrivals);
     }
 
     @Override
@@ -103,7 +112,9 @@ public final class StreamTransport implements Transport {
     public boolean owns(SelectionKey key) {
         return key.attachment() instanceof StreamListener
                 || key.attachment() instanceof StreamConnection
-                || key.attachment() instanceof WebPassage;
+                || key.attachment() instanceof WebPassage
+                || key.attachment() instanceof PeerConnection
+                || key.attachment() instanceof TcpRelayListener;
     }
 
     @Override
@@ -130,10 +141,6 @@ public final class StreamTransport implements Transport {
         limits = next;
     }
 
-    int openConnections() {
-        return admission.open();
-    }
-
     /** A key of this transport's is ready: accept, write what waits, read what came. */
     @Override
     public void onReady(SelectionKey key, long nowNs) {
@@ -157,7 +164,7 @@ public final class StreamTransport implements Transport {
             return;
         }
         switch (key.attachment()) {
-            case StreamListener l -> accept(l, nowNs);
+            case StreamListener l -> arrivals.accept(l, nowNs);
             case StreamConnection c -> {
                 if (key.isWritable()) {
                     try {
@@ -168,6 +175,7 @@ public final class StreamTransport implements Transport {
                     }
                     if (c.pending.isEmpty()) {
                         passages.clientDrained(c);
+                        tcpRelays.clientDrained(c);
                     }
                 }
                 if (key.isValid() && key.isReadable()) {
@@ -175,6 +183,8 @@ public final class StreamTransport implements Transport {
                 }
             }
             case WebPassage p -> passages.onReady(key, nowNs, limits.maxQueuedBytes());
+            case PeerConnection p -> tcpRelays.onReady(key, nowNs, limits.maxQueuedBytes());
+            case TcpRelayListener l -> tcpRelays.onReady(key, nowNs, limits.maxQueuedBytes());
             default -> throw new IllegalStateException("not a stream key: " + key.attachment());
         }
     }
@@ -193,38 +203,36 @@ public final class StreamTransport implements Transport {
             int trafficClass,
             long nowNs) {
         if (channelData) {
-            pad(bytes);
+            StreamWrites.pad(bytes);
         }
-        write(listener, client, bytes);
+        write(listener, client, bytes, flow == null && !channelData); // a control message: alone
     }
 
-    /**
-     * Pads ChannelData (position to limit) to a multiple of 4 as a stream needs (RFC 8656 §12.5): the padding is
-     * written behind the limit, in the tailroom the core leaves there.
-     */
-    private static void pad(ByteBuffer bytes) {
-        int end = bytes.limit();
-        int padding = StreamFraming.channelDataPadding(end - bytes.position());
-        bytes.limit(end + padding); // first: an absolute put is checked against the limit
-        for (int i = 0; i < padding; i++) {
-            bytes.put(end + i, (byte) 0);
-        }
-    }
-
-    private void write(int listener, InetSocketAddress client, ByteBuffer bytes) {
+    /** The connection of {@code client} on {@code listener}, or null. */
+    private StreamConnection connection(int listener, InetSocketAddress client) {
         HashMap<InetSocketAddress, StreamConnection> connections = byListener.get(listener);
-        StreamConnection c = connections == null ? null : connections.get(client);
+        return connections == null ? null : connections.get(client);
+    }
+
+    private void write(int listener, InetSocketAddress client, ByteBuffer bytes, boolean alone) {
+        StreamConnection c = connection(listener, client);
         if (c == null || c.closed) {
             counters.sendErrors++;
             return;
         }
-        writes.send(c, bytes, limits.maxQueuedBytes());
+        writes.send(c, bytes, limits.maxQueuedBytes(), alone);
     }
 
     /** Writes the messages each connection gathered this pass: one write (one TLS record) a connection. */
     @Override
     public void endOfPass(long nowNs) {
         writes.endOfPass(limits.maxQueuedBytes());
+        tcpRelays.endOfPass();
+        for (StreamConnection c = arrivals.adopted(); c != null; c = arrivals.adopted()) {
+            if (framed(c, nowNs) == StreamConnection.MALFORMED) { // its request, for this worker's core (never back)
+                close(c, LoopCounters.StreamClose.MALFORMED);
+            }
+        }
     }
 
     /** Closes connections that sent no STUN message within the first-message timeout (slowloris, TLS or not). */
@@ -247,6 +255,7 @@ public final class StreamTransport implements Transport {
     /** Closes every connection and listening socket: the relay is stopping. */
     @Override
     public void close() {
+        tcpRelays.closeAll();
         List<StreamConnection> all = new ArrayList<>();
         byListener.values().forEach(m -> all.addAll(m.values()));
         for (StreamConnection c : all) {
@@ -257,54 +266,6 @@ public final class StreamTransport implements Transport {
                 l.server.close();
             } catch (IOException e) {
                 log.atDebug().setCause(e).log("close failed");
-            }
-        }
-    }
-
-    private void accept(StreamListener listener, long nowNs) {
-        for (int i = 0; i < ACCEPTS_PER_READINESS; i++) {
-            SocketChannel channel;
-            try {
-                channel = listener.server.accept();
-            } catch (IOException e) {
-                counters.receiveErrors++; // e.g. out of descriptors: the next readiness tries again
-                log.atDebug().setCause(e).log("accept failed");
-                return;
-            }
-            if (channel == null) {
-                return;
-            }
-            try {
-                InetSocketAddress client = (InetSocketAddress) channel.getRemoteAddress();
-                if (admission.refuses(listener, client.getAddress(), nowNs)) {
-                    counters.streamsRefused++;
-                    channel.close();
-                    continue;
-                }
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                StreamConnection c = new StreamConnection(
-                        channel, listener.index, client, nowNs, listener.newTlsSession(webProtocols));
-                if (marks != null) {
-                    c.followTrafficClass(marks);
-                }
-                c.key = channel.register(selector, SelectionKey.OP_READ, c);
-                byListener.get(listener.index).put(client, c);
-                if (listener.proxied) {
-                    c.awaitingProxyHeader = true;
-                } else {
-                    admission.countPerIp(c);
-                }
-                counters.streamsOpen = admission.opened();
-                counters.streamsAccepted++;
-            } catch (IOException | RuntimeException e) {
-                counters.streamsRefused++;
-                log.atDebug().setCause(e).log("cannot take a connection");
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // gone already
-                }
             }
         }
     }
@@ -353,9 +314,17 @@ public final class StreamTransport implements Transport {
             if (n > 0 && marks != null) {
                 c.afterRead(marks);
             }
-            if (!passages.takes(c, nowNs) && c.frame(delivery, counters) == StreamConnection.MALFORMED) {
-                close(c, LoopCounters.StreamClose.MALFORMED);
-                return;
+            if (c.bound) {
+                tcpRelays.toPeer(c, nowNs);
+            } else if (!passages.takes(c, nowNs)) {
+                int framed = framed(c, nowNs);
+                if (framed == HANDED_OVER) {
+                    return; // another worker's from now on: not to be touched here
+                }
+                if (framed == StreamConnection.MALFORMED) {
+                    close(c, LoopCounters.StreamClose.MALFORMED);
+                    return;
+                }
             }
             if (c.closed || n == 0 || (c.key.interestOps() & SelectionKey.OP_READ) == 0) {
                 return; // closed, read dry, or held until a web backend has taken the bytes
@@ -374,6 +343,7 @@ public final class StreamTransport implements Transport {
         }
         c.key.cancel();
         passages.closed(c);
+        tcpRelays.clientClosed(c);
         writes.dropped(c);
         try {
             c.channel.close();
@@ -385,5 +355,27 @@ public final class StreamTransport implements Transport {
         counters.streamsClosed[reason.ordinal()]++;
         log.atDebug().addKeyValue("client", c).addKeyValue("reason", reason).log("connection closed");
         delivery.closed(c.listener, c.client);
+    }
+
+    /**
+     * Frames what {@code c} read; then a connection bound by a ConnectionBind sends what followed it to its peer, and
+     * one whose ConnectionBind is another worker's goes there.
+     */
+    private int framed(StreamConnection c, long nowNs) {
+        int framed = c.frame(delivery, counters);
+        if (c.handedOff) {
+            writes.dropped(c);
+            arrivals.handOver(c);
+            return HANDED_OVER;
+        } else if (c.bound && c.filled > 0) {
+            tcpRelays.toPeer(c, nowNs);
+        }
+        return framed;
+    }
+
+    /** RFC 6062's sockets: what the core asks of TCP relayed addresses, kept here beside the client connections. */
+    @Override
+    public TcpRelaySockets tcpRelaySockets() {
+        return tcpRelays;
     }
 }

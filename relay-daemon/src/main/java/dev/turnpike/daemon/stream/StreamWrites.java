@@ -1,5 +1,6 @@
 package dev.turnpike.daemon.stream;
 
+import dev.turnpike.core.stun.StreamFraming;
 import dev.turnpike.daemon.loop.LoopCounters;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +21,20 @@ final class StreamWrites {
         this.closer = closer;
     }
 
-    /** Sends {@code bytes} (a whole message, position to limit) to {@code c} by the pass's end, in order. */
-    void send(StreamConnection c, ByteBuffer bytes, long maxQueued) {
+    /**
+     * Sends {@code bytes} (a whole message, position to limit) to {@code c} by the pass's end, in order; {@code
+     * alone}: at once, in a write (a TLS record) of its own, after what was gathered before it. Control messages
+     * (responses, indications) go alone: they are few, and coturn's turnutils_uclient takes a TLS record for one
+     * message, missing a ConnectionAttempt that shares a record with a Connect response.
+     */
+    void send(StreamConnection c, ByteBuffer bytes, long maxQueued, boolean alone) {
+        if (alone) {
+            if (c.gathered != null) {
+                writeGathered(c, maxQueued);
+            }
+            writeNow(c, bytes, maxQueued);
+            return;
+        }
         if (c.gathered != null && c.gathered.remaining() < bytes.remaining()) {
             writeGathered(c, maxQueued); // full: what it holds goes first, in order
         }
@@ -68,6 +81,19 @@ final class StreamWrites {
             }
         } catch (IOException e) {
             closer.close(c, LoopCounters.StreamClose.ERROR);
+        }
+    }
+
+    /**
+     * Pads ChannelData (position to limit) to a multiple of 4 as a stream needs (RFC 8656 §12.5): the padding is
+     * written behind the limit, in the tailroom the core leaves there.
+     */
+    static void pad(ByteBuffer bytes) {
+        int end = bytes.limit();
+        int padding = StreamFraming.channelDataPadding(end - bytes.position());
+        bytes.limit(end + padding); // first: an absolute put is checked against the limit
+        for (int i = 0; i < padding; i++) {
+            bytes.put(end + i, (byte) 0);
         }
     }
 }

@@ -25,23 +25,19 @@ import java.util.List;
  * only.
  */
 final class WebPassages {
-    /** Bytes read from a backend at a time; also what a client may have queued before the backend is held. */
-    private static final int READ_SIZE = 16 * 1024;
-
-    private static final int READS_PER_READINESS = 8;
-
     private final HttpsBackend backend;
     private final Selector selector;
     private final LoopCounters counters;
     private final StreamCloser closer;
-    /** The backend's bytes on their way to a client, encrypted at once: one buffer serves every passage. */
-    private final ByteBuffer fromBackend = ByteBuffer.allocateDirect(READ_SIZE);
+    /** Moves the bytes both ways (one read buffer for every passage, the peer connections' too). */
+    private final Pipe pipe;
 
     /** The passages, by client connection: a connection's plaintext, once here, is never framed as TURN. */
     private final IdentityHashMap<StreamConnection, WebPassage> open = new IdentityHashMap<>();
 
     /** With no {@code backend} (null), no connection is ever passed. */
-    WebPassages(HttpsBackend backend, Selector selector, LoopCounters counters, StreamCloser closer) {
+    WebPassages(HttpsBackend backend, Selector selector, LoopCounters counters, StreamCloser closer, Pipe pipe) {
+        this.pipe = pipe;
         this.backend = backend;
         this.selector = selector;
         this.counters = counters;
@@ -59,7 +55,7 @@ final class WebPassages {
         }
         WebPassage passage = open.get(c);
         if (passage != null) {
-            toBackend(passage, nowNs);
+            pipe.toOther(passage, nowNs);
             return true;
         }
         if (c.established || Alpn.STUN_TURN.equals(c.tls.applicationProtocol())) {
@@ -116,7 +112,7 @@ final class WebPassages {
         p.client.established = true;
         p.lastMovedNs = nowNs;
         p.key.interestOps(SelectionKey.OP_READ);
-        toBackend(p, nowNs);
+        pipe.toOther(p, nowNs);
     }
 
     /** A backend's socket is ready: connected, writable (the client's bytes waiting), readable. */
@@ -127,7 +123,7 @@ final class WebPassages {
         }
         if (key.isConnectable()) {
             try {
-                if (!p.backend.finishConnect()) {
+                if (!p.other.finishConnect()) {
                     return;
                 }
             } catch (IOException e) {
@@ -138,105 +134,18 @@ final class WebPassages {
             return;
         }
         if (key.isWritable()) {
-            toBackend(p, nowNs);
+            pipe.toOther(p, nowNs);
         }
         if (!p.client.closed && key.isValid() && key.isReadable()) {
-            fromBackend(p, nowNs, maxQueued);
-        }
-    }
-
-    /** Writes the header and the client's plaintext to the backend, as far as it takes them; holds the client meanwhile. */
-    private void toBackend(WebPassage p, long nowNs) {
-        StreamConnection c = p.client;
-        if (!p.connected) {
-            return;
-        }
-        try {
-            if (p.header != null) {
-                p.backend.write(p.header);
-                if (p.header.hasRemaining()) {
-                    p.watchBackend(SelectionKey.OP_WRITE, true);
-                    p.readClient(false);
-                    return;
-                }
-                p.header = null;
-            }
-            if (c.filled > 0) {
-                c.in.limit(c.filled).position(0);
-                int written = p.backend.write(c.in);
-                c.in.limit(c.in.capacity());
-                if (written > 0) {
-                    counters.webBytesToBackend += written;
-                    p.lastMovedNs = nowNs;
-                    c.consume(written);
-                }
-            }
-        } catch (IOException e) {
-            closer.close(c, LoopCounters.StreamClose.BACKEND_CLOSED);
-            return;
-        }
-        boolean waiting = c.filled > 0;
-        p.watchBackend(SelectionKey.OP_WRITE, waiting);
-        p.readClient(!waiting && !p.ended);
-    }
-
-    private void fromBackend(WebPassage p, long nowNs, long maxQueued) {
-        StreamConnection c = p.client;
-        for (int round = 0; round < READS_PER_READINESS; round++) {
-            if (!c.pending.isEmpty()) {
-                p.watchBackend(
-                        SelectionKey.OP_READ, false); // the client is not reading: until it has, nor is the backend
-                return;
-            }
-            fromBackend.clear();
-            int n;
-            try {
-                n = p.backend.read(fromBackend);
-            } catch (IOException e) {
-                n = -1; // reset: as closed, and what the client was sent already still goes out
-            }
-            if (n < 0) {
-                ended(p);
-                return;
-            }
-            if (n == 0) {
-                return;
-            }
-            counters.webBytesFromBackend += n;
-            p.lastMovedNs = nowNs;
-            fromBackend.flip();
-            try {
-                if (!c.tls.encrypt(fromBackend, c, maxQueued, counters)) {
-                    closer.close(c, LoopCounters.StreamClose.WRITE_QUEUE_FULL);
-                    return;
-                }
-            } catch (IOException e) {
-                closer.close(c, LoopCounters.StreamClose.ERROR);
-                return;
-            }
-        }
-    }
-
-    private void ended(WebPassage p) {
-        p.ended = true;
-        if (p.client.pending.isEmpty()) {
-            closer.close(p.client, LoopCounters.StreamClose.BACKEND_CLOSED);
-        } else {
-            p.key.interestOps(0);
-            p.readClient(false);
+            pipe.fromOther(p, nowNs, maxQueued);
         }
     }
 
     /** {@code c} has written all it had queued: the backend may be read again, or an ended passage closes. */
     void clientDrained(StreamConnection c) {
         WebPassage p = open.get(c);
-        if (p == null || c.closed || !p.connected) {
-            return;
-        }
-        if (p.ended) {
-            closer.close(c, LoopCounters.StreamClose.BACKEND_CLOSED);
-        } else {
-            p.watchBackend(SelectionKey.OP_READ, true);
+        if (p != null) {
+            pipe.clientDrained(p);
         }
     }
 
@@ -265,7 +174,7 @@ final class WebPassages {
         }
         p.key.cancel();
         try {
-            p.backend.close();
+            p.other.close();
         } catch (IOException e) {
             counters.closeErrors++;
         }

@@ -99,6 +99,9 @@ class CoturnImportTest {
                 .isEmpty();
         assertThat(CoturnImport.read("cert=/c\n").notMapped()).anyMatch(l -> l.contains("needs both cert and pkey"));
         assertThat(CoturnImport.read("no-udp\n").notMapped()).containsExactly("no-udp: Turnpike always listens on UDP");
+        assertThat(CoturnImport.read("no-tcp\nno-tcp-relay\n").config())
+                .as("RFC 6062 relaying turned off, as coturn's was")
+                .containsExactly("tcp-relay = false");
         assertThat(CoturnImport.read("\n\n# only comments\n   \n").config())
                 .containsExactly("listen-tcp = 0.0.0.0:3478");
         assertThat(CoturnImport.read("realm=" + "r".repeat(100_000) + "\n").config())
