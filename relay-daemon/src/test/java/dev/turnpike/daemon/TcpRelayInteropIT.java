@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * other's relayed address, which the relay reaches as a peer connecting in (a ConnectionAttempt on the other side),
  * and both bind data connections. Passive (-T -P): the second client is a plain TCP peer that connects to the first's
  * relayed address. Over TCP and TLS, IPv4 and IPv6, long-term and shared-secret credentials, one worker and two
- * (where ConnectionBinds reach the worker without the peer connection and are passed to the one with it).
+ * (where ConnectionBinds reach the worker without the peer connection and are passed to the one with it). A
+ * passive run takes twice an active one (the client waits out what it counts as lost), so there is one.
  */
 class TcpRelayInteropIT {
     /** uclient -m: clients, in pairs (-y): half of them allocate, Connect and bind; the other half are the peers. */
@@ -34,8 +35,7 @@ class TcpRelayInteropIT {
         "127.0.0.1, active, user, tcp, 1",
         "127.0.0.1, passive, user, tcp, 2",
         "127.0.0.1, active, secret, tls, 2",
-        "::1, active, secret, tcp, 2",
-        "::1, passive, user, tcp, 1"
+        "::1, active, secret, tcp, 2"
     })
     void uclientRelaysOverTcpAllocationsWithoutLoss(
             String ip, String mode, String credentials, String transport, int workers) throws Exception {
