@@ -6,6 +6,7 @@ import dev.turnpike.daemon.client.TurnClient;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,6 +177,52 @@ class DtlsIT {
             String metrics = Scrape.await(base, "turnpike_dtls_sessions 0\n");
             assertThat(metrics).contains("turnpike_dtls_handshakes_total 0\n");
             assertThat(udp.binding(1_000)).isNotNull();
+            assertThat(daemon.terminate()).isZero();
+        }
+    }
+
+    /** The serial number of the certificate a DTLS 1.2 handshake with openssl's client is shown on {@code port}. */
+    private static String servedSerial(int port) throws Exception {
+        Interop.Result result = Interop.run(
+                20,
+                "sh",
+                "-c",
+                "openssl s_client -dtls1_2 -connect 127.0.0.1:" + port
+                        + " </dev/null 2>/dev/null | openssl x509 -noout -serial");
+        assertThat(result.output()).as("openssl's DTLS client").startsWith("serial=");
+        return result.output().strip();
+    }
+
+    private static String serial(TestCertificate certificate) throws Exception {
+        return Interop.run(10, "openssl", "x509", "-in", certificate.cert().toString(), "-noout", "-serial")
+                .output()
+                .strip();
+    }
+
+    @Test
+    void aNewCertificateIsServedToNewDtlsSessionsAfterSighupAsOverTls() throws Exception {
+        TestCertificate a = TestCertificate.make(Files.createDirectories(dir.resolve("a")));
+        TestCertificate b = TestCertificate.make(Files.createDirectories(dir.resolve("b")));
+        Path live = Files.createDirectories(dir.resolve("live"));
+        TestCertificate served = new TestCertificate(live.resolve("cert.pem"), live.resolve("key.pem"));
+        Files.copy(a.key(), served.key());
+        Files.copy(a.cert(), served.cert());
+        int port = Interop.testPort("127.0.0.1");
+        int dtlsPort = Interop.testPort("127.0.0.1");
+        try (DaemonProcess daemon = DaemonProcess.startRelay(
+                port,
+                "--listen-dtls",
+                "127.0.0.1:" + dtlsPort,
+                "--tls-cert",
+                served.cert().toString(),
+                "--tls-key",
+                served.key().toString())) {
+            assertThat(servedSerial(dtlsPort)).isEqualTo(serial(a));
+            Files.copy(b.key(), served.key(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(b.cert(), served.cert(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            daemon.signal("HUP");
+            daemon.awaitOutput("reloaded: changed --tls-cert (its certificate)", 10);
+            assertThat(servedSerial(dtlsPort)).isEqualTo(serial(b));
             assertThat(daemon.terminate()).isZero();
         }
     }
