@@ -98,27 +98,21 @@ final class CoreInput implements DatagramTransport.Delivery, ClientInput {
 
     @Override
     public boolean peerConnected(dev.turnpike.core.RelayEndpoint endpoint, int connectionId, boolean ok) {
-        try {
-            out.clear();
-            boolean keep = relay.onPeerConnected(nowNs, endpoint, connectionId, ok, out);
-            courier.carry(spare, null, nowNs, 0);
-            return keep;
-        } catch (RuntimeException e) {
-            failed("internal error handling a peer connection", e);
-            return false;
-        }
+        return peerEvent((r, now, epoch, o) -> r.onPeerConnected(now, endpoint, connectionId, ok, o), false);
     }
 
     @Override
     public int peerAccepted(dev.turnpike.core.RelayEndpoint endpoint, InetSocketAddress peer) {
+        return peerEvent((r, now, epoch, o) -> r.onPeerAccepted(now, endpoint, peer, o), 0);
+    }
+
+    /** An RFC 6062 report to the core, {@link #act}ed; a bug in it costs that connection ({@code failed}). */
+    private <T> T peerEvent(CoreAction<T> action, T failed) {
         try {
-            out.clear();
-            int id = relay.onPeerAccepted(nowNs, endpoint, peer, out);
-            courier.carry(spare, null, nowNs, 0);
-            return id;
+            return act(action);
         } catch (RuntimeException e) {
             failed("internal error handling a peer connection", e);
-            return 0;
+            return failed;
         }
     }
 

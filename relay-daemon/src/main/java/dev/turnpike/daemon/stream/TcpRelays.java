@@ -224,12 +224,7 @@ final class TcpRelays implements TcpRelaySockets {
     private void reported(PeerConnection p, boolean ok) {
         boolean keep = core.peerConnected(p.relay, p.id, ok);
         if (!keep && p.other != null) {
-            TcpRelayListener l = listeners.get(p.relay);
-            if (l != null) {
-                l.connections.remove(p.id, p);
-            }
-            p.key.cancel();
-            quietly(p.other);
+            forget(p);
         }
     }
 
@@ -277,12 +272,7 @@ final class TcpRelays implements TcpRelaySockets {
         if (p == null) {
             return;
         }
-        TcpRelayListener l = listeners.get(p.relay);
-        if (l != null) {
-            l.connections.remove(p.id, p);
-        }
-        p.key.cancel();
-        quietly(p.other);
+        forget(p);
         core.connectionClosed(p.relay, p.id);
     }
 
@@ -309,13 +299,18 @@ final class TcpRelays implements TcpRelaySockets {
         }
     }
 
-    private void drop(PeerConnection p, LoopCounters.StreamClose reason) {
+    /** Closes {@code p}'s socket and takes it out of its relayed address's connections. */
+    private void forget(PeerConnection p) {
         TcpRelayListener l = listeners.get(p.relay);
         if (l != null) {
             l.connections.remove(p.id, p);
         }
         p.key.cancel();
         quietly(p.other);
+    }
+
+    private void drop(PeerConnection p, LoopCounters.StreamClose reason) {
+        forget(p);
         if (p.client != null && !p.client.closed) {
             bound.remove(p.client); // closed here: the core is not told again
             closer.close(p.client, reason);
