@@ -17,6 +17,8 @@
 #   ALT_JAR=/tmp/before.jar SERVERS="turnpike turnpike-alt" SATURATE=0 benchmarks/side-by-side.sh   # a change's A/B
 #   METRICS=1 SATURATE=0 benchmarks/side-by-side.sh   # with Turnpike's datagrams per loop wake-up, from /metrics
 #   PIN=0 SERVERS="turnpike turnpike-w2 coturn-m1 coturn-m2" benchmarks/side-by-side.sh   # one worker and two
+#   TRANSPORT=tcp RELAY_CPU_QUOTA=50 STREAM_SATURATE_START=20000 SERVERS="turnpike coturn-m1" benchmarks/side-by-side.sh
+#                                                     # saturation over TCP with each relay capped at half a CPU
 #
 # Servers: turnpike (as shipped), turnpike-w2 (--workers 2), turnpike-alt (as turnpike, from $ALT_JAR),
 # turnpike-nodscp (--no-dscp-preserve: what keeping DSCP and ECN costs), turnpike-plain (one datagram per receive call, no
@@ -47,7 +49,19 @@ BURST=${BURST:-0}
 # outrun it on a CPU of its own; a second generator run after the fixed rates, against the same relay. default:
 # the search runs with the fixed rates' generator (before 2026-11-30: there the search stops on the generator).
 # The fixed rates always use the default generator: the batched one's arrivals come in the batches of its tick.
+# Over TCP or TLS, batched means the echo peer batched on a thread of its own and PER_WRITE messages a write.
 SATURATE_GENERATOR=${SATURATE_GENERATOR:-batched}
+# over TCP or TLS, the batched search's messages per write (one TLS record): clients that send in bursts, and a
+# generator that costs less per message than the relay, so that the search stops on the relay
+PER_WRITE=${PER_WRITE:-8}
+# N (percent of one CPU): the relay runs in a CPU cgroup of its own capped at N% (CFS quota, 5 ms periods), the
+# same cap for every server. The generator on one CPU cannot outrun a relay that has a whole one over TCP or TLS
+# (its echo peer's sends carry the kernel's receive work for the relay's sockets); under a cap the relay
+# saturates first, and saturation then compares what each relay does with the same CPU. Root and a cgroup v1 cpu
+# controller or cgroup v2 only.
+RELAY_CPU_QUOTA=${RELAY_CPU_QUOTA:-}
+# where that search begins (round trips/s): both relays hold 40,000 over TCP on this machine
+STREAM_SATURATE_START=${STREAM_SATURATE_START:-40000}
 # 1: the batched generator for the fixed rates too (a trial: its bursts make every relay cheaper per packet)
 BATCHED=${BATCHED:-0}
 # 0 (the default since 2026-11-30): no metrics endpoint, as coturn and the floors have none (its scrapes at the
@@ -126,9 +140,30 @@ start_server() {
   echo "side-by-side: $1 did not start" >&2; cat "$OUT/$1.log" >&2; exit 1
 }
 
+# puts the relay's process in a cgroup capped at RELAY_CPU_QUOTA% of a CPU
+cap_relay() {
+  [ -n "$RELAY_CPU_QUOTA" ] || return 0
+  local quota=$((RELAY_CPU_QUOTA * 50))
+  if [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+    CAP_CGROUP=/sys/fs/cgroup/cpu/turnpike-bench-$$
+    mkdir -p "$CAP_CGROUP"
+    echo 5000 > "$CAP_CGROUP/cpu.cfs_period_us"; echo "$quota" > "$CAP_CGROUP/cpu.cfs_quota_us"
+  elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    CAP_CGROUP=/sys/fs/cgroup/turnpike-bench-$$
+    echo +cpu > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+    mkdir -p "$CAP_CGROUP"
+    echo "$quota 5000" > "$CAP_CGROUP/cpu.max"
+  else
+    echo "side-by-side: RELAY_CPU_QUOTA needs a cgroup cpu controller" >&2; exit 1
+  fi
+  echo "$SERVER_PID" > "$CAP_CGROUP/cgroup.procs"
+}
+CAP_CGROUP=""
+
 stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
+  [ -n "$CAP_CGROUP" ] && rmdir "$CAP_CGROUP" 2>/dev/null || true
 }
 trap stop_server EXIT
 
@@ -140,7 +175,7 @@ trap stop_server EXIT
   echo "coturn: $(dpkg-query -W -f='${Version}' coturn 2>/dev/null || echo unknown)"
   echo "gcc: $(gcc --version 2>/dev/null | head -n 1 || echo none)"
   echo "turnpike: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; batched generator: $BATCHED, for the saturation search: $SATURATE_GENERATOR; turnpike metrics: $METRICS"
+  echo "transport: $TRANSPORT (clients to the relay; the relayed side is UDP); pinned: $PIN; many sources: $MANY_SOURCES; burst: $BURST; batched generator: $BATCHED, for the saturation search: $SATURATE_GENERATOR (over a stream, $PER_WRITE messages a write); turnpike metrics: $METRICS; relay CPU cap: ${RELAY_CPU_QUOTA:-none}%"
   echo "rounds: $ROUNDS, rates: $RATES, $MEASURE_SECONDS s each after 10 s initial and 3 s per-rate warm-up, $ALLOCATIONS allocations, saturation search: $SATURATE"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -149,6 +184,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for server in $SERVERS; do
     echo "== round $round: $server"
     start_server "$server"
+    cap_relay
     saturate=(); [ "$SATURATE" = 1 ] && [ "$SATURATE_GENERATOR" = default ] && saturate=(--saturate)
     sources=(); [ "$MANY_SOURCES" = 1 ] && sources=(--many-sources)
     metrics=(); [[ "$server" == turnpike* && "$METRICS" = 1 ]] && metrics=(--metrics http://127.0.0.1:9641/metrics)
@@ -163,6 +199,15 @@ for round in $(seq 1 "$ROUNDS"); do
         dev.turnpike.benchmarks.generator.LoadGenerator --server 127.0.0.1:$SERVER_PORT --pid "$SERVER_PID" --label "$server" \
         --allocations "$ALLOCATIONS" --many-sources --batched --saturate-only --initial-warmup-seconds 5 \
         --out "$RESULTS" | grep -v '^{'
+    fi
+    if [ "$SATURATE" = 1 ] && [ "$SATURATE_GENERATOR" = batched ] && [ "$TRANSPORT" != udp ]; then
+      # over TCP or TLS: 100 new connections (the first run's ended their allocations), the echo peer batched on
+      # a thread of its own, and each write carrying PER_WRITE messages to one connection
+      "${GENERATOR_PIN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
+        dev.turnpike.benchmarks.generator.LoadGenerator --server 127.0.0.1:$SERVER_PORT --transport "$TRANSPORT" \
+        --pid "$SERVER_PID" --label "$server" --allocations "$ALLOCATIONS" --batched --messages-per-write "$PER_WRITE" \
+        --saturate-only --saturate-start "$STREAM_SATURATE_START" --initial-warmup-seconds 5 --out "$RESULTS" \
+        | grep -v '^{'
     fi
     stop_server
     sleep 1

@@ -74,6 +74,9 @@ final class BatchedUdp implements AutoCloseable {
             ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS);
     private static final MethodHandle CLOSE = downcall("close", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final MethodHandle POLL =
+            downcall("poll", ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
+    private static final short POLLIN = 1;
 
     private static MethodHandle downcall(String name, ValueLayout result, ValueLayout... arguments) {
         return Libc.downcall(name, FunctionDescriptor.of(result, arguments), true);
@@ -90,6 +93,8 @@ final class BatchedUdp implements AutoCloseable {
 
     private final MemorySegment callState;
     private final int port;
+    /** One struct pollfd (fd, events, revents) for {@link #await}. */
+    private final MemorySegment pollFd;
 
     /**
      * A socket bound to {@code ip}:{@code port} (host-order IPv4; 0 for any), with 4 MiB buffers each way;
@@ -98,6 +103,7 @@ final class BatchedUdp implements AutoCloseable {
      */
     BatchedUdp(int ip, int port, boolean shared) throws IOException {
         callState = Libc.callState(arena);
+        pollFd = arena.allocate(8, 4);
         fd = check("socket", invoke(SOCKET, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
         MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
         if (shared) {
@@ -192,6 +198,23 @@ final class BatchedUdp implements AutoCloseable {
             throw new IOException(t);
         }
         return countOrNone("recvmmsg", n);
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for a datagram to read; answers whether one is there. For a thread of its own
+     * (the echo peer beside stream clients), which then sleeps instead of spinning when nothing comes.
+     */
+    boolean await(int timeoutMs) throws IOException {
+        pollFd.set(ValueLayout.JAVA_INT, 0, fd);
+        pollFd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+        pollFd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+        int n;
+        try {
+            n = (int) POLL.invokeExact(callState, pollFd, 1L, timeoutMs);
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+        return countOrNone("poll", n) > 0;
     }
 
     /** A batch call's count, 0 for "would block" (or interrupted), and an exception for any other error. */

@@ -162,9 +162,17 @@ public final class LoadGenerator implements Callable<Integer> {
             description = "one thread and two sockets instead of a hundred: the clients send with sendmmsg from one "
                     + "socket, each from its own address (IP_PKTINFO), and receive with recvmmsg; the echo peer "
                     + "too. Costs the generator several times less per packet, so that it can outrun a relay on a "
-                    + "CPU of its own (the saturation search); arrivals come in the batches of a 50 us tick. UDP, "
-                    + "--many-sources and --password only")
+                    + "CPU of its own (the saturation search); arrivals come in the batches of a 50 us tick. UDP "
+                    + "with --many-sources and --password only; over TCP or TLS, the echo peer alone is batched (a "
+                    + "thread of its own), and --messages-per-write gathers the clients' writes")
     boolean batched;
+
+    @Option(
+            names = "--messages-per-write",
+            defaultValue = "1",
+            description = "over TCP or TLS: each write carries this many ChannelData messages to one client's "
+                    + "connection (one TLS record), sent in whole groups at the average rate; 1: a write each")
+    int messagesPerWrite;
 
     private InetSocketAddress serverAddress;
 
@@ -242,16 +250,28 @@ public final class LoadGenerator implements Callable<Integer> {
         try (EchoPeer peer = new EchoPeer(peerIp);
                 Selector selector = Selector.open()) {
             InetSocketAddress peerAddress = peer.address();
+            boolean udp = transport.equals("udp");
+            if (messagesPerWrite < 1 || (messagesPerWrite > 1 && udp)) {
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--messages-per-write: at least 1, and over TCP or TLS only");
+            }
             if (batched) {
-                if (!transport.equals("udp") || !manySources || secret != null || externalPeer != null) {
+                if ((udp && (!manySources || secret != null)) || externalPeer != null) {
                     throw new CommandLine.ParameterException(
-                            new CommandLine(this), "--batched: UDP, --many-sources and --password only");
+                            new CommandLine(this),
+                            "--batched: UDP with --many-sources and --password, or TCP or TLS; no --peer");
                 }
                 batchedPeer = new BatchedUdp(ipv4(InetAddress.getByName(peerIp)), 0, false);
                 peerAddress = new InetSocketAddress(InetAddress.getByName(peerIp), batchedPeer.port());
-                batchedClients = new BatchedUdp(0, 0, true);
-                clientIps = new int[allocations];
-                clientChannels = new int[allocations];
+                if (udp) {
+                    batchedClients = new BatchedUdp(0, 0, true);
+                    clientIps = new int[allocations];
+                    clientChannels = new int[allocations];
+                } else {
+                    Thread echo = new Thread(this::echoBatched, "echo-peer-batched");
+                    echo.setDaemon(true);
+                    echo.start();
+                }
             }
             if (externalPeer != null) {
                 String[] p = externalPeer.split(":");
@@ -318,6 +338,8 @@ public final class LoadGenerator implements Callable<Integer> {
             ownPorts.add(peer.address().getPort());
             if (batched) {
                 ownPorts.add(batchedPeer.port());
+            }
+            if (batchedClients != null) {
                 ownPorts.add(batchedClients.port());
             }
             for (TurnClient client : clients) {
@@ -396,8 +418,13 @@ public final class LoadGenerator implements Callable<Integer> {
                 for (TurnClient client : streamClients) {
                     client.close(); // the relay ends the allocation with the connection
                 }
-                if (batched) {
+                if (batchedClients != null) {
                     batchedClients.close(); // the allocations end with the relay, which each round restarts
+                }
+                if (batched) {
+                    if (batchedClients == null) {
+                        echoStopped.await(5, java.util.concurrent.TimeUnit.SECONDS); // the stream run's echo thread
+                    }
                     batchedPeer.close();
                 }
             }
@@ -407,11 +434,23 @@ public final class LoadGenerator implements Callable<Integer> {
 
     /**
      * Whether the relay kept up at that rate: under 1% lost, and (what a stream shows instead of loss) at least 99%
-     * of what was sent delivered within the window: over TCP nothing is lost, packets wait in buffers instead.
+     * of what was sent delivered within the window and no standing queue: over TCP nothing is lost, packets wait
+     * in buffers instead.
      */
-    private static boolean held(Result r) {
-        return r.loss() < 0.01 && r.deliveredRate() >= 0.99 * r.sentRate() && !r.generatorLimited();
+    private boolean held(Result r) {
+        return r.loss() < 0.01
+                && r.deliveredRate() >= 0.99 * r.sentRate()
+                && r.sentRate() >= 0.97 * r.offered()
+                && (streamClients.isEmpty() || r.rttP50Us() < STREAM_BEHIND_P50_US)
+                && !r.generatorLimited();
     }
+
+    /**
+     * Over a stream a relay that falls behind loses nothing: what it has not read waits in the socket buffers,
+     * megabytes of them, so a 5 s step can end with everything delivered late. A relay that keeps up adds well
+     * under a millisecond on loopback; a median round trip of 10 ms or more is a standing queue: it is behind.
+     */
+    private static final double STREAM_BEHIND_P50_US = 10_000;
 
     private void report(Result result) throws IOException {
         PrintStream o = System.out;
@@ -443,8 +482,12 @@ public final class LoadGenerator implements Callable<Integer> {
 
     private Result phase(String name, int rate, int warmup, int measure, EchoPeer peer, Set<Integer> ownPorts)
             throws IOException {
-        ByteBuffer packet =
-                streamClients.isEmpty() ? ByteBuffer.allocateDirect(4 + payload) : ByteBuffer.allocate(4 + payload);
+        // over a stream each message is padded to a multiple of 4 (RFC 8656 §12.5), so that several share a write
+        int padded = (4 + payload + 3) & ~3;
+        ByteBuffer packet = streamClients.isEmpty()
+                ? ByteBuffer.allocateDirect(4 + payload)
+                : ByteBuffer.allocate(messagesPerWrite * padded);
+        boolean udpBatched = batchedClients != null;
         // a scrape before the warm-up, unmeasured: the relay's /metrics code is then compiled and the client
         // started before the window opens, not inside it, where both once showed in the RTT tail
         loopCounters();
@@ -453,7 +496,7 @@ public final class LoadGenerator implements Callable<Integer> {
         long measureEnd = measureStart + measure * 1_000_000_000L;
         long sent = 0;
         long receivedAtStart = received.get();
-        int serverIp = batched ? ipv4(serverAddress.getAddress()) : 0;
+        int serverIp = udpBatched ? ipv4(serverAddress.getAddress()) : 0;
         boolean inWindow = false;
         long sentAtWindow = 0;
         long receivedAtWindow = 0;
@@ -487,24 +530,32 @@ public final class LoadGenerator implements Callable<Integer> {
             if (burst > 0) {
                 due = (due / burst) * burst; // whole bursts only
             }
+            if (!streamClients.isEmpty()) {
+                due = (due / messagesPerWrite) * messagesPerWrite; // whole writes only
+            }
             while (sent < due && !streamClients.isEmpty()) {
                 TurnClient client = streamClients.get(next);
                 next = next + 1 == streamClients.size() ? 0 : next + 1;
                 packet.clear();
-                packet.putShort((short) client.channelNumber())
-                        .putShort((short) payload)
-                        .putLong(System.nanoTime());
-                packet.position(0).limit(4 + payload);
-                client.send(packet); // blocks when the relay does not read: the shortfall shows in sentRate
-                sent++;
+                long at = System.nanoTime();
+                for (int m = 0; m < messagesPerWrite; m++) {
+                    packet.position(m * padded);
+                    packet.putShort((short) client.channelNumber())
+                            .putShort((short) payload)
+                            .putLong(at);
+                }
+                packet.position(0).limit(messagesPerWrite == 1 ? 4 + payload : messagesPerWrite * padded);
+                // blocks when the relay does not read: the shortfall shows in sentRate, and the step fails
+                client.send(packet);
+                sent += messagesPerWrite;
             }
-            if (batched) {
+            if (udpBatched) {
                 long before = sent;
                 sent += sendBatched(due - sent, next, serverIp, serverAddress.getPort());
                 next = (int) ((next + sent - before) % allocations);
                 pollBatched();
             }
-            while (sent < due && !batched) {
+            while (sent < due && !batched && streamClients.isEmpty()) {
                 TurnClient client = clients.get(next);
                 next = next + 1 == clients.size() ? 0 : next + 1;
                 packet.clear();
@@ -539,8 +590,8 @@ public final class LoadGenerator implements Callable<Integer> {
         Histogram histogram = rtt.getIntervalHistogram();
         // let the last echoes arrive
         for (long until = System.nanoTime() + 500_000_000L; System.nanoTime() - until < 0; ) {
-            LockSupport.parkNanos(batched ? 50_000 : 500_000_000L);
-            if (batched) {
+            LockSupport.parkNanos(udpBatched ? 50_000 : 500_000_000L);
+            if (udpBatched) {
                 pollBatched();
             }
         }
@@ -551,7 +602,10 @@ public final class LoadGenerator implements Callable<Integer> {
         // client->peer as the peer saw it, peer->client as we did (an external peer: twice what came back)
         long relayed = externalPeer == null ? echoedInWindow + receivedInWindow : 2 * receivedInWindow;
         double loss = sent == 0 ? 0 : Math.max(0, 1 - (double) receivedInPhase / sent);
-        boolean generatorLimited = sentRate < 0.97 * rate || drops > 0 || generatorCpu >= 0.9;
+        // over UDP a shortfall in sending is our own socket's; over a stream it is the relay not reading (a send
+        // blocks), which fails the step through held() without blaming the generator
+        boolean generatorLimited =
+                (streamClients.isEmpty() && sentRate < 0.97 * rate) || drops > 0 || generatorCpu >= 0.9;
         return new Result(
                 label,
                 name,
@@ -610,19 +664,7 @@ public final class LoadGenerator implements Callable<Integer> {
 
     /** With --batched: the echo peer sends back what reached it, and the clients take in what came back. */
     private void pollBatched() throws IOException {
-        for (int round = 0; round < 16; round++) {
-            int n = batchedPeer.receive();
-            for (int i = 0; i < n; i++) {
-                batchedPeer.echoPrepare(i);
-            }
-            for (int from = 0, tries = 0; from < n && tries < 16; tries++) {
-                from += batchedPeer.send(from, n);
-            }
-            batchedEchoed.lazySet(batchedEchoed.get() + n);
-            if (n < BatchedUdp.SLOTS) {
-                break;
-            }
-        }
+        echoWaiting();
         for (int round = 0; round < 16; round++) {
             int n = batchedClients.receive();
             long now = System.nanoTime();
@@ -633,6 +675,43 @@ public final class LoadGenerator implements Callable<Integer> {
                     received.lazySet(received.get() + 1);
                 }
             }
+            if (n < BatchedUdp.SLOTS) {
+                break;
+            }
+        }
+    }
+
+    private final java.util.concurrent.CountDownLatch echoStopped = new java.util.concurrent.CountDownLatch(1);
+
+    /**
+     * With --batched over TCP or TLS: the echo peer on a thread of its own, so that a client's write blocked by a
+     * relay that does not read never holds up the peer (whose drops would then be counted against the generator).
+     */
+    private void echoBatched() {
+        try {
+            while (receiving) {
+                if (batchedPeer.await(100)) {
+                    echoWaiting();
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("echo peer stopped: " + e);
+        } finally {
+            echoStopped.countDown();
+        }
+    }
+
+    /** The batched echo peer sends back what has reached it. */
+    private void echoWaiting() throws IOException {
+        for (int round = 0; round < 16; round++) {
+            int n = batchedPeer.receive();
+            for (int i = 0; i < n; i++) {
+                batchedPeer.echoPrepare(i);
+            }
+            for (int from = 0, tries = 0; from < n && tries < 16; tries++) {
+                from += batchedPeer.send(from, n);
+            }
+            batchedEchoed.lazySet(batchedEchoed.get() + n);
             if (n < BatchedUdp.SLOTS) {
                 break;
             }
