@@ -3,14 +3,17 @@
 # alternating servers each round, each driven by coturn's own turnutils_uclient -S (the load generator speaks UDP,
 # TCP and TLS, not DTLS) through the relay to a turnutils_peer echo peer on loopback. The relay is pinned to CPU 1;
 # its CPU time (utime + stime, /proc/PID/stat) from the first client's start to the last one's end is divided by
-# the datagrams it relayed: each message crosses it twice (client to peer, peer to client). The handshakes (one a
-# client, and for coturn's client a DTLS 1.0 try or two that Turnpike refuses) are in the figure; with the defaults
-# they are a small part of it. Writes results.tsv and report.md to $OUT. Turnpike runs with --challenge-rate 0:
+# the datagrams it relayed: each message crosses it twice (client to peer, peer to client). Each relay first
+# carries WARMUP_RUNS runs of the same load unmeasured (a relay runs for days; a fresh JVM's first minute compiles
+# the JDK's DTLS code, which is not what a datagram costs). The measured run's handshakes (one a client, and for
+# coturn's client a DTLS 1.0 try or two that Turnpike refuses) are in the figure, a small part of it. Writes results.tsv and report.md to $OUT. Turnpike runs with --challenge-rate 0:
 # every client here is 127.0.0.1, one source IP's budget of 401 replies, and turnutils_uclient does not resend a
 # request over DTLS, so with the default some of its clients would wait for ever.
 #
 #   benchmarks/dtls-side-by-side.sh                       # 3 rounds, 50 clients, 2,000 messages each (~40 s a run)
 #   ROUNDS=1 CLIENTS=20 MESSAGES=500 benchmarks/dtls-side-by-side.sh
+#   INTERVAL_MS=2 MESSAGES=10000 benchmarks/dtls-side-by-side.sh  # ten times the rate: 25,000 messages/s
+#   WARMUP_RUNS=0 benchmarks/dtls-side-by-side.sh               # 2026-12-06's figure: a cold JVM counted
 #
 # Needs: a JDK 25, coturn (apt-get install coturn), taskset, openssl. Traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -20,6 +23,11 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-50}
 MESSAGES=${MESSAGES:-2000}
+# uclient's runs the relay's JIT warms up on before the measured one (the same load, not counted): the first
+# runs of a fresh JVM compile the JDK's DTLS engine, which coturn, in C, never pays; 0 counts the cold start too
+WARMUP_RUNS=${WARMUP_RUNS:-1}
+# milliseconds between a client's messages (turnutils_uclient -z; its default is 20)
+INTERVAL_MS=${INTERVAL_MS:-20}
 SERVERS=${SERVERS:-"turnpike coturn-m1"}
 OUT=${OUT:-benchmarks/target/dtls-side-by-side-$(date +%Y%m%d-%H%M%S)}
 PORT=${PORT:-13578}
@@ -71,9 +79,13 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round: $server"
     start_server "$server"
     sleep 2
+    for w in $(seq 1 "$WARMUP_RUNS"); do
+      taskset -c 0 turnutils_uclient -S -u alice -w wonderland -e 127.0.0.1 -r $PEER_PORT -n "$MESSAGES" -m "$CLIENTS" \
+        -l 170 -z "$INTERVAL_MS" -p $DTLS_PORT 127.0.0.1 > "$OUT/$server-$round-warmup$w.uclient" 2>&1 || true
+    done
     before=$(cpu_ticks "$SERVER_PID")
     taskset -c 0 turnutils_uclient -S -u alice -w wonderland -e 127.0.0.1 -r $PEER_PORT -n "$MESSAGES" -m "$CLIENTS" \
-      -l 170 -p $DTLS_PORT 127.0.0.1 > "$OUT/$server-$round.uclient" 2>&1 || true
+      -l 170 -z "$INTERVAL_MS" -p $DTLS_PORT 127.0.0.1 > "$OUT/$server-$round.uclient" 2>&1 || true
     after=$(cpu_ticks "$SERVER_PID")
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
     hz=$(getconf CLK_TCK)
@@ -90,7 +102,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 {
-  echo "#### Clients over DTLS: $CLIENTS clients x $MESSAGES messages of 170 bytes (turnutils_uclient -S), $ROUNDS round(s)"
+  echo "#### Clients over DTLS: $CLIENTS clients x $MESSAGES messages of 170 bytes, one each $INTERVAL_MS ms (turnutils_uclient -S -z $INTERVAL_MS), $ROUNDS round(s), each measured after $WARMUP_RUNS unmeasured run(s) of the same load"
   echo
   echo "| server | relay CPU s per M packets (median) | lost (max) |"
   echo "|---|---|---|"
