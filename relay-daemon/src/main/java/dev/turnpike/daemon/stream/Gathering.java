@@ -6,14 +6,14 @@ import java.util.ArrayList;
 
 /**
  * Write coalescing for streams: the messages the loop sends one connection during a pass are gathered and written
- * together at the pass's end, one {@code write} (for TLS one record, encrypted once) where there were as many as
- * messages. A lone message waits for nothing but the end of the pass it was sent in (the loop flushes before it
+ * together at the pass's end, one {@code write} where there were as many as messages (over TLS the buffer holds
+ * their records, each message sealed in one of its own as it is sent). A lone message waits for nothing but the end of the pass it was sent in (the loop flushes before it
  * ever blocks). The buffers are lent per pass and come back: none is allocated in a steady state, an idle
  * connection holds none, and at most {@link #MAX_LENT} are lent at once (1 MiB a worker); past that, or for a
  * message larger than a buffer, a message is written at once as before. Loop thread only.
  */
 final class Gathering {
-    /** A TLS record's largest plaintext (RFC 8446 §5.1): one buffer, one record. */
+    /** A TLS record's largest plaintext (RFC 8446 §5.1): a buffer's messages, or their records, fit one write. */
     static final int BUFFER_BYTES = 16_384;
     /** Connections that may gather at once. */
     static final int MAX_LENT = 64;

@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
 
 /**
  * What the relay sends stream clients, written as the loop's passes end: a connection's messages of one pass
- * gathered ({@link Gathering}) and written together, in one {@code write} and for TLS one record, where each was a
- * {@code write} (and a record) of its own. What the socket does not take waits in the connection's bounded queue;
+ * gathered ({@link Gathering}) and written together, in one {@code write}, where each was a {@code write} of its
+ * own; over TLS each message is still a record of its own, sealed as it is sent. What the socket does not take waits in the connection's bounded queue;
  * past the bound the connection is closed. Loop thread only.
  */
 final class StreamWrites {
@@ -35,6 +35,10 @@ final class StreamWrites {
             writeNow(c, bytes, maxQueued);
             return;
         }
+        if (c.tls != null) {
+            sendSealed(c, bytes, maxQueued);
+            return;
+        }
         if (c.gathered != null && c.gathered.remaining() < bytes.remaining()) {
             writeGathered(c, maxQueued); // full: what it holds goes first, in order
         }
@@ -43,6 +47,29 @@ final class StreamWrites {
             return;
         }
         c.gathered.put(bytes);
+    }
+
+    /**
+     * Over TLS a message is sealed at once into a record of its own, and the records of a pass gathered: one
+     * {@code write} for them all, and a record for each message, as clients that read a record as a message need.
+     */
+    private void sendSealed(StreamConnection c, ByteBuffer bytes, long maxQueued) {
+        int room = bytes.remaining() + TlsSession.SEAL_ROOM;
+        if (c.gathered != null && c.gathered.remaining() < room) {
+            writeGathered(c, maxQueued); // full: what it holds goes first, in order
+        }
+        if (c.closed || !c.tls.sealable(bytes) || (c.gathered == null && !gathering.lend(c, room))) {
+            if (c.gathered != null) {
+                writeGathered(c, maxQueued);
+            }
+            writeNow(c, bytes, maxQueued); // handshaking, larger than a buffer, or every buffer lent: at once
+            return;
+        }
+        try {
+            c.tls.seal(bytes, c.gathered);
+        } catch (IOException | RuntimeException e) {
+            closer.close(c, LoopCounters.StreamClose.ERROR);
+        }
     }
 
     /** The pass is over: each connection's gathered messages are written. */
@@ -61,21 +88,26 @@ final class StreamWrites {
         }
     }
 
+    /** Writes what {@code c} gathered: plaintext over TCP, records already sealed over TLS. */
     private void writeGathered(StreamConnection c, long maxQueued) {
         ByteBuffer bytes = gathering.takeBack(c);
-        writeNow(c, bytes, maxQueued);
+        write(c, bytes, maxQueued, false);
         gathering.reuse(bytes);
     }
 
     /** Writes {@code bytes} (plaintext, for TLS) or queues what the socket will not take; closes {@code c} past the bound. */
     private void writeNow(StreamConnection c, ByteBuffer bytes, long maxQueued) {
+        write(c, bytes, maxQueued, c.tls != null);
+    }
+
+    private void write(StreamConnection c, ByteBuffer bytes, long maxQueued, boolean encrypt) {
         if (c.closed) {
             counters.sendErrors++;
             return;
         }
         try {
             boolean queued =
-                    c.tls == null ? c.write(bytes, maxQueued, counters) : c.tls.encrypt(bytes, c, maxQueued, counters);
+                    encrypt ? c.tls.encrypt(bytes, c, maxQueued, counters) : c.write(bytes, maxQueued, counters);
             if (!queued) {
                 closer.close(c, LoopCounters.StreamClose.WRITE_QUEUE_FULL);
             }

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
 
 /**
  * TLS on one connection with the JDK's {@link SSLEngine}, driven by the loop: no thread of its own. Bytes read from
@@ -147,6 +148,43 @@ final class TlsSession {
             if (!plain.hasRemaining() && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
                 return true;
             }
+        }
+    }
+
+    /**
+     * Room to leave in a gathered buffer beyond a message's own length for it sealed: a record's header, explicit
+     * nonce and tag (29 bytes at most in TLS 1.2, 22 in 1.3), and room for a small record the engine may put first
+     * (a KeyUpdate).
+     */
+    static final int SEAL_ROOM = 256;
+
+    /** Whether {@code plain}, one message, can be sealed now ({@link #seal}): after the handshake, and a record long. */
+    boolean sealable(ByteBuffer plain) {
+        return plain.remaining() <= Gathering.BUFFER_BYTES - SEAL_ROOM
+                && engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING;
+    }
+
+    /**
+     * Encrypts one message (position to limit) as one record of its own, appended to {@code into}, which the
+     * caller has left {@link #SEAL_ROOM} more than the message's length: the records of a pass are written
+     * together, yet each message keeps a record to itself, as coturn sends them and as coturn's turnutils_uclient
+     * reads them (a record for a message: it misses any message after the first in a record).
+     */
+    void seal(ByteBuffer plain, ByteBuffer into) throws IOException {
+        for (int pass = 0; pass < 4 && plain.hasRemaining(); pass++) {
+            netOut.clear();
+            SSLEngineResult result = engine.wrap(plain, netOut);
+            netOut.flip();
+            if (netOut.remaining() > into.remaining()) {
+                throw new SSLException("a sealed record larger than the room left for it");
+            }
+            into.put(netOut); // whatever the engine produced is the stream's next bytes, in order
+            if (result.getStatus() != SSLEngineResult.Status.OK) {
+                throw new SSLException("TLS wrap: " + result.getStatus());
+            }
+        }
+        if (plain.hasRemaining()) {
+            throw new SSLException("the TLS engine makes no progress sealing a message");
         }
     }
 
