@@ -167,8 +167,9 @@ final class TlsSession {
     /**
      * Encrypts one message (position to limit) as one record of its own, appended to {@code into}, which the
      * caller has left {@link #SEAL_ROOM} more than the message's length: the records of a pass are written
-     * together, yet each message keeps a record to itself, as coturn sends them and as coturn's turnutils_uclient
-     * reads them (a record for a message: it misses any message after the first in a record).
+     * together, yet each message keeps a record to itself, as coturn's turnutils_uclient reads them (a record for
+     * a message: it misses any message after the first in a record, against coturn too, with which it loses 13-33%
+     * of them at a message a millisecond).
      */
     void seal(ByteBuffer plain, ByteBuffer into) throws IOException {
         for (int pass = 0; pass < 4 && plain.hasRemaining(); pass++) {
