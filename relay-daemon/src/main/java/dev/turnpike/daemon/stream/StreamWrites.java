@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 /**
  * What the relay sends stream clients, written as the loop's passes end: a connection's messages of one pass
  * gathered ({@link Gathering}) and written together, in one {@code write}, where each was a {@code write} of its
- * own; over TLS each message is still a record of its own, sealed as it is sent. What the socket does not take waits in the connection's bounded queue;
- * past the bound the connection is closed. Loop thread only.
+ * own; over TLS each message is still a record of its own, sealed as it is sent. What the socket does not take
+ * waits in the connection's bounded queue; past the bound the connection is closed. Loop thread only.
  */
 final class StreamWrites {
     private final LoopCounters counters;
@@ -35,34 +35,21 @@ final class StreamWrites {
             writeNow(c, bytes, maxQueued);
             return;
         }
-        if (c.tls != null) {
-            sendSealed(c, bytes, maxQueued);
-            return;
-        }
-        if (c.gathered != null && c.gathered.remaining() < bytes.remaining()) {
-            writeGathered(c, maxQueued); // full: what it holds goes first, in order
-        }
-        if (c.closed || (c.gathered == null && !gathering.lend(c, bytes.remaining()))) {
-            writeNow(c, bytes, maxQueued); // larger than a buffer, or every buffer lent: written at once
-            return;
-        }
-        c.gathered.put(bytes);
-    }
-
-    /**
-     * Over TLS a message is sealed at once into a record of its own, and the records of a pass gathered: one
-     * {@code write} for them all, and a record for each message, as clients that read a record as a message need.
-     */
-    private void sendSealed(StreamConnection c, ByteBuffer bytes, long maxQueued) {
-        int room = bytes.remaining() + TlsSession.SEAL_ROOM;
+        // over TLS a message is sealed at once into a record of its own, and the records are what is gathered: one
+        // write for the pass, a record for each message, as clients that read a record as a message need
+        int room = c.tls == null ? bytes.remaining() : bytes.remaining() + TlsSession.SEAL_ROOM;
         if (c.gathered != null && c.gathered.remaining() < room) {
             writeGathered(c, maxQueued); // full: what it holds goes first, in order
         }
-        if (c.closed || !c.tls.sealable(bytes) || (c.gathered == null && !gathering.lend(c, room))) {
+        if (c.closed || (c.tls != null && !c.tls.handshakeDone()) || (c.gathered == null && !gathering.lend(c, room))) {
             if (c.gathered != null) {
-                writeGathered(c, maxQueued);
+                writeGathered(c, maxQueued); // still handshaking: what came before goes first
             }
-            writeNow(c, bytes, maxQueued); // handshaking, larger than a buffer, or every buffer lent: at once
+            writeNow(c, bytes, maxQueued); // larger than a buffer, or every buffer lent: written at once
+            return;
+        }
+        if (c.tls == null) {
+            c.gathered.put(bytes);
             return;
         }
         try {

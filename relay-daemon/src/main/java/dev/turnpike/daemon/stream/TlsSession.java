@@ -158,10 +158,9 @@ final class TlsSession {
      */
     static final int SEAL_ROOM = 256;
 
-    /** Whether {@code plain}, one message, can be sealed now ({@link #seal}): after the handshake, and a record long. */
-    boolean sealable(ByteBuffer plain) {
-        return plain.remaining() <= Gathering.BUFFER_BYTES - SEAL_ROOM
-                && engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING;
+    /** Whether messages may be sealed ({@link #seal}): the handshake is over (a gathered buffer bounds their size). */
+    boolean handshakeDone() {
+        return engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING;
     }
 
     /**
